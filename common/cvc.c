@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cvc.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tlv.h"
+
+/* id-TA-RSA-v1-5-SHA-256 and id-TA-ECDSA-SHA-256 (Appendix A): the only OIDs key
+ * generation accepts (6.2). */
+static const uint8_t oid_ta_rsa_sha256[] = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x02, 0x01, 0x02};
+static const uint8_t oid_ta_ecdsa_sha256[] = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x02, 0x02, 0x03};
+
+/* 6.3: Weierstrass curves of the firmware (X25519/X448 are not offered here). */
+const char *const pico_cvc_curves[] = {
+    "prime256v1", "secp384r1", "secp521r1", "brainpoolP256r1", "brainpoolP384r1",
+    "brainpoolP512r1", "secp256k1", "prime192v1", "secp192k1", NULL,
+};
+
+/* Descends 67 -> 7F21 -> 7F4E; returns the body (content of 7F4E). */
+static pico_err cvc_body(const uint8_t *cv, size_t len, const uint8_t **body, size_t *body_len)
+{
+    pico_tlv t;
+
+    if (pico_tlv_next(&cv, &len, &t) != 1)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: malformed");
+    if (t.tag == 0x67) {
+        cv = t.val;
+        len = t.len;
+        if (pico_tlv_next(&cv, &len, &t) != 1)
+            return pico_err_raise(PICO_E_BAD_RESPONSE, "cv request: malformed");
+    }
+    if (t.tag != 0x7F21)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: no certificate (7F21)");
+    if (pico_tlv_find(t.val, t.len, 0x7F4E, &t) != 1)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: no body (7F4E)");
+    *body = t.val;
+    *body_len = t.len;
+    return PICO_OK;
+}
+
+pico_err pico_cvc_chr(const uint8_t *cv, size_t len, const uint8_t **chr, size_t *chr_len)
+{
+    const uint8_t *body;
+    size_t blen;
+    pico_tlv t;
+    pico_err err;
+
+    if ((err = cvc_body(cv, len, &body, &blen)) != PICO_OK)
+        return err;
+    if (pico_tlv_find(body, blen, 0x5F20, &t) != 1 || t.len == 0)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: no holder reference (5F20)");
+    *chr = t.val;
+    *chr_len = t.len;
+    return PICO_OK;
+}
+
+/* Strips leading zero bytes of a big-endian number. */
+static void strip(const uint8_t **p, size_t *n)
+{
+    while (*n > 1 && **p == 0) {
+        (*p)++;
+        (*n)--;
+    }
+}
+
+static int bn_equals(const BIGNUM *bn, const pico_tlv *t)
+{
+    uint8_t buf[80];
+    const uint8_t *p = t->val;
+    size_t n = t->len;
+    int bl = BN_num_bytes(bn);
+
+    strip(&p, &n);
+    if (bl <= 0 || (size_t)bl != n || n > sizeof(buf))
+        return 0;
+    BN_bn2bin(bn, buf);
+    return memcmp(buf, p, n) == 0;
+}
+
+/* 6.3: the card knows a curve by its prime; compare p, a and the order like OpenSC does. */
+static const char *curve_by_params(const pico_tlv *p, const pico_tlv *a, const pico_tlv *order)
+{
+    const char *found = NULL;
+    BIGNUM *bp = BN_new(), *ba = BN_new(), *bb = BN_new(), *bo = NULL;
+    size_t i;
+
+    if (bp == NULL || ba == NULL || bb == NULL)
+        goto end;
+    for (i = 0; pico_cvc_curves[i] != NULL && found == NULL; i++) {
+        EC_GROUP *g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(pico_cvc_curves[i]));
+        if (g == NULL)
+            continue;
+        if (EC_GROUP_get_curve(g, bp, ba, bb, NULL) && bn_equals(bp, p) &&
+            (a == NULL || a->len == 0 || bn_equals(ba, a)) &&
+            (order == NULL || (bo = (BIGNUM *)EC_GROUP_get0_order(g)) == NULL ||
+             bn_equals(bo, order)))
+            found = pico_cvc_curves[i];
+        EC_GROUP_free(g);
+    }
+end:
+    BN_free(bp);
+    BN_free(ba);
+    BN_free(bb);
+    return found;
+}
+
+pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve,
+                             size_t cap, int *bits)
+{
+    const uint8_t *body, *p;
+    size_t blen, n;
+    pico_tlv key, t, f[8] = {{0}};
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    BIGNUM *bn_n = NULL, *bn_e = NULL;
+    int is_ec = 0, have = 0;
+    pico_err err;
+
+    *pub = NULL;
+    if (curve != NULL && cap > 0)
+        curve[0] = '\0';
+    if ((err = cvc_body(cv, len, &body, &blen)) != PICO_OK)
+        return err;
+    if (pico_tlv_find(body, blen, 0x7F49, &key) != 1)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: no public key (7F49)");
+    p = key.val;
+    n = key.len;
+    while (pico_tlv_next(&p, &n, &t) == 1) {
+        if (t.tag == 0x06)
+            is_ec = t.len == sizeof(oid_ta_ecdsa_sha256) && memcmp(t.val, oid_ta_ecdsa_sha256, 9) == 0;
+        else if (t.tag >= 0x81 && t.tag <= 0x87)
+            f[t.tag - 0x80] = t, have |= 1 << (t.tag - 0x80);
+    }
+    if ((bld = OSSL_PARAM_BLD_new()) == NULL) {
+        err = pico_err_raise(PICO_E_NOMEM, "public key");
+        goto end;
+    }
+    if (is_ec) {
+        /* 6.2: 81 p, 82 a, 83 b, 84 G, 85 order, 86 Q (04 || x || y) */
+        const char *name;
+        const pico_tlv *q = &f[6];
+        if (!(have & (1 << 1)) || !(have & (1 << 6)) || q->len < 3 || q->val[0] != 0x04) {
+            err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: incomplete EC public key");
+            goto end;
+        }
+        name = curve_by_params(&f[1], (have & (1 << 2)) ? &f[2] : NULL,
+                               (have & (1 << 5)) ? &f[5] : NULL);
+        if (name == NULL) {
+            err = pico_err_raise(PICO_E_UNSUPPORTED, "cv object: EC curve not recognised");
+            goto end;
+        }
+        if (curve != NULL)
+            snprintf(curve, cap, "%s", name);
+        *bits = (int)((q->len - 1) / 2 * 8);
+        if (strcmp(name, "secp521r1") == 0)
+            *bits = 521;
+        if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, name, 0) ||
+            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, q->val, q->len)) {
+            err = pico_err_raise(PICO_E_NOMEM, "public key");
+            goto end;
+        }
+    } else {
+        /* RSA: 81 n, 82 e */
+        if (!(have & (1 << 1)) || !(have & (1 << 2))) {
+            err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: incomplete RSA public key");
+            goto end;
+        }
+        bn_n = BN_bin2bn(f[1].val, (int)f[1].len, NULL);
+        bn_e = BN_bin2bn(f[2].val, (int)f[2].len, NULL);
+        if (bn_n == NULL || bn_e == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e)) {
+            err = pico_err_raise(PICO_E_NOMEM, "public key");
+            goto end;
+        }
+        *bits = BN_num_bits(bn_n);
+    }
+    if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+        (ctx = EVP_PKEY_CTX_new_from_name(NULL, is_ec ? "EC" : "RSA", "provider=default")) == NULL ||
+        EVP_PKEY_fromdata_init(ctx) <= 0 ||
+        EVP_PKEY_fromdata(ctx, pub, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+        err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: public key rejected by OpenSSL");
+        goto end;
+    }
+    err = PICO_OK;
+end:
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    return err;
+}
+
+/* Appends tag + value to a growing buffer. */
+static int add(uint8_t *buf, size_t *pos, size_t cap, unsigned tag, const uint8_t *v, size_t l)
+{
+    size_t h = pico_tlv_header(NULL, tag, l);
+
+    if (*pos + h + l > cap)
+        return 0;
+    pico_tlv_header(buf + *pos, tag, l);
+    memcpy(buf + *pos + h, v, l);
+    *pos += h + l;
+    return 1;
+}
+
+static int add_bn(uint8_t *buf, size_t *pos, size_t cap, unsigned tag, const BIGNUM *bn,
+                  size_t width)
+{
+    uint8_t tmp[80];
+
+    if (width > sizeof(tmp) || BN_bn2binpad(bn, tmp, (int)width) < 0)
+        return 0;
+    return add(buf, pos, cap, tag, tmp, width);
+}
+
+pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t **out,
+                                 size_t *out_len)
+{
+    static const uint8_t profile[] = {0x00};
+    uint8_t key[600], *req = NULL;
+    size_t nkey = 0, nreq = 0, cap;
+    EC_GROUP *g = NULL;
+    BIGNUM *p = NULL, *a = NULL, *b = NULL;
+    pico_err err = PICO_OK;
+    int ok;
+
+    *out = NULL;
+    if (!is_ec) {
+        /* 6.2: only e = 65537 is usable; 02 = modulus size in bits */
+        static const uint8_t e[] = {0x01, 0x00, 0x01};
+        const uint8_t size[2] = {(uint8_t)(bits >> 8), (uint8_t)bits};
+        if (bits < 1024 || bits > 4096 || bits % 8 != 0) {
+            err = pico_err_raise(PICO_E_UNSUPPORTED, "RSA key size %d: the device makes 1024 "
+                                                     "to 4096 bits", bits);
+            goto end;
+        }
+        ok = add(key, &nkey, sizeof(key), 0x06, oid_ta_rsa_sha256, sizeof(oid_ta_rsa_sha256)) &&
+             add(key, &nkey, sizeof(key), 0x82, e, sizeof(e)) &&
+             add(key, &nkey, sizeof(key), 0x02, size, sizeof(size));
+    } else {
+        int nid = OBJ_sn2nid(curve), i, known = 0;
+        size_t w;
+        uint8_t G[1 + 2 * 66], cof[1] = {1};
+        for (i = 0; pico_cvc_curves[i] != NULL; i++)
+            known |= strcmp(pico_cvc_curves[i], curve) == 0;
+        if (!known || (g = EC_GROUP_new_by_curve_name(nid)) == NULL) {
+            err = pico_err_raise(PICO_E_UNSUPPORTED, "curve %s is not supported by the device",
+                                 curve);
+            goto end;
+        }
+        p = BN_new();
+        a = BN_new();
+        b = BN_new();
+        if (p == NULL || a == NULL || b == NULL || !EC_GROUP_get_curve(g, p, a, b, NULL)) {
+            err = pico_err_raise(PICO_E_NOMEM, "curve parameters");
+            goto end;
+        }
+        w = (size_t)BN_num_bytes(p);
+        ok = EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED, G,
+                                sizeof(G), NULL) == 1 + 2 * w;
+        /* 6.2: the prime picks the curve; the other domain parameters as OpenSC sends them */
+        ok = ok && add(key, &nkey, sizeof(key), 0x06, oid_ta_ecdsa_sha256,
+                       sizeof(oid_ta_ecdsa_sha256)) &&
+             add_bn(key, &nkey, sizeof(key), 0x81, p, w) &&
+             add_bn(key, &nkey, sizeof(key), 0x82, a, w) &&
+             add_bn(key, &nkey, sizeof(key), 0x83, b, w) &&
+             add(key, &nkey, sizeof(key), 0x84, G, 1 + 2 * w) &&
+             add_bn(key, &nkey, sizeof(key), 0x85, EC_GROUP_get0_order(g),
+                    (size_t)BN_num_bytes(EC_GROUP_get0_order(g))) &&
+             add(key, &nkey, sizeof(key), 0x87, cof, 1);
+    }
+    cap = nkey + 32;
+    if (!ok || (req = malloc(cap)) == NULL) {
+        err = pico_err_raise(ok ? PICO_E_NOMEM : PICO_E_INTERNAL, "key generation request");
+        goto end;
+    }
+    if (!add(req, &nreq, cap, 0x5F29, profile, 1) || !add(req, &nreq, cap, 0x7F49, key, nkey)) {
+        err = pico_err_raise(PICO_E_INTERNAL, "key generation request");
+        goto end;
+    }
+    *out = req;
+    *out_len = nreq;
+    req = NULL;
+end:
+    free(req);
+    EC_GROUP_free(g);
+    BN_free(p);
+    BN_free(a);
+    BN_free(b);
+    return err;
+}

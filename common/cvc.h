@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Card-verifiable certificates and requests, host side (sc-hsm-protocol.md
+ * 2.5, 5.2, 6.2): public keys out of a key generation answer or EF CExx,
+ * the device name out of EF 2F02, and the key generation request.
+ */
+#ifndef PICO_CVC_H
+#define PICO_CVC_H
+
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * The public key of a CV request (67 { 7F21 { 7F4E { .. 7F49 .. } } }) or
+ * certificate (7F21 ...). EC keys are matched to a named curve by their
+ * domain parameters; curve (cap bytes) receives its OpenSSL name, *bits the
+ * RSA modulus or EC field size.
+ */
+pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve,
+                             size_t cap, int *bits);
+
+/* The CHR (5F20) of the first certificate in cv: the device name (2.5). Points into cv. */
+pico_err pico_cvc_chr(const uint8_t *cv, size_t len, const uint8_t **chr, size_t *chr_len);
+
+/*
+ * The data of GENERATE ASYMMETRIC KEY PAIR (6.2) for an RSA key of bits or
+ * an EC key on curve (OpenSSL name). No CAR/CHR: the device then uses its
+ * own name for both, which keeps the request usable for PKA (5.2).
+ * *out is malloc'ed.
+ */
+pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t **out,
+                                 size_t *out_len);
+
+/* The named curves the device supports (6.3), by OpenSSL name; NULL-terminated. */
+extern const char *const pico_cvc_curves[];
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device object: one per physical device per process, shared by every
+ * key on it. It selects the application once per connection, reads the key
+ * list and key descriptions once, serialises exchanges with a mutex, notices
+ * fork() and re-establishes PC/SC in the child, and keeps the login state:
+ * when the device answers "security status not satisfied" after a reset or
+ * another process's SELECT, it logs in again with the factors it holds (only
+ * when the user allowed holding them).
+ *
+ * Nothing here knows OSSL_PARAM; the provider maps its objects onto these.
+ */
+#ifndef PICO_DEVICE_H
+#define PICO_DEVICE_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "err.h"
+#include "uri.h"
+
+typedef struct pico_device pico_device;
+
+typedef enum pico_key_type {
+    PICO_KEY_RSA = 1,
+    PICO_KEY_EC = 2,
+} pico_key_type;
+
+/* A key on the device, as its PrKD (C4xx) and public part (CExx) describe it. */
+typedef struct pico_key {
+    pico_device *dev; /* not owned */
+    uint8_t keyref;   /* 1..255: the low byte of CCxx */
+    pico_key_type type;
+    int bits;          /* RSA modulus bits, EC field bits */
+    char curve[32];    /* EC: OpenSSL group name ("prime256v1", ...) */
+    char *label;       /* PrKD label, may be NULL */
+    uint8_t id[64];    /* PrKD ID */
+    size_t id_len;
+    EVP_PKEY *pub;     /* public key, read lazily: use pico_device_key_public() */
+    X509 *cert;        /* certificate stored in CExx, when it holds X.509 */
+    int pub_loaded;
+    int desc_loaded; /* PrKD read */
+} pico_key;
+
+/* Process-wide settings (from openssl.cnf through the provider, or the tool). */
+typedef struct pico_config {
+    const char *default_reader; /* substring of a reader name */
+    const char *pin_source;     /* file:|env:|fd: default PIN source */
+    int cache_pin;              /* hold the PIN (cleansed at exit) to log in again after a reset */
+} pico_config;
+
+void pico_device_set_config(const pico_config *cfg);
+
+/*
+ * Finds the devices that match uri's token= and reader= (any when absent)
+ * and calls fn for each, with the shared device object. Stops early when fn
+ * returns non-zero. Errors: no reader, no device.
+ */
+typedef int (*pico_device_fn)(void *arg, pico_device *dev);
+pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg);
+
+/* Reader name, device name (CHR of the device certificate) and serial. */
+const char *pico_device_reader(const pico_device *dev);
+const char *pico_device_name(pico_device *dev);
+
+/* The keys on the device (read once per process). The array belongs to the device. */
+pico_err pico_device_keys(pico_device *dev, pico_key ***keys, size_t *count);
+
+/* Keys matching uri's object=, id=, type= (type private or public or none). */
+pico_err pico_device_find_key(pico_device *dev, const pico_uri *uri, pico_key **key);
+
+/* Public key of a key (reads CExx on first use). Not owned by the caller. */
+pico_err pico_device_key_public(pico_key *key, EVP_PKEY **pub);
+
+/*
+ * Makes sure the device is logged in for key use: PIN status (no try spent),
+ * then VERIFY with the PIN from uri (pin-value, pin-source), the config's
+ * pin-source, or the prompt. Never retries a wrong PIN; refuses to spend the
+ * last try unless uri says pin-last-try=yes (or the prompt confirmed it).
+ */
+pico_err pico_device_login(pico_device *dev, const pico_uri *uri, const pico_pin_prompt *prompt);
+
+/* Private-key operations: one APDU each (plus a login if the device lost it). */
+pico_err pico_device_sign(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
+                          uint8_t *out, size_t *out_len);
+pico_err pico_device_decipher(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
+                              uint8_t *out, size_t *out_len);
+
+/* Key generation on the device (needs a login). bits for RSA, curve for EC. */
+typedef struct pico_keygen {
+    pico_key_type type;
+    int bits;
+    const char *curve; /* OpenSSL group name */
+    const char *label;
+    const uint8_t *id;
+    size_t id_len;
+} pico_keygen;
+pico_err pico_device_generate(pico_device *dev, const pico_keygen *spec, pico_key **key);
+
+/* APDUs exchanged so far with this device (for tests and benchmarks). */
+unsigned long pico_device_apdus(const pico_device *dev);
+
+/* Drops every device object (at provider teardown). */
+void pico_device_cleanup(void);
+
+#endif

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Errors of the common layer. Every failure is a pico_err code, raised once
+ * where it happens with pico_err_raise() (reason code plus detail), and
+ * returned up the stack. The provider routes raised errors onto OpenSSL's
+ * error stack with its own reason strings; pico-hsm-tool prints them.
+ */
+#ifndef PICO_ERR_H
+#define PICO_ERR_H
+
+#include <stdarg.h>
+
+typedef enum pico_err {
+    PICO_OK = 0,
+    /* these numbers are also the provider's reason codes: append only */
+    PICO_E_INTERNAL = 1,
+    PICO_E_NOMEM,
+    PICO_E_ARGS,
+    PICO_E_NO_READER,      /* no PC/SC reader, or pcscd not running */
+    PICO_E_NO_DEVICE,      /* no Pico HSM found in any (matching) reader */
+    PICO_E_REMOVED,        /* device removed while in use */
+    PICO_E_RESET,          /* card reset: login state lost */
+    PICO_E_COMM,           /* transport failure */
+    PICO_E_BAD_RESPONSE,   /* truncated or malformed device answer */
+    PICO_E_PIN_INCORRECT,  /* wrong PIN, tries left in the detail */
+    PICO_E_PIN_BLOCKED,
+    PICO_E_PIN_LAST_TRY,   /* refused to spend the last try without consent */
+    PICO_E_PIN_NOT_SET,    /* device not initialized */
+    PICO_E_PIN_REQUIRED,   /* no PIN available and no way to ask */
+    PICO_E_NOT_LOGGED_IN,  /* security status not satisfied (6982) */
+    PICO_E_KEY_LOCKED,     /* key material locked: MKEK closed, PIN missing (6400) */
+    PICO_E_NOT_FOUND,      /* key or file not found (6A82) */
+    PICO_E_CONDITIONS,     /* conditions of use not satisfied (6985) */
+    PICO_E_UNSUPPORTED,    /* algorithm or parameter not supported by the device */
+    PICO_E_DEVICE,         /* any other status word */
+    PICO_E_URI,            /* malformed pico: URI */
+    PICO_E_SECRET_SOURCE,  /* PIN source unreadable */
+    PICO_E_PKA_REQUIRED,   /* PKA factor missing */
+    PICO_E_PKA_FAILED,     /* PKA signature refused */
+    PICO_E_TIMEOUT,
+    PICO_E_MAX
+} pico_err;
+
+/* Short lowercase reason string for a code (what to do, where possible). */
+const char *pico_err_reason(pico_err code);
+
+/*
+ * Raises an error: the handler installed with pico_err_set_handler gets the
+ * code, source position and a printf-style detail (which must never contain
+ * a secret). Returns code so that `return pico_err_raise(...)` reads well.
+ */
+#define pico_err_raise(code, ...) pico_err_raise_at((code), __FILE__, __LINE__, __func__, __VA_ARGS__)
+pico_err pico_err_raise_at(pico_err code, const char *file, int line, const char *func,
+                           const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/*
+ * Probes and fallbacks whose failures are expected (a reader holding another
+ * card, a key that is not there) bracket themselves with these: while quiet,
+ * raised errors are only logged, so no stale error reaches OpenSSL's stack.
+ * Per thread, nestable.
+ */
+void pico_err_quiet_push(void);
+void pico_err_quiet_pop(void);
+
+typedef void (*pico_err_handler)(void *arg, pico_err code, const char *file, int line,
+                                 const char *func, const char *fmt, va_list ap);
+void pico_err_set_handler(pico_err_handler handler, void *arg);
+
+#endif

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "pkcs15.h"
+
+#include <string.h>
+
+#include "tlv.h"
+
+/* The first INTEGER inside typeAttributes [1] { SEQUENCE { Path, INTEGER size ... } }. */
+static int type_attr_size(const uint8_t *p, size_t n)
+{
+    pico_tlv seq, t;
+    size_t i, v = 0;
+
+    if (pico_tlv_next(&p, &n, &seq) != 1 || seq.tag != 0x30)
+        return 0;
+    p = seq.val;
+    n = seq.len;
+    while (pico_tlv_next(&p, &n, &t) == 1) {
+        if (t.tag != 0x02)
+            continue;
+        if (t.len == 0 || t.len > 3)
+            return 0;
+        for (i = 0; i < t.len; i++)
+            v = v << 8 | t.val[i];
+        return (int)v;
+    }
+    return 0;
+}
+
+int pico_prkd_decode(const uint8_t *der, size_t len, pico_prkd *out)
+{
+    pico_tlv obj, t, f;
+    const uint8_t *p, *q;
+    size_t n, m;
+    int child = 0;
+
+    memset(out, 0, sizeof(*out));
+    p = der;
+    n = len;
+    if (pico_tlv_next(&p, &n, &obj) != 1 || (obj.tag != 0xA0 && obj.tag != 0x30))
+        return -1;
+    out->is_ec = obj.tag == 0xA0;
+    p = obj.val;
+    n = obj.len;
+    while (pico_tlv_next(&p, &n, &t) == 1) {
+        child++;
+        if (child == 1 && t.tag == 0x30) {
+            /* CommonObjectAttributes: label UTF8String first, flags, authId */
+            q = t.val;
+            m = t.len;
+            if (pico_tlv_find(q, m, 0x0C, &f) == 1) {
+                size_t l = f.len < sizeof(out->label) - 1 ? f.len : sizeof(out->label) - 1;
+                memcpy(out->label, f.val, l);
+                out->label[l] = '\0';
+            }
+        } else if (child == 2 && t.tag == 0x30) {
+            /* CommonKeyAttributes: iD OCTET STRING first */
+            q = t.val;
+            m = t.len;
+            if (pico_tlv_next(&q, &m, &f) == 1 && f.tag == 0x04) {
+                if (f.len > sizeof(out->id))
+                    return -1;
+                memcpy(out->id, f.val, f.len);
+                out->id_len = f.len;
+            }
+        } else if (t.tag == 0xA1) {
+            out->size = type_attr_size(t.val, t.len);
+        }
+    }
+    return child >= 2 ? 0 : -1;
+}
+
+/* Appends a TLV; returns the new position or 0 when it does not fit. */
+static size_t put(uint8_t *out, size_t pos, size_t cap, unsigned tag, const uint8_t *v, size_t l)
+{
+    size_t h = pico_tlv_header(NULL, tag, l);
+
+    if (pos + h + l > cap)
+        return 0;
+    pico_tlv_header(out + pos, tag, l);
+    if (l > 0)
+        memcpy(out + pos + h, v, l);
+    return pos + h + l;
+}
+
+size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap)
+{
+    /* KeyUsage bits: EC sign + derive; RSA decrypt + sign + signRecover + unwrap (6.4) */
+    static const uint8_t ec_usage[] = {0x07, 0x20, 0x80};
+    static const uint8_t rsa_usage[] = {0x02, 0x74};
+    /* Path { OCTET STRING empty }: the key reference always comes from the FID (6.4) */
+    static const uint8_t empty_path[] = {0x04, 0x00};
+    uint8_t coa[160], cka[80], attrs[16], seq[24], body[320];
+    const uint8_t size_be[2] = {(uint8_t)(in->size >> 8), (uint8_t)in->size};
+    size_t ncoa, ncka, nattrs, nseq, nbody;
+
+    if ((ncoa = put(coa, 0, sizeof(coa), 0x0C, (const uint8_t *)in->label,
+                    strlen(in->label))) == 0)
+        return 0;
+    if ((ncka = put(cka, 0, sizeof(cka), 0x04, in->id, in->id_len)) == 0 ||
+        (ncka = put(cka, ncka, sizeof(cka), 0x03, in->is_ec ? ec_usage : rsa_usage,
+                    in->is_ec ? sizeof(ec_usage) : sizeof(rsa_usage))) == 0)
+        return 0;
+    /* typeAttributes [1] { SEQUENCE { Path, INTEGER field size | modulus bits } } */
+    if ((nattrs = put(attrs, 0, sizeof(attrs), 0x30, empty_path, sizeof(empty_path))) == 0 ||
+        (nattrs = put(attrs, nattrs, sizeof(attrs), 0x02, size_be, 2)) == 0 ||
+        (nseq = put(seq, 0, sizeof(seq), 0x30, attrs, nattrs)) == 0)
+        return 0;
+    if ((nbody = put(body, 0, sizeof(body), 0x30, coa, ncoa)) == 0 ||
+        (nbody = put(body, nbody, sizeof(body), 0x30, cka, ncka)) == 0 ||
+        (nbody = put(body, nbody, sizeof(body), 0xA1, seq, nseq)) == 0)
+        return 0;
+    return put(out, 0, cap, in->is_ec ? 0xA0 : 0x30, body, nbody);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * PKCS#15 private key descriptions (PrKD, EF C4xx; sc-hsm-protocol.md 6.4):
+ * where a key's label, ID and size live. The device writes a default at key
+ * generation; hosts replace it.
+ */
+#ifndef PICO_PKCS15_H
+#define PICO_PKCS15_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pico_prkd {
+    int is_ec;        /* A0 PrivateECKeyObject, else 30 PrivateRSAKeyObject */
+    char label[128];  /* empty when absent */
+    uint8_t id[64];
+    size_t id_len;
+    int size;         /* EC field bits or RSA modulus bits; 0 when absent */
+} pico_prkd;
+
+/* Parses a PrKD. 0 ok, -1 malformed. */
+int pico_prkd_decode(const uint8_t *der, size_t len, pico_prkd *out);
+
+/*
+ * Encodes a PrKD in the shape OpenSC writes (6.4): usage sign+derive for EC,
+ * decrypt+sign+signRecover+unwrap for RSA. Returns the length, 0 when it
+ * does not fit in cap.
+ */
+size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap);
+
+#endif

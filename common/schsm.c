@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "schsm.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* 1.1 */
+static const uint8_t sc_hsm_aid[] = {0xE8, 0x2B, 0x06, 0x01, 0x04, 0x01, 0x81, 0xC3, 0x1F, 0x02, 0x01};
+
+/* Response data per READ BINARY on hardware (1.4, MAX_APDU_DATA): any device returns at least
+ * min(bytes left, this), so a shorter answer means the end of the file. */
+#define PICO_READ_CHUNK 2028
+/* Data per UPDATE BINARY: well inside the 2038-byte command limit of hardware (1.4). */
+#define PICO_WRITE_CHUNK 1024
+
+pico_err pico_schsm_sw_error(uint16_t sw, const char *name)
+{
+    if (sw == 0x9000)
+        return PICO_OK;
+    if ((sw & 0xFFF0) == 0x63C0)
+        return pico_err_raise(PICO_E_PIN_INCORRECT, "%s: %d tries left", name, sw & 0x0F);
+    switch (sw) {
+    case 0x6983:
+        return pico_err_raise(PICO_E_PIN_BLOCKED, "%s: sw=6983", name);
+    case 0x6982:
+        return pico_err_raise(PICO_E_NOT_LOGGED_IN, "%s: sw=6982", name);
+    case 0x6400:
+        /* 4.4: a key load with no PIN session; also bad input to RSA (7.1) */
+        return pico_err_raise(PICO_E_KEY_LOCKED, "%s: sw=6400", name);
+    case 0x6A82:
+        return pico_err_raise(PICO_E_NOT_FOUND, "%s: sw=6A82", name);
+    case 0x6A88:
+        return pico_err_raise(PICO_E_NOT_FOUND, "%s: referenced data not found (sw=6A88)", name);
+    case 0x6985:
+        return pico_err_raise(PICO_E_CONDITIONS, "%s: sw=6985", name);
+    case 0x6A81:
+    case 0x6A86:
+    case 0x6B00:
+    case 0x6D00:
+    case 0x6E00:
+        return pico_err_raise(PICO_E_UNSUPPORTED, "%s: sw=%04X", name, sw);
+    case 0x6984:
+        return pico_err_raise(PICO_E_DEVICE, "%s: data invalid (transport pin set?) sw=6984",
+                              name);
+    case 0x6A84:
+        return pico_err_raise(PICO_E_DEVICE, "%s: no space or key use counter exhausted "
+                                             "(sw=6A84)", name);
+    case 0x6600:
+        return pico_err_raise(PICO_E_CONDITIONS, "%s: button press timed out (sw=6600)", name);
+    default:
+        return pico_err_raise(PICO_E_DEVICE, "%s: sw=%04X", name, sw);
+    }
+}
+
+pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int secret,
+                         uint8_t *out, size_t *out_len, uint16_t *sw)
+{
+    uint8_t cmd[8192]; /* the largest command: RSA-4096 SIGN, or a 1 KB UPDATE chunk */
+    uint8_t *cmdp = cmd;
+    size_t cap = out_len != NULL ? *out_len : 0, got = 0, n, rlen;
+    double t0 = pico_log_now_ms();
+    unsigned apdus = 0;
+    pico_err err = PICO_OK;
+
+    if (out_len != NULL)
+        *out_len = 0;
+    *sw = 0;
+    n = pico_apdu_encode(a, cmd, sizeof(cmd));
+    if (n == 0)
+        return pico_err_raise(PICO_E_ARGS, "%s: command too long (%zu bytes)", name, a->lc);
+    for (;;) {
+        rlen = sizeof(c->buf);
+        err = c->t->ops->transmit(c->t, cmdp, n, c->buf, &rlen);
+        apdus++;
+        if (err != PICO_OK)
+            goto end;
+        if (rlen < 2) {
+            err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s: %zu-byte answer", name, rlen);
+            goto end;
+        }
+        rlen -= 2;
+        *sw = (uint16_t)(c->buf[rlen] << 8 | c->buf[rlen + 1]);
+        if (rlen > 0) {
+            if (got + rlen > cap) {
+                err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s: answer longer than %zu bytes",
+                                     name, cap);
+                goto end;
+            }
+            memcpy(out + got, c->buf, rlen);
+            got += rlen;
+        }
+        if ((*sw & 0xFF00) != 0x6100)
+            break;
+        /* 1.6: more data waits; GET RESPONSE for it (SW2 00 = 256 or more). */
+        cmd[0] = 0x00;
+        cmd[1] = 0xC0;
+        cmd[2] = 0x00;
+        cmd[3] = 0x00;
+        cmd[4] = (uint8_t)(*sw & 0xFF);
+        n = 5;
+    }
+    if (out_len != NULL)
+        *out_len = got;
+end:
+    c->apdus += apdus;
+    c->last_sw = *sw;
+    if (pico_log_enabled()) {
+        if (secret)
+            pico_log("APDU", "%s sw=%04X apdus=%u %.2fms", name, *sw, apdus,
+                     pico_log_now_ms() - t0);
+        else
+            pico_log("APDU", "%s lc=%zu out=%zu sw=%04X apdus=%u %.2fms", name, a->lc, got, *sw,
+                     apdus, pico_log_now_ms() - t0);
+    }
+    return err;
+}
+
+pico_err pico_schsm_select(pico_card *c, pico_select_info *info)
+{
+    pico_apdu a = {0x00, 0xA4, 0x04, 0x00, sc_hsm_aid, sizeof(sc_hsm_aid), 256, 0};
+    uint8_t fcp[256];
+    size_t len = sizeof(fcp), i;
+    uint16_t sw;
+    pico_err err;
+
+    memset(info, 0, sizeof(*info));
+    if ((err = pico_schsm_xfer(c, "SELECT", &a, 0, fcp, &len, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6A82 || sw == 0x6A86 || sw == 0x6D00 || sw == 0x6E00)
+        return pico_err_raise(PICO_E_NO_DEVICE, "reader '%s': no SmartCard-HSM application "
+                                                "(sw=%04X)", c->t->name, sw);
+    if (sw != 0x9000)
+        return pico_schsm_sw_error(sw, "SELECT");
+    /* 1.2: 62 L { ... 85 05 <options 2> FF <major> <minor> }; tag 84 is unreliable on Pico. */
+    if (len < 2 || fcp[0] != 0x62 || fcp[1] != len - 2)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "SELECT: not an FCP");
+    for (i = 2; i + 2 <= len;) {
+        uint8_t tag = fcp[i], l = fcp[i + 1];
+        if (i + 2 + l > len)
+            return pico_err_raise(PICO_E_BAD_RESPONSE, "SELECT: truncated FCP");
+        if (tag == 0x85 && l >= 2) {
+            info->options = (uint16_t)(fcp[i + 2] << 8 | fcp[i + 3]);
+            if (l >= 5) {
+                info->major = fcp[i + 2 + l - 2];
+                info->minor = fcp[i + 2 + l - 1];
+            }
+        }
+        i += 2 + l;
+    }
+    return PICO_OK;
+}
+
+pico_err pico_schsm_pin_status(pico_card *c, uint8_t ref, pico_pin_state *state, int *tries)
+{
+    pico_apdu a = {0x00, 0x20, 0x00, ref, NULL, 0, 0, 0};
+    uint16_t sw;
+    pico_err err;
+
+    *tries = -1;
+    if ((err = pico_schsm_xfer(c, "VERIFY status", &a, 0, NULL, NULL, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x9000) {
+        *state = PICO_PIN_VERIFIED;
+    } else if ((sw & 0xFFF0) == 0x63C0) {
+        *state = PICO_PIN_TRIES;
+        *tries = sw & 0x0F;
+    } else if (sw == 0x6983) {
+        *state = PICO_PIN_BLOCKED;
+        *tries = 0;
+    } else if (sw == 0x6A88) {
+        *state = PICO_PIN_NOT_SET;
+    } else if (sw == 0x6984) {
+        *state = PICO_PIN_TRANSPORT;
+    } else {
+        return pico_schsm_sw_error(sw, "VERIFY status");
+    }
+    return PICO_OK;
+}
+
+static pico_err pin_result(uint16_t sw, const char *name, int *tries)
+{
+    if ((sw & 0xFFF0) == 0x63C0)
+        *tries = sw & 0x0F;
+    else if (sw == 0x6983)
+        *tries = 0;
+    return pico_schsm_sw_error(sw, name);
+}
+
+pico_err pico_schsm_verify(pico_card *c, uint8_t ref, const uint8_t *pin, size_t pin_len,
+                           int *tries)
+{
+    pico_apdu a = {0x00, 0x20, 0x00, ref, pin, pin_len, 0, 0};
+    uint16_t sw;
+    pico_err err;
+
+    *tries = -1;
+    if (pin_len == 0 || pin_len > 16)
+        return pico_err_raise(PICO_E_ARGS, "VERIFY: a pin has 1 to 16 characters");
+    if ((err = pico_schsm_xfer(c, ref == PICO_PIN_SO ? "VERIFY SO-PIN" : "VERIFY PIN", &a, 1,
+                               NULL, NULL, &sw)) != PICO_OK)
+        return err;
+    return pin_result(sw, "VERIFY", tries);
+}
+
+pico_err pico_schsm_change_pin(pico_card *c, uint8_t ref, const uint8_t *old_pin, size_t old_len,
+                               const uint8_t *new_pin, size_t new_len, int *tries)
+{
+    uint8_t data[32];
+    pico_apdu a = {0x00, 0x24, 0x00, ref, data, old_len + new_len, 0, 0};
+    uint16_t sw;
+    pico_err err;
+
+    *tries = -1;
+    if (old_len == 0 || new_len == 0 || old_len > 16 || new_len > 16)
+        return pico_err_raise(PICO_E_ARGS, "CHANGE REFERENCE DATA: pins have 1 to 16 bytes");
+    memcpy(data, old_pin, old_len);
+    memcpy(data + old_len, new_pin, new_len);
+    err = pico_schsm_xfer(c, "CHANGE REFERENCE DATA", &a, 1, NULL, NULL, &sw);
+    OPENSSL_cleanse(data, sizeof(data));
+    if (err != PICO_OK)
+        return err;
+    return pin_result(sw, "CHANGE REFERENCE DATA", tries);
+}
+
+pico_err pico_schsm_unblock_pin(pico_card *c, const uint8_t *so_pin, size_t so_len,
+                                const uint8_t *new_pin, size_t new_len, int *tries)
+{
+    uint8_t data[32];
+    pico_apdu a = {0x00, 0x2C, 0x00, PICO_PIN_USER, data, so_len + new_len, 0, 0};
+    uint16_t sw;
+    pico_err err;
+
+    *tries = -1;
+    if (so_len == 0 || so_len > 16 || new_len < 2 || new_len > 16)
+        return pico_err_raise(PICO_E_ARGS, "RESET RETRY COUNTER: bad pin lengths");
+    memcpy(data, so_pin, so_len);
+    memcpy(data + so_len, new_pin, new_len);
+    err = pico_schsm_xfer(c, "RESET RETRY COUNTER", &a, 1, NULL, NULL, &sw);
+    OPENSSL_cleanse(data, sizeof(data));
+    if (err != PICO_OK)
+        return err;
+    if (sw == 0x6986)
+        return pico_err_raise(PICO_E_UNSUPPORTED, "RESET RETRY COUNTER: disabled by the "
+                                                  "device options (sw=6986)");
+    return pin_result(sw, "RESET RETRY COUNTER (so-pin)", tries);
+}
+
+pico_err pico_schsm_list(pico_card *c, uint16_t *fids, size_t *count)
+{
+    /* 2.4: extended Le 00 00 */
+    pico_apdu a = {0x80, 0x58, 0x00, 0x00, NULL, 0, PICO_APDU_LE_MAX, 1};
+    uint8_t *out = malloc(4096);
+    size_t len = 4096, i, n = 0;
+    uint16_t sw;
+    pico_err err;
+
+    if (out == NULL)
+        return pico_err_raise(PICO_E_NOMEM, "ENUMERATE");
+    if ((err = pico_schsm_xfer(c, "ENUMERATE", &a, 0, out, &len, &sw)) != PICO_OK)
+        goto end;
+    if (sw != 0x9000) {
+        err = pico_schsm_sw_error(sw, "ENUMERATE");
+        goto end;
+    }
+    if (len % 2 != 0) {
+        err = pico_err_raise(PICO_E_BAD_RESPONSE, "ENUMERATE: odd length %zu", len);
+        goto end;
+    }
+    for (i = 0; i < len; i += 2) {
+        uint16_t fid = (uint16_t)(out[i] << 8 | out[i + 1]);
+        if (fid == 0x0000) /* 6.5: USB padding on hardware */
+            continue;
+        if (n == *count) {
+            err = pico_err_raise(PICO_E_BAD_RESPONSE, "ENUMERATE: more than %zu objects", n);
+            goto end;
+        }
+        fids[n++] = fid;
+    }
+    *count = n;
+end:
+    free(out);
+    return err;
+}
+
+pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t *len)
+{
+    uint8_t *buf = NULL, *nb;
+    size_t total = 0, cap = 0;
+    char name[32];
+    pico_err err = PICO_OK;
+
+    *data = NULL;
+    *len = 0;
+    snprintf(name, sizeof(name), "READ BINARY %04X", fid);
+    for (;;) {
+        uint8_t cmd_data[6] = {0x54, 0x02, (uint8_t)(total >> 8), (uint8_t)total};
+        pico_apdu a = {0x00, 0xB1, (uint8_t)(fid >> 8), (uint8_t)fid, cmd_data, 4,
+                       PICO_APDU_LE_MAX, 1};
+        size_t got;
+        uint16_t sw;
+
+        if (total > 0xFFFF) {
+            err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s: file too large", name);
+            goto end;
+        }
+        if (cap - total < 4096) {
+            cap = cap ? cap * 2 : 4096;
+            if ((nb = realloc(buf, cap)) == NULL) {
+                err = pico_err_raise(PICO_E_NOMEM, "%s", name);
+                goto end;
+            }
+            buf = nb;
+        }
+        got = cap - total;
+        if ((err = pico_schsm_xfer(c, name, &a, 0, buf + total, &got, &sw)) != PICO_OK)
+            goto end;
+        if (sw == 0x6282 && total > 0) /* 6.6: offset beyond the end */
+            break;
+        if (sw != 0x9000) {
+            err = pico_schsm_sw_error(sw, name);
+            goto end;
+        }
+        total += got;
+        if (got < PICO_READ_CHUNK)
+            break;
+    }
+    *data = buf;
+    *len = total;
+    buf = NULL;
+end:
+    free(buf);
+    return err;
+}
+
+pico_err pico_schsm_update_file(pico_card *c, uint16_t fid, const uint8_t *data, size_t len)
+{
+    uint8_t cmd_data[4 + 4 + PICO_WRITE_CHUNK];
+    size_t off = 0;
+    char name[32];
+    pico_err err = PICO_OK;
+
+    snprintf(name, sizeof(name), "UPDATE BINARY %04X", fid);
+    do {
+        size_t n = len - off > PICO_WRITE_CHUNK ? PICO_WRITE_CHUNK : len - off, k = 0;
+        pico_apdu a = {0x00, 0xD7, (uint8_t)(fid >> 8), (uint8_t)fid, cmd_data, 0, 0, 0};
+        uint16_t sw;
+
+        /* 6.7: 54 02 <offset> 53 <len> <data>; offset 0 replaces the whole file */
+        cmd_data[k++] = 0x54;
+        cmd_data[k++] = 0x02;
+        cmd_data[k++] = (uint8_t)(off >> 8);
+        cmd_data[k++] = (uint8_t)off;
+        cmd_data[k++] = 0x53;
+        if (n >= 0x100) {
+            cmd_data[k++] = 0x82;
+            cmd_data[k++] = (uint8_t)(n >> 8);
+        } else if (n >= 0x80) {
+            cmd_data[k++] = 0x81;
+        }
+        cmd_data[k++] = (uint8_t)n;
+        memcpy(cmd_data + k, data + off, n);
+        a.lc = k + n;
+        if ((err = pico_schsm_xfer(c, name, &a, 0, NULL, NULL, &sw)) != PICO_OK)
+            return err;
+        if (sw != 0x9000)
+            return pico_schsm_sw_error(sw, name);
+        off += n;
+    } while (off < len);
+    return err;
+}
+
+pico_err pico_schsm_delete_file(pico_card *c, uint16_t fid)
+{
+    uint8_t fid_bytes[2] = {(uint8_t)(fid >> 8), (uint8_t)fid};
+    pico_apdu a = {0x00, 0xE4, 0x02, 0x00, fid_bytes, 2, 0, 0};
+    char name[32];
+    uint16_t sw;
+    pico_err err;
+
+    snprintf(name, sizeof(name), "DELETE FILE %04X", fid);
+    if ((err = pico_schsm_xfer(c, name, &a, 0, NULL, NULL, &sw)) != PICO_OK)
+        return err;
+    return pico_schsm_sw_error(sw, name);
+}
+
+pico_err pico_schsm_generate(pico_card *c, uint8_t keyref, const uint8_t *req, size_t req_len,
+                             uint8_t **cvreq, size_t *cvreq_len)
+{
+    pico_apdu a = {0x00, 0x46, keyref, 0x00, req, req_len, PICO_APDU_LE_MAX, 1};
+    size_t len = 4096;
+    uint8_t *out;
+    char name[48];
+    uint16_t sw;
+    pico_err err;
+
+    *cvreq = NULL;
+    *cvreq_len = 0;
+    /* 6.1: reference 0 is the device key; the card would overwrite it */
+    if (keyref == 0)
+        return pico_err_raise(PICO_E_ARGS, "GENERATE: key reference 0 is the device key");
+    if ((out = malloc(len)) == NULL)
+        return pico_err_raise(PICO_E_NOMEM, "GENERATE");
+    snprintf(name, sizeof(name), "GENERATE KEY PAIR key=%u", keyref);
+    err = pico_schsm_xfer(c, name, &a, 0, out, &len, &sw);
+    if (err == PICO_OK && sw != 0x9000)
+        err = pico_schsm_sw_error(sw, name);
+    if (err == PICO_OK && len == 0)
+        err = pico_err_raise(PICO_E_UNSUPPORTED, "%s: the device created no key", name);
+    if (err != PICO_OK) {
+        free(out);
+        return err;
+    }
+    *cvreq = out;
+    *cvreq_len = len;
+    return PICO_OK;
+}
+
+static pico_err key_op(pico_card *c, const char *op, uint8_t ins, uint8_t keyref, uint8_t alg,
+                       const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
+{
+    /* Le: the caller's capacity, so that the whole answer comes in this one APDU */
+    size_t le = *out_len > PICO_APDU_LE_MAX ? PICO_APDU_LE_MAX : *out_len;
+    pico_apdu a = {0x80, ins, keyref, alg, in, in_len, le, 0};
+    char name[48];
+    uint16_t sw;
+    pico_err err;
+
+    snprintf(name, sizeof(name), "%s key=%u alg=0x%02X", op, keyref, alg);
+    if ((err = pico_schsm_xfer(c, name, &a, 0, out, out_len, &sw)) != PICO_OK)
+        return err;
+    return pico_schsm_sw_error(sw, name);
+}
+
+pico_err pico_schsm_sign(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
+                         size_t in_len, uint8_t *out, size_t *out_len)
+{
+    return key_op(c, "SIGN", 0x68, keyref, alg, in, in_len, out, out_len);
+}
+
+pico_err pico_schsm_decipher(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
+                             size_t in_len, uint8_t *out, size_t *out_len)
+{
+    return key_op(c, "DECIPHER", 0x62, keyref, alg, in, in_len, out, out_len);
+}
+
+pico_err pico_schsm_pka_status(pico_card *c, uint8_t status[4])
+{
+    pico_apdu a = {0x80, 0x54, 0x00, 0x00, NULL, 0, 256, 0};
+    size_t len = 4;
+    uint16_t sw;
+    pico_err err;
+
+    if ((err = pico_schsm_xfer(c, "MANAGE PKA status", &a, 0, status, &len, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6A86) /* 2.3: PKA not configured; not an error for the caller to report */
+        return PICO_E_UNSUPPORTED;
+    if (sw != 0x9000)
+        return pico_schsm_sw_error(sw, "MANAGE PKA status");
+    if (len != 4)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "MANAGE PKA status: %zu bytes", len);
+    return PICO_OK;
+}

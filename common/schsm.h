@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SmartCard-HSM / Pico HSM commands: one function per command, bytes per
+ * ../shared/docs/sc-hsm-protocol.md (section numbers quoted below). Every
+ * exchange goes through pico_schsm_xfer, which traces the command name,
+ * lengths and status word (never the data of a PIN or key command), follows
+ * 61xx with GET RESPONSE, and maps status words to pico_err codes that say
+ * what to do. Nothing else talks to the transport.
+ */
+#ifndef PICO_SCHSM_H
+#define PICO_SCHSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apdu.h"
+#include "err.h"
+#include "transport.h"
+
+/* SIGN algorithms (7.1) */
+#define PICO_ALG_RSA_RAW 0x20
+#define PICO_ALG_RSA_PSS 0x40
+#define PICO_ALG_ECDSA 0x70
+/* DECIPHER algorithms (7.2) */
+#define PICO_ALG_RSA_DECRYPT_RAW 0x21
+#define PICO_ALG_RSA_DECRYPT_V15 0x22
+#define PICO_ALG_RSA_DECRYPT_OAEP 0x23
+#define PICO_ALG_ECDH 0x80
+
+#define PICO_PIN_USER 0x81
+#define PICO_PIN_SO 0x88
+
+#define PICO_FID_DEVICE_CERT 0x2F02
+#define PICO_PREFIX_KEY 0xCC
+#define PICO_PREFIX_PRKD 0xC4
+#define PICO_PREFIX_EE_CERT 0xCE
+#define PICO_PREFIX_CA_CERT 0xCA
+#define PICO_PREFIX_CD 0xC8
+
+typedef struct pico_card {
+    pico_transport *t;
+    unsigned long apdus; /* APDUs exchanged, for tests and benchmarks */
+    uint16_t last_sw;    /* status word of the last exchange */
+    uint8_t buf[PICO_APDU_MAX_RESP];
+} pico_card;
+
+/* What SELECT told (1.2). */
+typedef struct pico_select_info {
+    uint16_t options;
+    uint8_t major, minor;
+} pico_select_info;
+
+/* PIN state from VERIFY without data (2.1): spends no try. */
+typedef enum pico_pin_state {
+    PICO_PIN_VERIFIED,  /* 9000 */
+    PICO_PIN_TRIES,     /* 63Cx: tries left in *tries */
+    PICO_PIN_BLOCKED,   /* 6983 */
+    PICO_PIN_NOT_SET,   /* 6A88: device not initialized */
+    PICO_PIN_TRANSPORT, /* 6984: transport PIN set, change it first */
+} pico_pin_state;
+
+/*
+ * The exchange wrapper. name is the command's name for the trace; when
+ * secret is set the trace omits even the data length. On return *sw holds
+ * the final status word; out/out_len (capacity in, length out) the data.
+ * Returns PICO_OK whenever a status word came back (whatever it is), or a
+ * transport error.
+ */
+pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int secret,
+                         uint8_t *out, size_t *out_len, uint16_t *sw);
+
+/* Maps a status word to an error, raising it with the command name and detail. */
+pico_err pico_schsm_sw_error(uint16_t sw, const char *name);
+
+pico_err pico_schsm_select(pico_card *c, pico_select_info *info);
+pico_err pico_schsm_pin_status(pico_card *c, uint8_t ref, pico_pin_state *state, int *tries);
+/* VERIFY with data: PICO_E_PIN_INCORRECT with *tries set, PICO_E_PIN_BLOCKED. */
+pico_err pico_schsm_verify(pico_card *c, uint8_t ref, const uint8_t *pin, size_t pin_len,
+                           int *tries);
+pico_err pico_schsm_change_pin(pico_card *c, uint8_t ref, const uint8_t *old_pin, size_t old_len,
+                               const uint8_t *new_pin, size_t new_len, int *tries);
+/* RESET RETRY COUNTER P1=00: SO-PIN || new user PIN (4.3). */
+pico_err pico_schsm_unblock_pin(pico_card *c, const uint8_t *so_pin, size_t so_len,
+                                const uint8_t *new_pin, size_t new_len, int *tries);
+
+/* ENUMERATE OBJECTS (6.5): FIDs, 0000 fillers dropped. */
+pico_err pico_schsm_list(pico_card *c, uint16_t *fids, size_t *count);
+/* READ BINARY of a whole EF (6.6), in pieces; *data is malloc'ed. */
+pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t *len);
+pico_err pico_schsm_update_file(pico_card *c, uint16_t fid, const uint8_t *data, size_t len);
+pico_err pico_schsm_delete_file(pico_card *c, uint16_t fid);
+
+/* GENERATE ASYMMETRIC KEY PAIR (6.2): req = CV body tags; *cvreq malloc'ed. */
+pico_err pico_schsm_generate(pico_card *c, uint8_t keyref, const uint8_t *req, size_t req_len,
+                             uint8_t **cvreq, size_t *cvreq_len);
+/* SIGN (7.1) and DECIPHER (7.2): one APDU each; out holds up to *out_len bytes. */
+pico_err pico_schsm_sign(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
+                         size_t in_len, uint8_t *out, size_t *out_len);
+pico_err pico_schsm_decipher(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
+                             size_t in_len, uint8_t *out, size_t *out_len);
+
+/* MANAGE PKA status (2.3): PICO_E_UNSUPPORTED (6A86) when PKA is not configured. */
+pico_err pico_schsm_pka_status(pico_card *c, uint8_t status[4]);
+
+#endif

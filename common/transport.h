@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The transport below the command layer: one raw APDU exchange, and the
+ * PC/SC transaction around a sequence of them. PC/SC is the real one
+ * (pcsc.c); unit tests plug in a scripted one.
+ */
+#ifndef PICO_TRANSPORT_H
+#define PICO_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+typedef struct pico_transport pico_transport;
+
+typedef struct pico_transport_ops {
+    /*
+     * Sends cmd and receives the answer with its status word into resp
+     * (*resp_len in: capacity, out: length). PICO_E_RESET when the card was
+     * reset (the security state is gone: the caller re-selects and logs in
+     * again), PICO_E_REMOVED when it is gone; both leave the transport ready
+     * to reconnect at the next call.
+     */
+    pico_err (*transmit)(pico_transport *t, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                         size_t *resp_len);
+    pico_err (*begin)(pico_transport *t); /* exclusive access for a sequence of APDUs */
+    pico_err (*end)(pico_transport *t);
+    /* Re-establishes the connection (after fork, reset or removal). */
+    pico_err (*reconnect)(pico_transport *t);
+    void (*free)(pico_transport *t);
+} pico_transport_ops;
+
+struct pico_transport {
+    const pico_transport_ops *ops;
+    char *name; /* reader name, for messages */
+};
+
+/* PC/SC: lists the readers (a malloc'ed array of malloc'ed names). */
+pico_err pico_pcsc_list_readers(char ***names, size_t *count);
+void pico_pcsc_free_readers(char **names, size_t count);
+
+/* PC/SC: connects to the card in the reader with exactly this name. */
+pico_err pico_pcsc_open(const char *reader, pico_transport **out);
+
+#endif

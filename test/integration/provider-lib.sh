@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# Helpers for the provider's integration tests. A test sources this file and
+# calls `with_devices [harness options]` first: the test re-runs itself inside
+# test/with-devices (a private pcscd with virtual Pico HSMs), then goes on.
+set -euo pipefail
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+export OPENSSL_MODULES="$top_builddir/provider/.libs"
+PIN=648219
+SOPIN=3537363231383830
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# Runs a command, echoing it; a failure ends the test naming the command.
+run() {
+    echo "+ $*" >&2
+    "$@" || fail "command failed (status $?): $*"
+}
+
+# Runs a command that must fail; its stderr is kept in $work/err for checks.
+run_fails() {
+    echo "+ (must fail) $*" >&2
+    if "$@" 2>"$work/err"; then
+        cat "$work/err" >&2
+        fail "command succeeded but must fail: $*"
+    fi
+    cat "$work/err" >&2
+}
+
+with_devices() {
+    if [ -z "${PICO_READER1:-}" ]; then
+        if [ "$(id -u)" != 0 ]; then
+            echo "SKIP: the PC/SC harness needs root (namespaces)"
+            exit 77
+        fi
+        exec "$top_srcdir/test/with-devices" "$@" -- "$0"
+    fi
+}
+
+# openssl with the pico provider beside the default one.
+ossl() {
+    local cmd=$1
+    shift
+    openssl "$cmd" -provider pico -provider default "$@"
+}
+
+# Generates a key on the device: pico_genkey EC|RSA PARAM LABEL [ID]
+pico_genkey() {
+    local alg=$1 param=$2 label=$3 id=${4:-}
+    local opts=(-pkeyopt "$param" -pkeyopt "pico-label:$label"
+        -pkeyopt "pico-uri:pico:?pin-value=$PIN")
+    [ -n "$id" ] && opts+=(-pkeyopt "pico-id:$id")
+    run ossl genpkey -propquery provider=pico -algorithm "$alg" "${opts[@]}" -out "$work/$label.uri.pem"
+}
+
+# The device's APDU count so far, by instruction byte (INS hex) or all: apdus [INS]
+apdus() {
+    local log=${PICO_SIM_LOG1:?}
+    if [ $# -eq 0 ]; then
+        grep -c '^.* > ' "$log" || true
+    else
+        grep -ciE "^.* > [0-9a-f]{2}$1" "$log" || true
+    fi
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Data encrypted by plain openssl to a device RSA key comes back through the
+# provider: OAEP with SHA-1/256/384/512 and a label, and PKCS#1 v1.5.
+. "$(dirname "$0")/provider-lib.sh"
+with_devices
+
+pico_genkey RSA rsa_keygen_bits:2048 dec
+run ossl pkey -in "pico:object=dec" -pubout -out "$work/dec.pub.pem"
+printf 'secret session key 0123456789' > "$work/plain"
+key="pico:object=dec?pin-value=$PIN"
+for md in sha1 sha256 sha384 sha512; do
+    run openssl pkeyutl -encrypt -pubin -inkey "$work/dec.pub.pem" -pkeyopt rsa_padding_mode:oaep \
+        -pkeyopt "rsa_oaep_md:$md" -in "$work/plain" -out "$work/ct"
+    run ossl pkeyutl -decrypt -inkey "$key" -pkeyopt rsa_padding_mode:oaep \
+        -pkeyopt "rsa_oaep_md:$md" -in "$work/ct" -out "$work/out"
+    cmp "$work/plain" "$work/out" || fail "OAEP $md: decrypted data differs"
+done
+# OAEP with a label
+run openssl pkeyutl -encrypt -pubin -inkey "$work/dec.pub.pem" -pkeyopt rsa_padding_mode:oaep \
+    -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_oaep_label:0011aabb -in "$work/plain" -out "$work/ct"
+run ossl pkeyutl -decrypt -inkey "$key" -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 \
+    -pkeyopt rsa_oaep_label:0011aabb -in "$work/ct" -out "$work/out"
+cmp "$work/plain" "$work/out" || fail "OAEP with label: decrypted data differs"
+# the wrong label is refused
+run_fails ossl pkeyutl -decrypt -inkey "$key" -pkeyopt rsa_padding_mode:oaep \
+    -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_oaep_label:0011aabc -in "$work/ct" -out "$work/out"
+# PKCS#1 v1.5
+run openssl pkeyutl -encrypt -pubin -inkey "$work/dec.pub.pem" -in "$work/plain" -out "$work/ct"
+run ossl pkeyutl -decrypt -inkey "$key" -in "$work/ct" -out "$work/out"
+cmp "$work/plain" "$work/out" || fail "PKCS#1 v1.5: decrypted data differs"
+echo PASS

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* PrKD encoding and decoding (common/pkcs15.c) against sc-hsm-protocol.md 6.4. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pkcs15.h"
+
+/* 6.4: "Minimal EC P-256 example, label tls, ID 01 02" */
+static const uint8_t ec_tls[] = {0xA0, 0x1E, 0x30, 0x05, 0x0C, 0x03, 0x74, 0x6C, 0x73, 0x30, 0x09,
+                                 0x04, 0x02, 0x01, 0x02, 0x03, 0x03, 0x07, 0x20, 0x80, 0xA1, 0x0A,
+                                 0x30, 0x08, 0x30, 0x02, 0x04, 0x00, 0x02, 0x02, 0x01, 0x00};
+/* 6.4: "RSA-2048 equivalent" */
+static const uint8_t rsa_tls[] = {0x30, 0x1D, 0x30, 0x05, 0x0C, 0x03, 0x74, 0x6C, 0x73, 0x30,
+                                  0x08, 0x04, 0x02, 0x01, 0x02, 0x03, 0x02, 0x02, 0x74, 0xA1,
+                                  0x0A, 0x30, 0x08, 0x30, 0x02, 0x04, 0x00, 0x02, 0x02, 0x08,
+                                  0x00};
+
+static void test_prkd_encode_matches_reference(void **state)
+{
+    pico_prkd k;
+    uint8_t out[128];
+    size_t n;
+
+    memset(&k, 0, sizeof(k));
+    k.is_ec = 1;
+    strcpy(k.label, "tls");
+    k.id[0] = 1;
+    k.id[1] = 2;
+    k.id_len = 2;
+    k.size = 256;
+    n = pico_prkd_encode(&k, out, sizeof(out));
+    assert_int_equal(n, sizeof(ec_tls));
+    assert_memory_equal(out, ec_tls, n);
+    k.is_ec = 0;
+    k.size = 2048;
+    n = pico_prkd_encode(&k, out, sizeof(out));
+    assert_int_equal(n, sizeof(rsa_tls));
+    assert_memory_equal(out, rsa_tls, n);
+    /* does not fit: 0, nothing half-written claimed */
+    assert_int_equal(pico_prkd_encode(&k, out, 10), 0);
+}
+
+static void test_prkd_decode(void **state)
+{
+    pico_prkd k;
+
+    assert_int_equal(pico_prkd_decode(ec_tls, sizeof(ec_tls), &k), 0);
+    assert_true(k.is_ec);
+    assert_string_equal(k.label, "tls");
+    assert_int_equal(k.id_len, 2);
+    assert_int_equal(k.id[1], 2);
+    assert_int_equal(k.size, 256);
+    assert_int_equal(pico_prkd_decode(rsa_tls, sizeof(rsa_tls), &k), 0);
+    assert_false(k.is_ec);
+    assert_int_equal(k.size, 2048);
+}
+
+/* OpenSC adds flags, authId, keyReference and a [0] subclass: still label, id, size. */
+static void test_prkd_decode_opensc_extras(void **state)
+{
+    static const uint8_t der[] = {
+        0xA0, 0x29,
+        0x30, 0x0C, 0x0C, 0x03, 'w', 'e', 'b', 0x03, 0x02, 0x07, 0x80, 0x04, 0x01, 0x01,
+        0x30, 0x0B, 0x04, 0x01, 0x45, 0x03, 0x03, 0x07, 0x20, 0x80, 0x02, 0x01, 0x03,
+        0xA0, 0x00,
+        0xA1, 0x0A, 0x30, 0x08, 0x30, 0x02, 0x04, 0x00, 0x02, 0x02, 0x01, 0x80,
+    };
+    pico_prkd k;
+
+    assert_int_equal(pico_prkd_decode(der, sizeof(der), &k), 0);
+    assert_string_equal(k.label, "web");
+    assert_int_equal(k.id_len, 1);
+    assert_int_equal(k.id[0], 0x45);
+    assert_int_equal(k.size, 384);
+}
+
+/* The firmware's default PrKD has an empty label; truncated input is refused. */
+static void test_prkd_decode_bad(void **state)
+{
+    static const uint8_t empty_label[] = {0xA0, 0x0D, 0x30, 0x02, 0x0C, 0x00, 0x30, 0x03,
+                                          0x04, 0x01, 0x31, 0xA1, 0x02, 0x30, 0x00};
+    static const uint8_t other[] = {0x04, 0x02, 0x01, 0x02};
+    pico_prkd k;
+
+    assert_int_equal(pico_prkd_decode(empty_label, sizeof(empty_label), &k), 0);
+    assert_string_equal(k.label, "");
+    assert_int_equal(k.id[0], '1');
+    assert_int_equal(k.size, 0);
+    assert_int_equal(pico_prkd_decode(ec_tls, sizeof(ec_tls) - 3, &k), -1);
+    assert_int_equal(pico_prkd_decode(other, sizeof(other), &k), -1);
+    assert_int_equal(pico_prkd_decode(ec_tls, 0, &k), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prkd_encode_matches_reference),
+        cmocka_unit_test(test_prkd_decode),
+        cmocka_unit_test(test_prkd_decode_opensc_extras),
+        cmocka_unit_test(test_prkd_decode_bad),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
