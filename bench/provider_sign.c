@@ -43,7 +43,10 @@ int main(int argc, char **argv)
     dflt = OSSL_PROVIDER_load(NULL, "default");
     if (pico == NULL || dflt == NULL)
         goto end;
+    /* as openssl's apps do: say a private key is wanted */
     store = OSSL_STORE_open(argv[1], NULL, NULL, NULL, NULL);
+    if (store != NULL && !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY))
+        goto end;
     while (store != NULL && key == NULL && !OSSL_STORE_eof(store)) {
         OSSL_STORE_INFO *info = OSSL_STORE_load(store);
         if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)

@@ -11,8 +11,8 @@
 /* Where the PIN comes from, first match wins: the URI's own factors, then the
  * configuration, then a prompt. Returns 1 when a PIN was obtained, 0 when there is
  * no source at all, or an error. */
-static pico_err get_pin(const pico_auth_factors *f, int tries, char *pin, size_t cap,
-                        size_t *len, int *interactive)
+static pico_err get_pin(const pico_auth_factors *f, int tries, char *pin, size_t cap, size_t *len,
+                        int *interactive)
 {
     const pico_uri *uri = f->uri;
     const char *source = NULL;
@@ -20,12 +20,13 @@ static pico_err get_pin(const pico_auth_factors *f, int tries, char *pin, size_t
 
     *len = 0;
     *interactive = 0;
-    if (uri != NULL && uri->pin_value != NULL) {
-        *len = strlen(uri->pin_value);
+    if ((uri != NULL && uri->pin_value != NULL) || f->pin != NULL) {
+        const char *given = uri != NULL && uri->pin_value != NULL ? uri->pin_value : f->pin;
+        *len = strlen(given);
         if (*len + 1 > cap)
-            return pico_err_raise(PICO_E_ARGS, "pin-value is longer than %d characters",
+            return pico_err_raise(PICO_E_ARGS, "the pin is longer than %d characters",
                                   PICO_PIN_MAX);
-        memcpy(pin, uri->pin_value, *len + 1);
+        memcpy(pin, given, *len + 1);
         return PICO_OK;
     }
     if (uri != NULL && uri->pin_source != NULL)

@@ -28,6 +28,8 @@ typedef struct pico_pin_prompt {
 
 typedef struct pico_auth_factors {
     const pico_uri *uri;        /* pin-value, pin-source, pin-last-try; may be NULL */
+    const char *pin;            /* a PIN the application gave (passphrase callback at key
+                                 * load, -passin): used like pin-value; may be NULL */
     const char *pin_source;     /* configured default source; may be NULL */
     const pico_pin_prompt *prompt; /* may be NULL: no interactive prompt */
     const char *device;         /* names the device in prompts and errors */

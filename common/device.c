@@ -27,7 +27,7 @@ struct pico_device {
     int selected;  /* the application is selected on this card session */
     int logged_in; /* this process verified the PIN in this card session */
     pico_select_info info;
-    char *name;    /* CHR of the device certificate, read on demand */
+    char *name; /* CHR of the device certificate, read on demand */
     char desc[320];
     uint16_t fids[MAX_FIDS];
     size_t nfids;
@@ -326,8 +326,7 @@ static pico_err key_read_public(pico_key *k)
         const uint8_t *p = data;
         k->cert = d2i_X509(NULL, &p, (long)len);
         if (k->cert == NULL || (k->pub = X509_get_pubkey(k->cert)) == NULL) {
-            err = pico_err_raise(PICO_E_BAD_RESPONSE, "key %u: unreadable certificate",
-                                 k->keyref);
+            err = pico_err_raise(PICO_E_BAD_RESPONSE, "key %u: unreadable certificate", k->keyref);
             goto end;
         }
         if (EVP_PKEY_is_a(k->pub, "EC")) {
@@ -448,10 +447,10 @@ pico_err pico_device_key_public(pico_key *k, EVP_PKEY **pub)
     return PICO_OK;
 }
 
-static pico_err dev_login_locked(pico_device *d, const pico_uri *uri,
+static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char *app_pin,
                                  const pico_pin_prompt *prompt)
 {
-    pico_auth_factors f = {uri, config.pin_source, prompt, d->desc};
+    pico_auth_factors f = {uri, app_pin, config.pin_source, prompt, d->desc};
     uint8_t pin[PICO_PIN_MAX];
     size_t pin_len = 0;
     pico_err err;
@@ -468,16 +467,32 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri,
     return err;
 }
 
-pico_err pico_device_login(pico_device *d, const pico_uri *uri, const pico_pin_prompt *prompt)
+pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_pin,
+                           const pico_pin_prompt *prompt)
 {
     pico_err err;
 
     if ((err = dev_enter(d)) != PICO_OK)
         return err;
     if (!d->logged_in)
-        err = dev_login_locked(d, uri, prompt);
+        err = dev_login_locked(d, uri, app_pin, prompt);
     dev_leave(d);
     return err;
+}
+
+int pico_device_logged_in(pico_device *d)
+{
+    int in;
+
+    pthread_mutex_lock(&d->lock);
+    in = d->logged_in && d->pid == getpid();
+    pthread_mutex_unlock(&d->lock);
+    return in;
+}
+
+int pico_device_has_pin_source(void)
+{
+    return config.pin_source != NULL;
 }
 
 /* Why a key operation was refused while this process thought it was logged in. */
@@ -488,12 +503,15 @@ static pico_err explain_refusal(pico_device *d, const char *op)
     pico_err_quiet_push();
     if (pico_schsm_pka_status(d->card, st) == PICO_OK && st[3] < st[2]) {
         pico_err_quiet_pop();
-        return pico_err_raise(PICO_E_PKA_REQUIRED, "%s: the device also requires public key "
-                                                   "authentication (%u of %u keys)", op, st[3], st[2]);
+        return pico_err_raise(PICO_E_PKA_REQUIRED,
+                              "%s: the device also requires public key "
+                              "authentication (%u of %u keys)",
+                              op, st[3], st[2]);
     }
     pico_err_quiet_pop();
-    return pico_err_raise(PICO_E_NOT_LOGGED_IN, "%s: the device lost the login (reset, or "
-                                                "another application selected it): log in again",
+    return pico_err_raise(PICO_E_NOT_LOGGED_IN,
+                          "%s: the device lost the login (reset, or "
+                          "another application selected it): log in again",
                           op);
 }
 
@@ -506,8 +524,8 @@ typedef pico_err (*key_op_fn)(pico_card *c, uint8_t keyref, uint8_t alg, const u
  * client's SELECT, 4.6), log in again with the held PIN, if the user allowed
  * holding it, and repeat the operation once.
  */
-static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg,
-                       const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
+static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, const uint8_t *in,
+                       size_t in_len, uint8_t *out, size_t *out_len)
 {
     pico_device *d = k->dev;
     size_t cap = *out_len;
@@ -518,12 +536,12 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg,
         return err;
     if (!d->logged_in && d->held_len > 0) {
         pico_err_quiet_push();
-        if (pico_schsm_verify(d->card, PICO_PIN_USER, d->held_pin, d->held_len, &tries) ==
-            PICO_OK)
+        if (pico_schsm_verify(d->card, PICO_PIN_USER, d->held_pin, d->held_len, &tries) == PICO_OK)
             d->logged_in = 1;
         pico_err_quiet_pop();
     }
     pico_err_quiet_push();
+    d->card->last_sw = 0;
     err = fn(d->card, k->keyref, alg, in, in_len, out, out_len);
     pico_err_quiet_pop();
     if ((err == PICO_E_NOT_LOGGED_IN || err == PICO_E_KEY_LOCKED) && d->logged_in) {
@@ -545,14 +563,19 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg,
         err = fn(d->card, k->keyref, alg, in, in_len, out, out_len);
     } else if (err == PICO_E_NOT_LOGGED_IN || err == PICO_E_KEY_LOCKED) {
         err = pico_err_raise(err, "%s with key %u: log in first", op, k->keyref);
-    } else if (err != PICO_OK && err != PICO_E_REMOVED && err != PICO_E_COMM &&
-               err != PICO_E_TIMEOUT && err != PICO_E_NO_READER) {
+    } else if (err != PICO_OK && d->card->last_sw != 0) {
+        /* the device answered: its status word says why */
         char name[48];
         snprintf(name, sizeof(name), "%s key=%u alg=0x%02X", op, k->keyref, alg);
         err = pico_schsm_sw_error(d->card->last_sw, name);
         if (err == PICO_OK)
             err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s", name);
     } else if (err != PICO_OK) {
+        /* no answer: removed, reset (the login is gone), pcscd gone, timeout */
+        if (err == PICO_E_RESET || err == PICO_E_REMOVED) {
+            d->selected = 0;
+            d->logged_in = 0;
+        }
         err = pico_err_raise(err, "%s with key %u on %s", op, k->keyref, d->desc);
     }
 end:
@@ -589,8 +612,7 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     if ((err = dev_enter(d)) != PICO_OK)
         goto out;
     if (!d->logged_in) {
-        err = pico_err_raise(PICO_E_NOT_LOGGED_IN, "key generation on %s: log in first",
-                             d->desc);
+        err = pico_err_raise(PICO_E_NOT_LOGGED_IN, "key generation on %s: log in first", d->desc);
         goto end;
     }
     if ((err = dev_list(d)) != PICO_OK)

@@ -77,11 +77,19 @@ pico_err pico_device_key_public(pico_key *key, EVP_PKEY **pub);
 
 /*
  * Makes sure the device is logged in for key use: PIN status (no try spent),
- * then VERIFY with the PIN from uri (pin-value, pin-source), the config's
- * pin-source, or the prompt. Never retries a wrong PIN; refuses to spend the
- * last try unless uri says pin-last-try=yes (or the prompt confirmed it).
+ * then VERIFY with the PIN from uri (pin-value, pin-source), the PIN the
+ * application gave (app_pin, may be NULL), the config's pin-source, or the
+ * prompt. Never retries a wrong PIN; refuses to spend the last try unless uri
+ * says pin-last-try=yes (or a person at the prompt was told it is the last).
  */
-pico_err pico_device_login(pico_device *dev, const pico_uri *uri, const pico_pin_prompt *prompt);
+pico_err pico_device_login(pico_device *dev, const pico_uri *uri, const char *app_pin,
+                           const pico_pin_prompt *prompt);
+
+/* 1 when this process logged in on the device and the card has not lost it since. */
+int pico_device_logged_in(pico_device *dev);
+
+/* 1 when a PIN source is configured (pin-source in openssl.cnf). */
+int pico_device_has_pin_source(void);
 
 /* Private-key operations: one APDU each (plus a login if the device lost it). */
 pico_err pico_device_sign(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,

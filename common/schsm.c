@@ -9,7 +9,8 @@
 #include "log.h"
 
 /* 1.1 */
-static const uint8_t sc_hsm_aid[] = {0xE8, 0x2B, 0x06, 0x01, 0x04, 0x01, 0x81, 0xC3, 0x1F, 0x02, 0x01};
+static const uint8_t sc_hsm_aid[] = {0xE8, 0x2B, 0x06, 0x01, 0x04, 0x01,
+                                     0x81, 0xC3, 0x1F, 0x02, 0x01};
 
 /* Response data per READ BINARY on hardware (1.4, MAX_APDU_DATA): any device returns at least
  * min(bytes left, this), so a shorter answer means the end of the file. */
@@ -44,11 +45,12 @@ pico_err pico_schsm_sw_error(uint16_t sw, const char *name)
     case 0x6E00:
         return pico_err_raise(PICO_E_UNSUPPORTED, "%s: sw=%04X", name, sw);
     case 0x6984:
-        return pico_err_raise(PICO_E_DEVICE, "%s: data invalid (transport pin set?) sw=6984",
-                              name);
+        return pico_err_raise(PICO_E_DEVICE, "%s: data invalid (transport pin set?) sw=6984", name);
     case 0x6A84:
-        return pico_err_raise(PICO_E_DEVICE, "%s: no space or key use counter exhausted "
-                                             "(sw=6A84)", name);
+        return pico_err_raise(PICO_E_DEVICE,
+                              "%s: no space or key use counter exhausted "
+                              "(sw=6A84)",
+                              name);
     case 0x6600:
         return pico_err_raise(PICO_E_CONDITIONS, "%s: button press timed out (sw=6600)", name);
     default:
@@ -78,6 +80,11 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
         apdus++;
         if (err != PICO_OK)
             goto end;
+        if (rlen == 0) {
+            /* vpcd and some readers answer nothing once the card is gone */
+            err = pico_err_raise(PICO_E_REMOVED, "%s: no answer", name);
+            goto end;
+        }
         if (rlen < 2) {
             err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s: %zu-byte answer", name, rlen);
             goto end;
@@ -86,8 +93,8 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
         *sw = (uint16_t)(c->buf[rlen] << 8 | c->buf[rlen + 1]);
         if (rlen > 0) {
             if (got + rlen > cap) {
-                err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s: answer longer than %zu bytes",
-                                     name, cap);
+                err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s: answer longer than %zu bytes", name,
+                                     cap);
                 goto end;
             }
             memcpy(out + got, c->buf, rlen);
@@ -131,8 +138,10 @@ pico_err pico_schsm_select(pico_card *c, pico_select_info *info)
     if ((err = pico_schsm_xfer(c, "SELECT", &a, 0, fcp, &len, &sw)) != PICO_OK)
         return err;
     if (sw == 0x6A82 || sw == 0x6A86 || sw == 0x6D00 || sw == 0x6E00)
-        return pico_err_raise(PICO_E_NO_DEVICE, "reader '%s': no SmartCard-HSM application "
-                                                "(sw=%04X)", c->t->name, sw);
+        return pico_err_raise(PICO_E_NO_DEVICE,
+                              "reader '%s': no SmartCard-HSM application "
+                              "(sw=%04X)",
+                              c->t->name, sw);
     if (sw != 0x9000)
         return pico_schsm_sw_error(sw, "SELECT");
     /* 1.2: 62 L { ... 85 05 <options 2> FF <major> <minor> }; tag 84 is unreliable on Pico. */
@@ -200,8 +209,8 @@ pico_err pico_schsm_verify(pico_card *c, uint8_t ref, const uint8_t *pin, size_t
     *tries = -1;
     if (pin_len == 0 || pin_len > 16)
         return pico_err_raise(PICO_E_ARGS, "VERIFY: a pin has 1 to 16 characters");
-    if ((err = pico_schsm_xfer(c, ref == PICO_PIN_SO ? "VERIFY SO-PIN" : "VERIFY PIN", &a, 1,
-                               NULL, NULL, &sw)) != PICO_OK)
+    if ((err = pico_schsm_xfer(c, ref == PICO_PIN_SO ? "VERIFY SO-PIN" : "VERIFY PIN", &a, 1, NULL,
+                               NULL, &sw)) != PICO_OK)
         return err;
     return pin_result(sw, "VERIFY", tries);
 }
@@ -298,8 +307,8 @@ pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t
     snprintf(name, sizeof(name), "READ BINARY %04X", fid);
     for (;;) {
         uint8_t cmd_data[6] = {0x54, 0x02, (uint8_t)(total >> 8), (uint8_t)total};
-        pico_apdu a = {0x00, 0xB1, (uint8_t)(fid >> 8), (uint8_t)fid, cmd_data, 4,
-                       PICO_APDU_LE_MAX, 1};
+        pico_apdu a = {0x00,     0xB1, (uint8_t)(fid >> 8), (uint8_t)fid,
+                       cmd_data, 4,    PICO_APDU_LE_MAX,    1};
         size_t got;
         uint16_t sw;
 

@@ -46,8 +46,7 @@ static int hexval(int c)
  * excludes it). RFC 7512 pchar/qchar: characters outside the URI set and the
  * separators of the other part are refused.
  */
-static pico_uri_err pct_decode(const char *p, size_t n, int in_query, char **out,
-                               size_t *out_len)
+static pico_uri_err pct_decode(const char *p, size_t n, int in_query, char **out, size_t *out_len)
 {
     char *buf = malloc(n + 1);
     size_t i, k = 0;
@@ -181,8 +180,8 @@ int pico_uri_is_pico(const char *str)
 }
 
 /* One part (path or query) of the URI: attributes separated by sep. */
-static pico_uri_err parse_part(const char *p, size_t n, int in_query, pico_uri *uri,
-                               unsigned *seen, const char **err_at)
+static pico_uri_err parse_part(const char *p, size_t n, int in_query, pico_uri *uri, unsigned *seen,
+                               const char **err_at)
 {
     const char sep = in_query ? '&' : ';';
     const char *end = p + n;
@@ -356,8 +355,8 @@ char *pico_uri_format(const pico_uri *uri)
         if ((!first && append_raw(&buf, &len, &cap, ";") != 0) ||
             append_raw(&buf, &len, &cap, strs[i].name) != 0 ||
             append_raw(&buf, &len, &cap, "=") != 0 ||
-            append_pct(&buf, &len, &cap, (const uint8_t *)strs[i].value,
-                       strlen(strs[i].value)) != 0)
+            append_pct(&buf, &len, &cap, (const uint8_t *)strs[i].value, strlen(strs[i].value)) !=
+                0)
             goto err;
         first = 0;
     }
@@ -385,6 +384,41 @@ char *pico_uri_format(const pico_uri *uri)
 err:
     free(buf);
     return NULL;
+}
+
+static int dup_str(char **dst, const char *src)
+{
+    if (src == NULL)
+        return 1;
+    *dst = malloc(strlen(src) + 1);
+    if (*dst == NULL)
+        return 0;
+    memcpy(*dst, src, strlen(src) + 1);
+    return 1;
+}
+
+int pico_uri_dup(const pico_uri *src, pico_uri *dst)
+{
+    size_t i;
+
+    memset(dst, 0, sizeof(*dst));
+    memcpy(dst->id, src->id, src->id_len);
+    dst->id_len = src->id_len;
+    dst->type = src->type;
+    dst->pin_last_try = src->pin_last_try;
+    dst->n_pka_keys = src->n_pka_keys;
+    if (!dup_str(&dst->token, src->token) || !dup_str(&dst->reader, src->reader) ||
+        !dup_str(&dst->object, src->object) || !dup_str(&dst->pin_value, src->pin_value) ||
+        !dup_str(&dst->pin_source, src->pin_source) ||
+        !dup_str(&dst->pka_pin_source, src->pka_pin_source))
+        goto err;
+    for (i = 0; i < src->n_pka_keys; i++)
+        if (!dup_str(&dst->pka_keys[i], src->pka_keys[i]))
+            goto err;
+    return 1;
+err:
+    pico_uri_free(dst);
+    return 0;
 }
 
 void pico_uri_free(pico_uri *uri)

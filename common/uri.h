@@ -76,6 +76,9 @@ const char *pico_uri_strerror(pico_uri_err err);
  */
 char *pico_uri_format(const pico_uri *uri);
 
+/* Deep copy of src into dst (secrets included). 1 ok, 0 out of memory (dst left empty). */
+int pico_uri_dup(const pico_uri *src, pico_uri *dst);
+
 /* Frees what uri holds (cleansing secrets) and resets it. */
 void pico_uri_free(pico_uri *uri);
 

@@ -11,6 +11,7 @@
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 
 #include "device.h"
 #include "err.h"
@@ -18,6 +19,8 @@
 
 #define PICO_PROV_NAME "pico"
 #define PICO_PROPS "provider=pico"
+/* Software parts (hashes, public-key operations) from any provider but this one */
+#define PICO_SW_PROPQ "provider!=pico"
 
 typedef struct pico_prov_ctx {
     const OSSL_CORE_HANDLE *handle;
@@ -38,14 +41,25 @@ typedef struct pico_prov_ctx {
 typedef struct pico_pkey {
     pico_prov_ctx *prov;
     pico_key_type type;
-    int rsa_pss; /* RSA-PSS keymgmt flavour */
+    int rsa_pss;   /* RSA-PSS keymgmt flavour */
     pico_key *hsm; /* owned by the device object, not by this */
     EVP_PKEY *pub; /* public half (a reference we hold), may be NULL until needed */
     pico_uri uri;  /* where it came from: path + login factors */
-    pico_pin_prompt prompt; /* the application's passphrase callback, when still valid */
+    char *app_pin; /* PIN the application's passphrase callback gave at load; cleansed */
 } pico_pkey;
 
 pico_pkey *pico_pkey_new(pico_prov_ctx *prov, pico_key_type type);
+/* Sets the URI the key came from (parsed and kept). 0 on a malformed URI (error raised). */
+int pico_pkey_set_uri(pico_pkey *key, const char *uri);
+/*
+ * The key a pico: URI names (first private key matching, on the first device
+ * that has one), for the store and the decoder. When the device will need a
+ * PIN that no URI attribute or config key provides, the application's
+ * passphrase callback is asked now, while it is valid (-passin, nginx's
+ * ssl_password_file); the PIN is held, cleansed, until the first login.
+ */
+pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *uri,
+                            OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg, pico_pkey **out);
 /* A copy sharing the device key (hsm) and holding its own pub reference and URI copy. */
 pico_pkey *pico_pkey_dup(const pico_pkey *key);
 void pico_pkey_free(pico_pkey *key);
@@ -54,8 +68,66 @@ EVP_PKEY *pico_pkey_public(pico_pkey *key);
 /* Logs in for this key's device with the key's factors, if not yet logged in. */
 pico_err pico_pkey_login(pico_pkey *key);
 
-/* Raises a provider error with a reason from err.h (also used by common/ through the handler). */
-void pico_prov_raise(pico_prov_ctx *prov, pico_err code, const char *fmt, ...);
+/* Raises a provider error with a reason from err.h (common/ reaches it through its handler). */
+#define pico_prov_raise(prov, code, ...)                                                           \
+    pico_prov_raise_at((prov), (code), __FILE__, __LINE__, __func__, __VA_ARGS__)
+void pico_prov_raise_at(pico_prov_ctx *prov, pico_err code, const char *file, int line,
+                        const char *func, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+void pico_prov_vraise(pico_prov_ctx *prov, pico_err code, const char *file, int line,
+                      const char *func, const char *fmt, va_list ap);
+
+/* PEM name of a key file that holds a device key's pico: URI (encoder.c, decoder.c) */
+#define PICO_PEM_URI_NAME "PICO HSM KEY URI"
+
+/*
+ * Names only this provider's key managers answer to (aliases of EC and RSA):
+ * a key reference typed with them can never reach another provider's keymgmt
+ * (OSSL_STORE's file: loader fetches a keymgmt by the object's data type).
+ */
+#define PICO_EC_TYPE "PICO-EC"
+#define PICO_RSA_TYPE "PICO-RSA"
+/* The decoders' intermediate type: a bare pico: URI */
+#define PICO_URI_TYPE "PICO-URI"
+#define PICO_URI_STRUCTURE "pico-uri"
+
+/* The object reference the store and decoder hand to keymgmt's load (a pico_pkey *). */
+#define PICO_OBJ_REF_SIZE sizeof(pico_pkey *)
+
+/* Console prompt for a PIN (OpenSSL's UI method), when nothing else gives one. */
+const pico_pin_prompt *pico_console_prompt(void);
+
+/* Shared keymgmt pieces (keymgmt_common.c) */
+int pico_keymgmt_get_params(void *keydata, OSSL_PARAM params[]);
+int pico_keymgmt_has(const void *keydata, int selection);
+int pico_keymgmt_match(const void *a, const void *b, int selection);
+void *pico_keymgmt_load(const void *reference, size_t reference_sz);
+int pico_keymgmt_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbarg);
+void pico_keymgmt_free(void *keydata);
+void *pico_keymgmt_dup(const void *keydata, int selection);
+/* Imports a public key into key: builds pub from params with the software provider. */
+int pico_keymgmt_import_pub(pico_pkey *key, const char *alg, int selection,
+                            const OSSL_PARAM params[]);
+/* Key generation on the device, shared by RSA and EC: the context and its
+ * pico-label, pico-id (hex) and pico-uri (device and login factors) parameters. */
+typedef struct pico_genctx {
+    pico_prov_ctx *prov;
+    pico_keygen spec;
+    char label[128];
+    uint8_t id[64];
+    char curve[32];
+    char *uri;
+} pico_genctx;
+pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type);
+int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[]);
+void pico_keymgmt_gen_cleanup(void *genctx);
+void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg);
+#define PICO_GEN_SETTABLE_COMMON                                                                   \
+    OSSL_PARAM_utf8_string("pico-label", NULL, 0), OSSL_PARAM_utf8_string("pico-id", NULL, 0),     \
+        OSSL_PARAM_utf8_string("pico-uri", NULL, 0)
 
 /* Dispatch tables, one file each (style.md). */
 extern const OSSL_DISPATCH pico_rsa_keymgmt_functions[];

@@ -63,9 +63,9 @@ pico_genkey() {
 apdus() {
     local log=${PICO_SIM_LOG1:?}
     if [ $# -eq 0 ]; then
-        grep -c '^.* > ' "$log" || true
+        grep -c '^> ' "$log" || true
     else
-        grep -ciE "^.* > [0-9a-f]{2}$1" "$log" || true
+        grep -ciE "^> [0-9a-f]{2}$1" "$log" || true
     fi
 }
 

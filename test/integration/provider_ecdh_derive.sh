@@ -7,7 +7,7 @@ with_devices
 
 for curve in P-256 P-384; do
     pico_genkey EC "group:$curve" "ecdh-$curve"
-    run ossl pkey -in "pico:object=ecdh-$curve" -pubout -out "$work/dev.pub.pem"
+    run ossl pkey -pubin -in "pico:object=ecdh-$curve" -pubout -out "$work/dev.pub.pem"
     # the peer: an ordinary software key
     run openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:$curve" -out "$work/peer.pem"
     run openssl pkey -in "$work/peer.pem" -pubout -out "$work/peer.pub.pem"

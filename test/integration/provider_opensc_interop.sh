@@ -13,11 +13,11 @@ echo "interop" > "$work/msg"
 
 # OpenSC -> provider
 run p11 --login --pin "$PIN" --keypairgen --key-type EC:prime256v1 --label from-opensc --id 4242
-run ossl pkey -in "pico:object=from-opensc" -pubout -out "$work/a.pub.pem"
+run ossl pkey -pubin -in "pico:object=from-opensc" -pubout -out "$work/a.pub.pem"
 run ossl dgst -sha256 -sign "pico:id=4242?pin-value=$PIN" -out "$work/a.sig" "$work/msg"
 run openssl dgst -sha256 -verify "$work/a.pub.pem" -signature "$work/a.sig" "$work/msg"
 run p11 --login --pin "$PIN" --keypairgen --key-type rsa:2048 --label rsa-opensc --id 4343
-run ossl pkey -in "pico:object=rsa-opensc" -pubout -out "$work/r.pub.pem"
+run ossl pkey -pubin -in "pico:object=rsa-opensc" -pubout -out "$work/r.pub.pem"
 run ossl dgst -sha256 -sign "pico:object=rsa-opensc;id=4343?pin-value=$PIN" -out "$work/r.sig" "$work/msg"
 run openssl dgst -sha256 -verify "$work/r.pub.pem" -signature "$work/r.sig" "$work/msg"
 
@@ -28,6 +28,6 @@ grep -q "from-pico" "$work/objects" || fail "pkcs11-tool does not list the provi
 openssl dgst -sha384 -binary "$work/msg" > "$work/dgst"
 run p11 --login --pin "$PIN" --sign --mechanism ECDSA --id 5151 --input-file "$work/dgst" \
     --output-file "$work/b.sig" --signature-format openssl
-run ossl pkey -in "pico:object=from-pico" -pubout -out "$work/b.pub.pem"
+run ossl pkey -pubin -in "pico:object=from-pico" -pubout -out "$work/b.pub.pem"
 run openssl dgst -sha384 -verify "$work/b.pub.pem" -signature "$work/b.sig" "$work/msg"
 echo PASS

@@ -6,7 +6,7 @@
 with_devices
 
 pico_genkey RSA rsa_keygen_bits:2048 dec
-run ossl pkey -in "pico:object=dec" -pubout -out "$work/dec.pub.pem"
+run ossl pkey -pubin -in "pico:object=dec" -pubout -out "$work/dec.pub.pem"
 printf 'secret session key 0123456789' > "$work/plain"
 key="pico:object=dec?pin-value=$PIN"
 for md in sha1 sha256 sha384 sha512; do

@@ -10,7 +10,7 @@ echo "hello" > "$work/msg"
 for bits in 2048 4096; do
     label="rsa$bits"
     pico_genkey RSA "rsa_keygen_bits:$bits" "$label"
-    run ossl pkey -in "pico:object=$label" -pubout -out "$work/$label.pub.pem"
+    run ossl pkey -pubin -in "pico:object=$label" -pubout -out "$work/$label.pub.pem"
     for md in sha256 sha384 sha512 sha1; do
         openssl dgst -"$md" -binary "$work/msg" > "$work/dgst"
         # PKCS#1 v1.5

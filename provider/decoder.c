@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Decoder: a PEM "PICO HSM KEY URI" block (written by encoder.c) back to the
+ * device key it names, so that a key file works wherever a key file is
+ * expected (nginx ssl_certificate_key, curl --key, openssl -key FILE). The
+ * PIN comes from the URI's query, openssl.cnf, or the application's
+ * passphrase callback (nginx ssl_password_file, -passin).
+ */
+#include <openssl/bio.h>
+#include <openssl/core_dispatch.h>
+#include <openssl/core_names.h>
+#include <openssl/core_object.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "provider.h"
+
+static OSSL_FUNC_decoder_newctx_fn uri_decoder_newctx;
+static OSSL_FUNC_decoder_freectx_fn uri_decoder_freectx;
+static OSSL_FUNC_decoder_does_selection_fn uri_decoder_does_selection;
+static OSSL_FUNC_decoder_decode_fn pem_decoder_decode;
+static OSSL_FUNC_decoder_decode_fn ec_uri_decoder_decode;
+static OSSL_FUNC_decoder_decode_fn rsa_uri_decoder_decode;
+static OSSL_FUNC_decoder_export_object_fn uri_decoder_export_object;
+
+static void *uri_decoder_newctx(void *provctx)
+{
+    return provctx;
+}
+
+static void uri_decoder_freectx(void *ctx)
+{
+    (void)ctx;
+}
+
+static int uri_decoder_does_selection(void *ctx, int selection)
+{
+    (void)ctx;
+    return selection == 0 || (selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0;
+}
+
+struct find {
+    const pico_uri *uri;
+    pico_key *key;
+};
+
+static int find_on_device(void *arg, pico_device *dev)
+{
+    struct find *f = arg;
+
+    return pico_device_find_key(dev, f->uri, &f->key) == PICO_OK;
+}
+
+/*
+ * Stage 1 (input pem): our PEM block to the bare URI, typed PICO-URI. Not our
+ * block: "nothing decoded" (return 1 without an object), so the next decoder
+ * gets its turn, with no error left behind.
+ */
+static int pem_decoder_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBACK *data_cb,
+                              void *data_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
+{
+    pico_prov_ctx *prov = vctx;
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
+    BIO *in = NULL;
+    int object_type = OSSL_OBJECT_PKEY, ok = 1;
+    OSSL_PARAM params[4];
+
+    (void)selection;
+    (void)pw_cb;
+    (void)pw_cbarg;
+    if ((in = BIO_new_from_core_bio(prov->libctx, cin)) == NULL)
+        return 0;
+    ERR_set_mark();
+    if (PEM_read_bio(in, &name, &header, &data, &len) <= 0 ||
+        strcmp(name, PICO_PEM_URI_NAME) != 0) {
+        ERR_pop_to_mark();
+        goto end;
+    }
+    ERR_pop_to_mark();
+    /* The structure name lets a store that receives this object as it is (the file:
+     * loader) decode it again, with stage 2, where the key lands in this provider */
+    params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &object_type);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_DATA, data, (size_t)len);
+    params[2] =
+        OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_STRUCTURE, PICO_URI_STRUCTURE, 0);
+    params[3] = OSSL_PARAM_construct_end();
+    ok = data_cb(params, data_cbarg);
+end:
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    BIO_free(in);
+    return ok;
+}
+
+/*
+ * Stage 2 (input PICO-URI): the URI to the device key, handed on by reference
+ * with a data type only this provider's keymgmt answers to.
+ */
+static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *cin,
+                      OSSL_CALLBACK *data_cb, void *data_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb,
+                      void *pw_cbarg)
+{
+    char uri[4096];
+    size_t len = 0, n;
+    BIO *in = NULL;
+    pico_pkey *holder = NULL, *key = NULL;
+    struct find f = {NULL, NULL};
+    int object_type = OSSL_OBJECT_PKEY, ok = 1;
+    OSSL_PARAM params[4];
+
+    if ((in = BIO_new_from_core_bio(prov->libctx, cin)) == NULL)
+        return 0;
+    while (len < sizeof(uri) - 1 && BIO_read_ex(in, uri + len, sizeof(uri) - 1 - len, &n) && n > 0)
+        len += n;
+    uri[len] = '\0';
+    if (!pico_uri_is_pico(uri)) {
+        pico_log("DECODER", "not a pico: uri (%zu bytes)", len);
+        goto end;
+    }
+    if ((holder = pico_pkey_new(prov, type)) == NULL || !pico_pkey_set_uri(holder, uri)) {
+        ok = 0;
+        goto end;
+    }
+    f.uri = &holder->uri;
+    if (pico_device_foreach(&holder->uri, find_on_device, &f) != PICO_OK || f.key == NULL) {
+        if (f.key == NULL)
+            pico_prov_raise(prov, PICO_E_NOT_FOUND, "%s", uri);
+        ok = 0;
+        goto end;
+    }
+    if (f.key->type != type)
+        goto end; /* the other key type's decoder takes it */
+    if (pico_pkey_from_key(prov, f.key, &holder->uri, pw_cb, pw_cbarg, &key) != PICO_OK) {
+        ok = 0;
+        goto end;
+    }
+    params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &object_type);
+    params[1] = OSSL_PARAM_construct_utf8_string(
+        OSSL_OBJECT_PARAM_DATA_TYPE, type == PICO_KEY_EC ? PICO_EC_TYPE : PICO_RSA_TYPE, 0);
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &key, sizeof(key));
+    params[3] = OSSL_PARAM_construct_end();
+    ok = data_cb(params, data_cbarg);
+end:
+    pico_pkey_free(key);
+    pico_pkey_free(holder);
+    OPENSSL_cleanse(uri, sizeof(uri));
+    BIO_free(in);
+    return ok;
+}
+
+static int ec_uri_decoder_decode(void *ctx, OSSL_CORE_BIO *cin, int selection,
+                                 OSSL_CALLBACK *data_cb, void *data_cbarg,
+                                 OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
+{
+    (void)selection;
+    return uri_decode(ctx, PICO_KEY_EC, cin, data_cb, data_cbarg, pw_cb, pw_cbarg);
+}
+
+static int rsa_uri_decoder_decode(void *ctx, OSSL_CORE_BIO *cin, int selection,
+                                  OSSL_CALLBACK *data_cb, void *data_cbarg,
+                                  OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
+{
+    (void)selection;
+    return uri_decode(ctx, PICO_KEY_RSA, cin, data_cb, data_cbarg, pw_cb, pw_cbarg);
+}
+
+/* Another provider's keymgmt asked for the key: it gets the public half. */
+static int uri_decoder_export_object(void *ctx, const void *objref, size_t objref_sz,
+                                     OSSL_CALLBACK *export_cb, void *export_cbarg)
+{
+    pico_pkey *key;
+    int ok;
+
+    (void)ctx;
+    if ((key = pico_keymgmt_load(objref, objref_sz)) == NULL)
+        return 0;
+    ok = pico_keymgmt_export(key,
+                             OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_ALL_PARAMETERS,
+                             export_cb, export_cbarg);
+    pico_keymgmt_free(key);
+    return ok;
+}
+
+#define URI_DECODER_COMMON                                                                         \
+    {OSSL_FUNC_DECODER_NEWCTX, (void (*)(void))uri_decoder_newctx},                                \
+        {OSSL_FUNC_DECODER_FREECTX, (void (*)(void))uri_decoder_freectx},                          \
+        {OSSL_FUNC_DECODER_DOES_SELECTION, (void (*)(void))uri_decoder_does_selection},            \
+    {                                                                                              \
+        OSSL_FUNC_DECODER_EXPORT_OBJECT, (void (*)(void))uri_decoder_export_object                 \
+    }
+
+static const OSSL_DISPATCH pem_decoder_functions[] = {
+    {OSSL_FUNC_DECODER_NEWCTX, (void (*)(void))uri_decoder_newctx},
+    {OSSL_FUNC_DECODER_FREECTX, (void (*)(void))uri_decoder_freectx},
+    {OSSL_FUNC_DECODER_DECODE, (void (*)(void))pem_decoder_decode},
+    {0, NULL},
+};
+
+static const OSSL_DISPATCH ec_uri_decoder_functions[] = {
+    {OSSL_FUNC_DECODER_DECODE, (void (*)(void))ec_uri_decoder_decode},
+    URI_DECODER_COMMON,
+    {0, NULL},
+};
+
+static const OSSL_DISPATCH rsa_uri_decoder_functions[] = {
+    {OSSL_FUNC_DECODER_DECODE, (void (*)(void))rsa_uri_decoder_decode},
+    URI_DECODER_COMMON,
+    {0, NULL},
+};
+
+#define URI_PROPS PICO_PROPS ",input=" PICO_URI_TYPE ",structure=" PICO_URI_STRUCTURE
+
+const OSSL_ALGORITHM pico_decoders[] = {
+    {PICO_URI_TYPE, PICO_PROPS ",input=pem", pem_decoder_functions, "PEM file holding a pico: URI"},
+    {"EC:" PICO_EC_TYPE, URI_PROPS, ec_uri_decoder_functions, "pico: URI to a device EC key"},
+    {"RSA:" PICO_RSA_TYPE, URI_PROPS, rsa_uri_decoder_functions, "pico: URI to a device RSA key"},
+    {NULL, NULL, NULL, NULL},
+};

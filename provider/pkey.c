@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The provider's key object: a key on the device (hsm) with the URI it was
+ * named by and the login factors that came with it, or a public key imported
+ * from another provider (pub only).
+ */
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/params.h>
+#include <openssl/ui.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "provider.h"
+
+pico_pkey *pico_pkey_new(pico_prov_ctx *prov, pico_key_type type)
+{
+    pico_pkey *key = calloc(1, sizeof(*key));
+
+    if (key == NULL) {
+        pico_prov_raise(prov, PICO_E_NOMEM, "key object");
+        return NULL;
+    }
+    key->prov = prov;
+    key->type = type;
+    return key;
+}
+
+static void free_secret_str(char **s)
+{
+    if (*s != NULL) {
+        OPENSSL_cleanse(*s, strlen(*s));
+        free(*s);
+        *s = NULL;
+    }
+}
+
+int pico_pkey_set_uri(pico_pkey *key, const char *uri)
+{
+    const char *at = NULL;
+    pico_uri_err uerr;
+
+    if ((uerr = pico_uri_parse(uri, &key->uri, &at)) != PICO_URI_OK) {
+        /* Never echo a value: the attribute name only (it may be pin-value=...) */
+        int n = at != NULL ? (int)pico_uri_attr_name_len(at) : 0;
+        pico_prov_raise(key->prov, PICO_E_URI, "%s%s%.*s%s", pico_uri_strerror(uerr),
+                        n > 0 ? " at '" : "", n, at != NULL ? at : "", n > 0 ? "'" : "");
+        return 0;
+    }
+    return 1;
+}
+
+pico_pkey *pico_pkey_dup(const pico_pkey *src)
+{
+    pico_pkey *key = pico_pkey_new(src->prov, src->type);
+
+    if (key == NULL)
+        return NULL;
+    key->rsa_pss = src->rsa_pss;
+    key->hsm = src->hsm;
+    if (src->pub != NULL && EVP_PKEY_up_ref(src->pub))
+        key->pub = src->pub;
+    if (!pico_uri_dup(&src->uri, &key->uri) ||
+        (src->app_pin != NULL && (key->app_pin = strdup(src->app_pin)) == NULL)) {
+        pico_pkey_free(key);
+        return NULL;
+    }
+    return key;
+}
+
+void pico_pkey_free(pico_pkey *key)
+{
+    if (key == NULL)
+        return;
+    EVP_PKEY_free(key->pub);
+    pico_uri_free(&key->uri);
+    free_secret_str(&key->app_pin);
+    free(key);
+}
+
+EVP_PKEY *pico_pkey_public(pico_pkey *key)
+{
+    EVP_PKEY *pub = NULL;
+
+    if (key->pub != NULL)
+        return key->pub;
+    if (key->hsm == NULL) {
+        pico_prov_raise(key->prov, PICO_E_ARGS, "key object without a public key");
+        return NULL;
+    }
+    if (pico_device_key_public(key->hsm, &pub) != PICO_OK)
+        return NULL;
+    if (!EVP_PKEY_up_ref(pub))
+        return NULL;
+    key->pub = pub;
+    return pub;
+}
+
+/* The console prompt, for a PIN no other source gave: OpenSSL's UI method. */
+static int console_ask(void *arg, const char *info, char *buf, size_t cap)
+{
+    UI *ui = UI_new();
+    char prompt[320];
+    int ok = 0;
+
+    (void)arg;
+    if (ui == NULL)
+        return 0;
+    snprintf(prompt, sizeof(prompt), "%s: ", info);
+    if (UI_add_input_string(ui, prompt, UI_INPUT_FLAG_DEFAULT_PWD, buf, 1, (int)cap - 1) >= 0 &&
+        UI_process(ui) == 0)
+        ok = 1;
+    UI_free(ui);
+    return ok;
+}
+
+const pico_pin_prompt *pico_console_prompt(void)
+{
+    static const pico_pin_prompt console = {console_ask, NULL};
+
+    return &console;
+}
+
+pico_err pico_pkey_login(pico_pkey *key)
+{
+    if (key->hsm == NULL)
+        return pico_err_raise(PICO_E_ARGS, "not a key on the device");
+    if (pico_device_logged_in(key->hsm->dev))
+        return PICO_OK;
+    return pico_device_login(key->hsm->dev, &key->uri, key->app_pin, pico_console_prompt());
+}
+
+pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *uri,
+                            OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg, pico_pkey **out)
+{
+    pico_pkey *key;
+    char pin[PICO_PIN_MAX + 2], *label = NULL;
+    size_t pin_len = 0;
+    pico_err err = PICO_OK;
+
+    *out = NULL;
+    if ((key = pico_pkey_new(prov, hsm->type)) == NULL)
+        return PICO_E_NOMEM;
+    key->hsm = hsm;
+    /* The key's own URI: its label and id, with the user's login factors. The device
+     * name (token=) costs a file read: the encoder adds it when it writes the URI */
+    if (!pico_uri_dup(uri, &key->uri) ||
+        (hsm->label != NULL && (label = strdup(hsm->label)) == NULL)) {
+        err = pico_err_raise(PICO_E_NOMEM, "uri");
+        goto end;
+    }
+    free(key->uri.object);
+    key->uri.object = label;
+    label = NULL;
+    memcpy(key->uri.id, hsm->id, hsm->id_len);
+    key->uri.id_len = hsm->id_len;
+    key->uri.type = PICO_OBJ_PRIVATE;
+    /* Ask the application now, while its callback is valid, if the device will want a
+     * PIN that nothing else provides */
+    if (pw_cb != NULL && uri->pin_value == NULL && uri->pin_source == NULL &&
+        !pico_device_has_pin_source() && !pico_device_logged_in(hsm->dev)) {
+        char info[256];
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_utf8_string(OSSL_PASSPHRASE_PARAM_INFO, info, 0),
+            OSSL_PARAM_END,
+        };
+        snprintf(info, sizeof(info), "user PIN for Pico HSM %s", pico_device_name(hsm->dev));
+        params[0].data_size = strlen(info);
+        if (pw_cb(pin, sizeof(pin) - 1, &pin_len, params, pw_cbarg) && pin_len > 0) {
+            pin[pin_len] = '\0';
+            if ((key->app_pin = strdup(pin)) == NULL)
+                err = pico_err_raise(PICO_E_NOMEM, "pin");
+        } else {
+            pico_log("PROVIDER", "no pin from the application's callback");
+        }
+    }
+end:
+    OPENSSL_cleanse(pin, sizeof(pin));
+    free(label);
+    if (err != PICO_OK)
+        pico_pkey_free(key);
+    else
+        *out = key;
+    return err;
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The provider's entry point: configuration from openssl.cnf, the algorithm
+ * tables, and the route from common/'s errors to OpenSSL's error stack.
+ *
+ *   [pico_sect]
+ *   module = /usr/lib/x86_64-linux-gnu/ossl-modules/pico.so
+ *   pico-reader = Pico            # default reader (substring of its name)
+ *   pico-pin-source = file:/etc/pico/pin
+ *   pico-cache-pin = yes          # hold the PIN to log in again after a card reset
+ *   pico-debug = /var/log/pico.log
+ *   activate = 1
+ */
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/params.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "provider.h"
+
+static OSSL_FUNC_provider_teardown_fn pico_teardown;
+static OSSL_FUNC_provider_gettable_params_fn pico_gettable_params;
+static OSSL_FUNC_provider_get_params_fn pico_get_params;
+static OSSL_FUNC_provider_query_operation_fn pico_query_operation;
+static OSSL_FUNC_provider_get_reason_strings_fn pico_get_reason_strings;
+
+#define ALG(names, funcs)                                                                          \
+    {                                                                                              \
+        names, PICO_PROPS, funcs, NULL                                                             \
+    }
+
+static const OSSL_ALGORITHM pico_keymgmt[] = {
+    ALG("RSA:rsaEncryption:1.2.840.113549.1.1.1:" PICO_RSA_TYPE, pico_rsa_keymgmt_functions),
+    ALG("RSA-PSS:RSASSA-PSS:1.2.840.113549.1.1.10", pico_rsapss_keymgmt_functions),
+    ALG("EC:id-ecPublicKey:1.2.840.10045.2.1:" PICO_EC_TYPE, pico_ec_keymgmt_functions),
+    {NULL, NULL, NULL, NULL},
+};
+
+static const OSSL_ALGORITHM pico_signature[] = {
+    ALG("RSA:rsaEncryption:1.2.840.113549.1.1.1", pico_rsa_signature_functions),
+    ALG("ECDSA", pico_ecdsa_signature_functions),
+    {NULL, NULL, NULL, NULL},
+};
+
+static const OSSL_ALGORITHM pico_store[] = {
+    ALG("pico", pico_store_functions),
+    {NULL, NULL, NULL, NULL},
+};
+
+static OSSL_ITEM reason_strings[PICO_E_MAX];
+
+static const OSSL_ALGORITHM *pico_query_operation(void *provctx, int operation_id, int *no_store)
+{
+    (void)provctx;
+    *no_store = 0;
+    switch (operation_id) {
+    case OSSL_OP_KEYMGMT:
+        return pico_keymgmt;
+    case OSSL_OP_SIGNATURE:
+        return pico_signature;
+    case OSSL_OP_ENCODER:
+        return pico_encoders;
+    case OSSL_OP_DECODER:
+        return pico_decoders;
+    case OSSL_OP_STORE:
+        return pico_store;
+    }
+    return NULL;
+}
+
+static const OSSL_ITEM *pico_get_reason_strings(void *provctx)
+{
+    (void)provctx;
+    return reason_strings;
+}
+
+static const OSSL_PARAM *pico_gettable_params(void *provctx)
+{
+    static const OSSL_PARAM params[] = {
+        OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_NAME, NULL, 0),
+        OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_VERSION, NULL, 0),
+        OSSL_PARAM_utf8_ptr(OSSL_PROV_PARAM_BUILDINFO, NULL, 0),
+        OSSL_PARAM_int(OSSL_PROV_PARAM_STATUS, NULL),
+        OSSL_PARAM_END,
+    };
+    (void)provctx;
+    return params;
+}
+
+static int pico_get_params(void *provctx, OSSL_PARAM params[])
+{
+    OSSL_PARAM *p;
+
+    (void)provctx;
+    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME)) != NULL &&
+        !OSSL_PARAM_set_utf8_ptr(p, "Pico HSM provider"))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_VERSION)) != NULL &&
+        !OSSL_PARAM_set_utf8_ptr(p, PACKAGE_VERSION))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_BUILDINFO)) != NULL &&
+        !OSSL_PARAM_set_utf8_ptr(p, PACKAGE_STRING))
+        return 0;
+    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS)) != NULL &&
+        !OSSL_PARAM_set_int(p, 1))
+        return 0;
+    return 1;
+}
+
+static pico_prov_ctx *err_target; /* the context errors of common/ are raised against */
+
+void pico_prov_vraise(pico_prov_ctx *prov, pico_err code, const char *file, int line,
+                      const char *func, const char *fmt, va_list ap)
+{
+    if (prov == NULL || prov->core_new_error == NULL)
+        return;
+    prov->core_new_error(prov->handle);
+    prov->core_set_error_debug(prov->handle, file, line, func);
+    prov->core_vset_error(prov->handle, (uint32_t)code, fmt, ap);
+}
+
+void pico_prov_raise_at(pico_prov_ctx *prov, pico_err code, const char *file, int line,
+                        const char *func, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (pico_log_enabled()) {
+        char detail[256];
+        va_start(ap, fmt);
+        vsnprintf(detail, sizeof(detail), fmt, ap);
+        va_end(ap);
+        pico_log("ERR", "%s: %s (%s:%d)", pico_err_reason(code), detail, func, line);
+    }
+    va_start(ap, fmt);
+    pico_prov_vraise(prov, code, file, line, func, fmt, ap);
+    va_end(ap);
+}
+
+static void common_error(void *arg, pico_err code, const char *file, int line, const char *func,
+                         const char *fmt, va_list ap)
+{
+    (void)arg;
+    pico_prov_vraise(err_target, code, file, line, func, fmt, ap);
+}
+
+static void pico_teardown(void *provctx)
+{
+    pico_prov_ctx *prov = provctx;
+
+    if (err_target == prov) {
+        pico_err_set_handler(NULL, NULL);
+        err_target = NULL;
+    }
+    pico_device_cleanup();
+    OSSL_LIB_CTX_free(prov->libctx);
+    free(prov->cfg_reader);
+    free(prov->cfg_pin_source);
+    free(prov);
+}
+
+static const OSSL_DISPATCH pico_dispatch[] = {
+    {OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))pico_teardown},
+    {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))pico_gettable_params},
+    {OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))pico_get_params},
+    {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))pico_query_operation},
+    {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))pico_get_reason_strings},
+    {0, NULL},
+};
+
+static int yes(const char *v)
+{
+    return v != NULL && (strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0 ||
+                         strcasecmp(v, "true") == 0 || strcasecmp(v, "on") == 0);
+}
+
+/* Reads the module's section of openssl.cnf. */
+static int read_config(pico_prov_ctx *prov, OSSL_FUNC_core_get_params_fn *get_params)
+{
+    char *reader = NULL, *pin_source = NULL, *debug = NULL, *cache = NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_utf8_ptr("pico-reader", &reader, 0),
+        OSSL_PARAM_utf8_ptr("pico-pin-source", &pin_source, 0),
+        OSSL_PARAM_utf8_ptr("pico-debug", &debug, 0),
+        OSSL_PARAM_utf8_ptr("pico-cache-pin", &cache, 0),
+        OSSL_PARAM_END,
+    };
+
+    if (get_params == NULL || !get_params(prov->handle, params))
+        return 1;         /* no section: defaults */
+    pico_log_init(debug); /* NULL: PICO_DEBUG from the environment */
+    if ((reader != NULL && (prov->cfg_reader = strdup(reader)) == NULL) ||
+        (pin_source != NULL && (prov->cfg_pin_source = strdup(pin_source)) == NULL))
+        return 0;
+    prov->cfg.default_reader = prov->cfg_reader;
+    prov->cfg.pin_source = prov->cfg_pin_source;
+    prov->cfg.cache_pin = yes(cache);
+    pico_device_set_config(&prov->cfg);
+    pico_log("PROVIDER", "init reader=%s pin-source=%s cache-pin=%d", reader ? reader : "(any)",
+             pin_source ? "(set)" : "(none)", prov->cfg.cache_pin);
+    return 1;
+}
+
+int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+                       const OSSL_DISPATCH **out, void **provctx)
+{
+    OSSL_FUNC_core_get_params_fn *get_params = NULL;
+    const OSSL_DISPATCH *f;
+    pico_prov_ctx *prov;
+    int i;
+
+    if ((prov = calloc(1, sizeof(*prov))) == NULL)
+        return 0;
+    prov->handle = handle;
+    for (f = in; f->function_id != 0; f++) {
+        switch (f->function_id) {
+        case OSSL_FUNC_CORE_GET_PARAMS:
+            get_params = OSSL_FUNC_core_get_params(f);
+            break;
+        case OSSL_FUNC_CORE_NEW_ERROR:
+            prov->core_new_error = OSSL_FUNC_core_new_error(f);
+            break;
+        case OSSL_FUNC_CORE_SET_ERROR_DEBUG:
+            prov->core_set_error_debug = OSSL_FUNC_core_set_error_debug(f);
+            break;
+        case OSSL_FUNC_CORE_VSET_ERROR:
+            prov->core_vset_error = OSSL_FUNC_core_vset_error(f);
+            break;
+        }
+    }
+    for (i = 1; i < PICO_E_MAX; i++) {
+        reason_strings[i - 1].id = (unsigned)i;
+        reason_strings[i - 1].ptr = (void *)pico_err_reason((pico_err)i);
+    }
+    pico_log_init(NULL);
+    /* The software halves (hashing, public-key operations) run in a child library context
+     * that mirrors the application's providers; PICO_SW_PROPQ keeps them off this one */
+    if ((prov->libctx = OSSL_LIB_CTX_new_child(handle, in)) == NULL) {
+        free(prov);
+        return 0;
+    }
+    if (!read_config(prov, get_params)) {
+        pico_teardown(prov);
+        return 0;
+    }
+    err_target = prov;
+    pico_err_set_handler(common_error, NULL);
+    *out = pico_dispatch;
+    *provctx = prov;
+    return 1;
+}
