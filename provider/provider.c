@@ -48,6 +48,16 @@ static const OSSL_ALGORITHM pico_signature[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static const OSSL_ALGORITHM pico_asym_cipher[] = {
+    ALG("RSA:rsaEncryption:1.2.840.113549.1.1.1", pico_rsa_asym_cipher_functions),
+    {NULL, NULL, NULL, NULL},
+};
+
+static const OSSL_ALGORITHM pico_keyexch[] = {
+    ALG("ECDH", pico_ecdh_keyexch_functions),
+    {NULL, NULL, NULL, NULL},
+};
+
 static const OSSL_ALGORITHM pico_store[] = {
     ALG("pico", pico_store_functions),
     {NULL, NULL, NULL, NULL},
@@ -64,6 +74,10 @@ static const OSSL_ALGORITHM *pico_query_operation(void *provctx, int operation_i
         return pico_keymgmt;
     case OSSL_OP_SIGNATURE:
         return pico_signature;
+    case OSSL_OP_ASYM_CIPHER:
+        return pico_asym_cipher;
+    case OSSL_OP_KEYEXCH:
+        return pico_keyexch;
     case OSSL_OP_ENCODER:
         return pico_encoders;
     case OSSL_OP_DECODER:

@@ -47,7 +47,7 @@ with_devices() {
 ossl() {
     local cmd=$1
     shift
-    openssl "$cmd" -provider pico -provider default "$@"
+    openssl "$cmd" -provider default -provider pico "$@"
 }
 
 # Generates a key on the device: pico_genkey EC|RSA PARAM LABEL [ID]

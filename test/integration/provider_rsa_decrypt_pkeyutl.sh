@@ -29,4 +29,14 @@ run_fails ossl pkeyutl -decrypt -inkey "$key" -pkeyopt rsa_padding_mode:oaep \
 run openssl pkeyutl -encrypt -pubin -inkey "$work/dec.pub.pem" -in "$work/plain" -out "$work/ct"
 run ossl pkeyutl -decrypt -inkey "$key" -in "$work/ct" -out "$work/out"
 cmp "$work/plain" "$work/out" || fail "PKCS#1 v1.5: decrypted data differs"
+# raw RSA: the whole block comes back, padding left in place
+run ossl pkeyutl -decrypt -inkey "$key" -pkeyopt rsa_padding_mode:none -in "$work/ct" -out "$work/raw"
+[ "$(stat -c %s "$work/raw")" = 256 ] || fail "raw decryption is not modulus-sized"
+[ "$(head -c 2 "$work/raw" | xxd -p)" = 0002 ] || fail "raw block does not start 00 02"
+tail -c "$(stat -c %s "$work/plain")" "$work/raw" | cmp - "$work/plain" || fail "raw block lacks the data"
+# a block that is not PKCS#1 (random bytes below the modulus) is refused, nothing returned
+head -c 1 /dev/zero > "$work/bad"
+head -c 255 /dev/urandom >> "$work/bad"
+run_fails ossl pkeyutl -decrypt -inkey "$key" -in "$work/bad" -out "$work/out2"
+[ ! -s "$work/out2" ] || fail "a bad block produced output"
 echo PASS
