@@ -39,8 +39,8 @@ int main(int argc, char **argv)
         return 2;
     }
     n = atoi(argv[2]);
+    dflt = OSSL_PROVIDER_load(NULL, "default"); /* default first (pico-provider(7)) */
     pico = OSSL_PROVIDER_load(NULL, "pico");
-    dflt = OSSL_PROVIDER_load(NULL, "default");
     if (pico == NULL || dflt == NULL)
         goto end;
     /* as openssl's apps do: say a private key is wanted */

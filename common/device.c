@@ -26,6 +26,7 @@ struct pico_device {
     pid_t pid;
     int selected;  /* the application is selected on this card session */
     int logged_in; /* this process verified the PIN in this card session */
+    int txn;       /* a PC/SC transaction is open (dev_enter) */
     pico_select_info info;
     char *name; /* CHR of the device certificate, read on demand */
     char desc[320];
@@ -75,6 +76,7 @@ static pico_err dev_enter(pico_device *d)
             goto fail;
     }
     err = d->card->t->ops->begin(d->card->t);
+    d->txn = err == PICO_OK || err == PICO_E_RESET;
     if (err == PICO_E_RESET || err == PICO_E_REMOVED) {
         /* 4.6: a reset (or a new card in the reader) leaves no application selected and
          * no login. Reported in the log only: the caller's operation goes on after the
@@ -92,6 +94,7 @@ static pico_err dev_enter(pico_device *d)
     if (!d->selected) {
         if ((err = pico_schsm_select(d->card, &d->info)) != PICO_OK) {
             d->card->t->ops->end(d->card->t);
+            d->txn = 0;
             goto fail;
         }
         d->selected = 1;
@@ -109,10 +112,54 @@ fail:
 
 static void dev_leave(pico_device *d)
 {
-    pico_err_quiet_push();
-    d->card->t->ops->end(d->card->t);
-    pico_err_quiet_pop();
+    if (d->txn) {
+        pico_err_quiet_push();
+        d->card->t->ops->end(d->card->t);
+        pico_err_quiet_pop();
+        d->txn = 0;
+    }
     pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * For a command of one APDU on a selected device: no PC/SC transaction (pcscd
+ * keeps one APDU whole; Begin and End would cost two more round trips to it).
+ * A reset or another application's SELECT since the last exchange shows in
+ * the answer, and key_op recovers inside a transaction then.
+ */
+static pico_err dev_enter_one(pico_device *d)
+{
+    pthread_mutex_lock(&d->lock);
+    if (d->pid == getpid() && d->selected) {
+        d->txn = 0;
+        return PICO_OK;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return dev_enter(d);
+}
+
+/* Inside dev_enter_one: opens the transaction (and selects again after a reset). */
+static pico_err dev_upgrade(pico_device *d)
+{
+    pico_err err;
+
+    if (d->txn)
+        return PICO_OK;
+    err = d->card->t->ops->begin(d->card->t);
+    d->txn = err == PICO_OK || err == PICO_E_RESET;
+    if (err == PICO_E_RESET) {
+        d->selected = 0;
+        d->logged_in = 0;
+    } else if (err != PICO_OK) {
+        return err;
+    }
+    if (!d->selected) {
+        if ((err = pico_schsm_select(d->card, &d->info)) != PICO_OK)
+            return err;
+        d->selected = 1;
+        d->logged_in = 0;
+    }
+    return PICO_OK;
 }
 
 static void key_free(pico_key *k)
@@ -532,9 +579,9 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
     int tries;
     pico_err err;
 
-    if ((err = dev_enter(d)) != PICO_OK)
+    if ((err = dev_enter_one(d)) != PICO_OK)
         return err;
-    if (!d->logged_in && d->held_len > 0) {
+    if (!d->logged_in && d->held_len > 0 && dev_upgrade(d) == PICO_OK) {
         pico_err_quiet_push();
         if (pico_schsm_verify(d->card, PICO_PIN_USER, d->held_pin, d->held_len, &tries) == PICO_OK)
             d->logged_in = 1;
@@ -544,8 +591,25 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
     d->card->last_sw = 0;
     err = fn(d->card, k->keyref, alg, in, in_len, out, out_len);
     pico_err_quiet_pop();
+    if ((err == PICO_E_RESET || err == PICO_E_REMOVED) && !d->txn && d->logged_in) {
+        /* the card was reset (or pcscd lost it) since the last exchange: connect and
+         * select again in a transaction, then as if the device had refused */
+        d->selected = 0;
+        pico_err_quiet_push();
+        err = dev_upgrade(d);
+        pico_err_quiet_pop();
+        if (err != PICO_OK) {
+            d->logged_in = 0;
+            err = pico_err_raise(err, "%s with key %u on %s", op, k->keyref, d->desc);
+            goto end;
+        }
+        d->logged_in = 1; /* the login this process had: gone, handled below */
+        err = PICO_E_NOT_LOGGED_IN;
+    }
     if ((err == PICO_E_NOT_LOGGED_IN || err == PICO_E_KEY_LOCKED) && d->logged_in) {
         d->logged_in = 0;
+        if ((err = dev_upgrade(d)) != PICO_OK)
+            goto end;
         if (d->held_len == 0) {
             err = explain_refusal(d, op);
             goto end;
