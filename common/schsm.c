@@ -473,3 +473,212 @@ pico_err pico_schsm_pka_status(pico_card *c, uint8_t status[4])
         return pico_err_raise(PICO_E_BAD_RESPONSE, "MANAGE PKA status: %zu bytes", len);
     return PICO_OK;
 }
+
+static pico_err pka_manage(pico_card *c, const char *name, uint8_t p1, uint8_t p2,
+                           const uint8_t *req, size_t req_len, uint8_t status[4])
+{
+    /* 5.3: the data is what follows the 67 header (sc-hsm-tool sends it so; both work) */
+    pico_apdu a = {0x80, 0x54, p1, p2, req, req_len, 256, 1};
+    size_t len = 4;
+    uint16_t sw;
+    pico_err err;
+
+    if (req_len == 0)
+        return pico_err_raise(PICO_E_ARGS, "%s: no registration data", name);
+    if ((err = pico_schsm_xfer(c, name, &a, 0, status, &len, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6A84)
+        return pico_err_raise(PICO_E_DEVICE, "%s: every pka slot is registered", name);
+    if (sw == 0x6A82 || sw == 0x6A86)
+        return pico_err_raise(PICO_E_UNSUPPORTED, "%s: the device has no such pka slot "
+                                                  "(pka not configured?)", name);
+    if (sw == 0x6985)
+        return pico_err_raise(PICO_E_CONDITIONS, "%s: pka keys are not replaceable on this "
+                                                 "device (option at init)", name);
+    if (sw != 0x9000)
+        return pico_schsm_sw_error(sw, name);
+    if (len != 4)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "%s: %zu status bytes", name, len);
+    return PICO_OK;
+}
+
+pico_err pico_schsm_pka_register(pico_card *c, const uint8_t *req, size_t req_len,
+                                 uint8_t status[4])
+{
+    return pka_manage(c, "MANAGE PKA add", 0x00, 0x00, req, req_len, status);
+}
+
+pico_err pico_schsm_pka_replace(pico_card *c, uint8_t slot, const uint8_t *req, size_t req_len,
+                                uint8_t status[4])
+{
+    return pka_manage(c, "MANAGE PKA replace", 0x01, slot, req, req_len, status);
+}
+
+pico_err pico_schsm_pka_query(pico_card *c, uint8_t slot, char *chr, size_t cap,
+                              int *authenticated)
+{
+    pico_apdu a = {0x80, 0x54, 0x02, slot, NULL, 0, 256, 0};
+    uint8_t out[256];
+    size_t len = sizeof(out);
+    uint16_t sw;
+    pico_err err;
+
+    if ((err = pico_schsm_xfer(c, "MANAGE PKA query", &a, 0, out, &len, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6A88)
+        return PICO_E_NOT_FOUND; /* an empty slot: an answer, not an error */
+    if (sw == 0x6A86)
+        return pico_err_raise(PICO_E_UNSUPPORTED, "MANAGE PKA query: no slot %u", slot);
+    if (sw != 0x9000 && sw != 0x9001)
+        return pico_schsm_sw_error(sw, "MANAGE PKA query");
+    if (len == 0 || len >= cap)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "MANAGE PKA query: a chr of %zu bytes", len);
+    memcpy(chr, out, len);
+    chr[len] = '\0';
+    *authenticated = sw == 0x9001;
+    return PICO_OK;
+}
+
+pico_err pico_schsm_mse_set_pka(pico_card *c, const uint8_t *chr, size_t chr_len, int *done)
+{
+    uint8_t data[2 + 64];
+    pico_apdu a = {0x00, 0x22, 0x81, 0xA4, data, chr_len + 2, 0, 0};
+    uint16_t sw;
+    pico_err err;
+
+    *done = 0;
+    if (chr_len == 0 || chr_len > 64)
+        return pico_err_raise(PICO_E_ARGS, "MSE SET AT: a chr of %zu bytes", chr_len);
+    data[0] = 0x83;
+    data[1] = (uint8_t)chr_len;
+    memcpy(data + 2, chr, chr_len);
+    if ((err = pico_schsm_xfer(c, "MSE SET AT pka", &a, 0, NULL, NULL, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6985) { /* 5.4: this key already authenticated in this round */
+        *done = 1;
+        return PICO_OK;
+    }
+    if (sw == 0x6A88)
+        return pico_err_raise(PICO_E_NOT_FOUND, "MSE SET AT: no pka key named %.*s registered",
+                              (int)chr_len, (const char *)chr);
+    return pico_schsm_sw_error(sw, "MSE SET AT pka");
+}
+
+pico_err pico_schsm_get_challenge(pico_card *c, uint8_t *out, size_t len)
+{
+    pico_apdu a = {0x00, 0x84, 0x00, 0x00, NULL, 0, len, 0};
+    size_t got = len;
+    uint16_t sw;
+    pico_err err;
+
+    if (len == 0 || len > 256)
+        return pico_err_raise(PICO_E_ARGS, "GET CHALLENGE: %zu bytes", len);
+    if ((err = pico_schsm_xfer(c, "GET CHALLENGE", &a, 0, out, &got, &sw)) != PICO_OK)
+        return err;
+    if (sw != 0x9000)
+        return pico_schsm_sw_error(sw, "GET CHALLENGE");
+    if (got != len)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "GET CHALLENGE: %zu of %zu bytes", got, len);
+    return PICO_OK;
+}
+
+pico_err pico_schsm_external_authenticate(pico_card *c, const uint8_t *sig, size_t sig_len)
+{
+    pico_apdu a = {0x00, 0x82, 0x00, 0x00, sig, sig_len, 0, sig_len > 255};
+    uint16_t sw;
+    pico_err err;
+
+    if ((err = pico_schsm_xfer(c, "EXTERNAL AUTHENTICATE", &a, 0, NULL, NULL, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6985)
+        return pico_err_raise(PICO_E_PKA_FAILED, "the device refused the pka signature (wrong "
+                                                 "key, or another client asked for a challenge)");
+    if (sw == 0x6A88)
+        return pico_err_raise(PICO_E_PKA_FAILED, "EXTERNAL AUTHENTICATE: no pka key selected");
+    return pico_schsm_sw_error(sw, "EXTERNAL AUTHENTICATE");
+}
+
+static int put(uint8_t *buf, size_t *pos, size_t cap, uint8_t tag, const uint8_t *v, size_t l)
+{
+    if (l > 127 || *pos + 2 + l > cap)
+        return 0;
+    buf[(*pos)++] = tag;
+    buf[(*pos)++] = (uint8_t)l;
+    memcpy(buf + *pos, v, l);
+    *pos += l;
+    return 1;
+}
+
+pico_err pico_schsm_init_data(const pico_init_spec *spec, uint8_t **data, size_t *len)
+{
+    uint8_t buf[128], *out;
+    size_t n = 0;
+    const uint8_t opts[2] = {(uint8_t)(spec->options >> 8), (uint8_t)spec->options};
+    int ok;
+
+    *data = NULL;
+    if (spec->so_pin == NULL)
+        return pico_err_raise(PICO_E_ARGS, "initialize: an so-pin is needed");
+    if (spec->pin == NULL && spec->pka_total == 0)
+        return pico_err_raise(PICO_E_ARGS, "initialize: a user pin, pka keys, or both");
+    if (spec->pin != NULL && (strlen(spec->pin) < 1 || strlen(spec->pin) > 16))
+        return pico_err_raise(PICO_E_ARGS, "initialize: a pin has 1 to 16 characters");
+    if (spec->retries < 0 || spec->retries > 15)
+        return pico_err_raise(PICO_E_ARGS, "initialize: pin retries 1 to 15");
+    if (spec->pka_total < 0 || spec->pka_total > 8 || spec->pka_required < 0 ||
+        spec->pka_required > spec->pka_total || (spec->pka_total > 0 && spec->pka_required < 1))
+        return pico_err_raise(PICO_E_ARGS, "initialize: pka needs 1 <= required <= total <= 8");
+    if (spec->dkek_shares < -1 || spec->dkek_shares > 255 || spec->key_domains < 0 ||
+        spec->key_domains > 16)
+        return pico_err_raise(PICO_E_ARGS, "initialize: dkek shares 0-255, key domains 0-16");
+    /* 3.1, in sc-hsm-tool's order: options, PIN, SO-PIN, retries, DKEK, PKA, domains */
+    ok = put(buf, &n, sizeof(buf), 0x80, opts, 2);
+    if (spec->pin != NULL)
+        ok = ok && put(buf, &n, sizeof(buf), 0x81, (const uint8_t *)spec->pin, strlen(spec->pin));
+    ok = ok && put(buf, &n, sizeof(buf), 0x82, spec->so_pin, 8);
+    if (spec->retries > 0) {
+        uint8_t r = (uint8_t)spec->retries;
+        ok = ok && put(buf, &n, sizeof(buf), 0x91, &r, 1);
+    }
+    if (spec->dkek_shares >= 0) {
+        uint8_t d = (uint8_t)spec->dkek_shares;
+        ok = ok && put(buf, &n, sizeof(buf), 0x92, &d, 1);
+    }
+    if (spec->pka_total > 0) {
+        uint8_t k[2] = {(uint8_t)spec->pka_total, (uint8_t)spec->pka_required};
+        ok = ok && put(buf, &n, sizeof(buf), 0x93, k, 2);
+    }
+    if (spec->key_domains > 0) {
+        uint8_t d = (uint8_t)spec->key_domains;
+        ok = ok && put(buf, &n, sizeof(buf), 0x97, &d, 1);
+    }
+    if (!ok || (out = malloc(n)) == NULL) {
+        OPENSSL_cleanse(buf, sizeof(buf));
+        return pico_err_raise(ok ? PICO_E_NOMEM : PICO_E_INTERNAL, "initialize data");
+    }
+    memcpy(out, buf, n);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    *data = out;
+    *len = n;
+    return PICO_OK;
+}
+
+pico_err pico_schsm_initialize(pico_card *c, const pico_init_spec *spec)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    uint16_t sw;
+    pico_err err;
+
+    if ((err = pico_schsm_init_data(spec, &data, &len)) != PICO_OK)
+        return err;
+    {
+        pico_apdu a = {0x80, 0x50, 0x00, 0x00, data, len, 0, 0};
+        err = pico_schsm_xfer(c, "INITIALIZE", &a, 1, NULL, NULL, &sw);
+    }
+    OPENSSL_cleanse(data, len);
+    free(data);
+    if (err != PICO_OK)
+        return err;
+    return pico_schsm_sw_error(sw, "INITIALIZE");
+}

@@ -99,7 +99,46 @@ pico_err pico_schsm_sign(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_
 pico_err pico_schsm_decipher(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
                              size_t in_len, uint8_t *out, size_t *out_len);
 
-/* MANAGE PKA status (2.3): PICO_E_UNSUPPORTED (6A86) when PKA is not configured. */
+/* MANAGE PKA status (2.3): PICO_E_UNSUPPORTED (6A86) when PKA is not configured.
+ * status: total keys, keys still to register, keys required, keys authenticated. */
 pico_err pico_schsm_pka_status(pico_card *c, uint8_t status[4]);
+
+/* MANAGE PKA ADD (5.3): registers a CV request (67 wrapper or bare 7F21); new status back. */
+pico_err pico_schsm_pka_register(pico_card *c, const uint8_t *req, size_t req_len,
+                                 uint8_t status[4]);
+/* MANAGE PKA REPLACE (5.3, P1=01): needs the "PKA replaceable" option. */
+pico_err pico_schsm_pka_replace(pico_card *c, uint8_t slot, const uint8_t *req, size_t req_len,
+                                uint8_t status[4]);
+/* MANAGE PKA QUERY (5.3, P1=02): the slot's CHR (NUL-terminated in chr) and whether it
+ * authenticated in this round (9001). PICO_E_NOT_FOUND for an empty slot (6A88). */
+pico_err pico_schsm_pka_query(pico_card *c, uint8_t slot, char *chr, size_t cap,
+                              int *authenticated);
+/* MSE SET AT for PKA (5.4): names the key of the next EXTERNAL AUTHENTICATE. *done is set
+ * when the key already authenticated in this round (6985). PICO_E_NOT_FOUND: CHR unknown. */
+pico_err pico_schsm_mse_set_pka(pico_card *c, const uint8_t *chr, size_t chr_len, int *done);
+/* GET CHALLENGE (5.5): len bytes (1..256) that become the pending PKA challenge. */
+pico_err pico_schsm_get_challenge(pico_card *c, uint8_t *out, size_t len);
+/* EXTERNAL AUTHENTICATE (5.6): the signature over SHA-256(device name || challenge).
+ * PICO_E_PKA_FAILED when the device refuses it (6985). */
+pico_err pico_schsm_external_authenticate(pico_card *c, const uint8_t *sig, size_t sig_len);
+
+/* INITIALIZE DEVICE (3): what the device is set up with; erases every key. */
+typedef struct pico_init_spec {
+    uint16_t options;     /* 3.2 bits, PICO_OPT_* */
+    const char *pin;      /* user PIN; NULL: none (PKA-only) */
+    const uint8_t *so_pin; /* 8 bytes (16 hex digits on the command line) */
+    int retries;          /* user PIN retry counter, 1..15; 0: device default (3) */
+    int dkek_shares;      /* -1: no DKEK; 0: random DKEK; N: expect N shares */
+    int pka_total, pka_required; /* 0: no PKA */
+    int key_domains;      /* 0: none */
+} pico_init_spec;
+#define PICO_OPT_RESET_RETRY 0x0001
+#define PICO_OPT_TRANSPORT_PIN 0x0002
+#define PICO_OPT_PKA_REPLACEABLE 0x0008
+#define PICO_OPT_PIN_AND_PKA 0x0010
+#define PICO_OPT_RRC_COUNTER_ONLY 0x0020
+/* The data of INITIALIZE for spec (3.1 tag order as sc-hsm-tool sends it); malloc'ed. */
+pico_err pico_schsm_init_data(const pico_init_spec *spec, uint8_t **data, size_t *len);
+pico_err pico_schsm_initialize(pico_card *c, const pico_init_spec *spec);
 
 #endif

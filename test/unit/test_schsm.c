@@ -380,6 +380,129 @@ static void test_pka_status(void **state)
     card_done(c);
 }
 
+#define SIG64 "A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5"
+#define CHR_HEX "44 45 50 4B 41 30 30 30 30 31 30 30 30 30 31" /* "DEPKA0000100001" */
+
+/* 5.4: MSE SET AT 81 A4 with tag 83 = CHR; 6985 = already done, 6A88 = unknown */
+static void test_mse_set_pka(void **state)
+{
+    static const script_step steps[] = {
+        {"00 22 81 A4 11 83 0F " CHR_HEX, "90 00"},
+        {"00 22 81 A4 11 83 0F " CHR_HEX, "69 85"},
+        {"00 22 81 A4 11 83 0F " CHR_HEX, "6A 88"},
+        {NULL},
+    };
+    pico_card *c = card_with(steps);
+    int done = -1;
+
+    assert_int_equal(pico_schsm_mse_set_pka(c, (const uint8_t *)"DEPKA0000100001", 15, &done),
+                     PICO_OK);
+    assert_int_equal(done, 0);
+    assert_int_equal(pico_schsm_mse_set_pka(c, (const uint8_t *)"DEPKA0000100001", 15, &done),
+                     PICO_OK);
+    assert_int_equal(done, 1);
+    assert_int_equal(pico_schsm_mse_set_pka(c, (const uint8_t *)"DEPKA0000100001", 15, &done),
+                     PICO_E_NOT_FOUND);
+    card_done(c);
+}
+
+/* 5.5 and 5.6: an 8-byte challenge, then a 64-byte r||s; 6985 = refused */
+static void test_challenge_and_external_authenticate(void **state)
+{
+    static const script_step steps[] = {
+        {"00 84 00 00 08", "84 B9 7D 43 88 E8 4A 76 90 00"},
+        {"00 84 00 00 08", "84 B9 7D 43 90 00"},
+        {"00 82 00 00 40 " SIG64, "90 00"},
+        {"00 82 00 00 40 " SIG64, "69 85"},
+        {NULL},
+    };
+    pico_card *c = card_with(steps);
+    uint8_t ch[8], sig[64];
+
+    assert_int_equal(pico_schsm_get_challenge(c, ch, 8), PICO_OK);
+    assert_memory_equal(ch, "\x84\xB9\x7D\x43\x88\xE8\x4A\x76", 8);
+    assert_int_equal(pico_schsm_get_challenge(c, ch, 8), PICO_E_BAD_RESPONSE);
+    memset(sig, 0xA5, sizeof(sig));
+    assert_int_equal(pico_schsm_external_authenticate(c, sig, sizeof(sig)), PICO_OK);
+    assert_int_equal(pico_schsm_external_authenticate(c, sig, sizeof(sig)), PICO_E_PKA_FAILED);
+    card_done(c);
+}
+
+/* 5.3: QUERY answers the CHR with 9000 (registered) or 9001 (authenticated); 6A88 empty */
+static void test_pka_query(void **state)
+{
+    static const script_step steps[] = {
+        {"80 54 02 00 00", CHR_HEX " 90 00"},
+        {"80 54 02 01 00", CHR_HEX " 90 01"},
+        {"80 54 02 02 00", "6A 88"},
+        {"80 54 02 09 00", "6A 86"},
+        {NULL},
+    };
+    pico_card *c = card_with(steps);
+    char chr[32];
+    int auth = -1;
+
+    assert_int_equal(pico_schsm_pka_query(c, 0, chr, sizeof(chr), &auth), PICO_OK);
+    assert_string_equal(chr, "DEPKA0000100001");
+    assert_int_equal(auth, 0);
+    assert_int_equal(pico_schsm_pka_query(c, 1, chr, sizeof(chr), &auth), PICO_OK);
+    assert_int_equal(auth, 1);
+    assert_int_equal(pico_schsm_pka_query(c, 2, chr, sizeof(chr), &auth), PICO_E_NOT_FOUND);
+    assert_int_equal(pico_schsm_pka_query(c, 9, chr, sizeof(chr), &auth), PICO_E_UNSUPPORTED);
+    card_done(c);
+}
+
+/* 5.3: ADD and REPLACE send the request in an extended APDU and answer the new status */
+static void test_pka_register_and_replace(void **state)
+{
+    static const script_step steps[] = {
+        {"80 54 00 00 00 00 04 67 02 7F 21 01 00", "03 02 02 00 90 00"},
+        {"80 54 00 00 00 00 04 67 02 7F 21 01 00", "6A 84"},
+        {"80 54 01 02 00 00 04 67 02 7F 21 01 00", "69 85"},
+        {"80 54 01 02 00 00 04 67 02 7F 21 01 00", "03 00 02 00 90 00"},
+        {NULL},
+    };
+    pico_card *c = card_with(steps);
+    static const uint8_t req[] = {0x67, 0x02, 0x7F, 0x21};
+    uint8_t st[4];
+
+    assert_int_equal(pico_schsm_pka_register(c, req, sizeof(req), st), PICO_OK);
+    assert_memory_equal(st, "\x03\x02\x02\x00", 4);
+    assert_int_equal(pico_schsm_pka_register(c, req, sizeof(req), st), PICO_E_DEVICE);
+    assert_int_equal(pico_schsm_pka_replace(c, 2, req, sizeof(req), st), PICO_E_CONDITIONS);
+    assert_int_equal(pico_schsm_pka_replace(c, 2, req, sizeof(req), st), PICO_OK);
+    card_done(c);
+}
+
+/* 3.1: tags in sc-hsm-tool's order; no 81 for a PKA-only device */
+static void test_initialize(void **state)
+{
+    static const script_step steps[] = {
+        {"80 50 00 00 1D 80 02 00 19 81 06 36 34 38 32 31 39 82 08 35 37 36 32 31 38 38 30 "
+         "91 01 05 93 02 03 02",
+         "90 00"},
+        {"80 50 00 00 15 80 02 00 01 82 08 35 37 36 32 31 38 38 30 92 01 00 93 02 01 01",
+         "90 00"},
+        {NULL},
+    };
+    pico_card *c = card_with(steps);
+    static const uint8_t so[8] = {0x35, 0x37, 0x36, 0x32, 0x31, 0x38, 0x38, 0x30};
+    pico_init_spec spec = {PICO_OPT_RESET_RETRY | PICO_OPT_PKA_REPLACEABLE | PICO_OPT_PIN_AND_PKA,
+                           "648219", so, 5, -1, 3, 2, 0};
+    pico_init_spec pka_only = {PICO_OPT_RESET_RETRY, NULL, so, 0, 0, 1, 1, 0};
+    pico_init_spec bad = {0, NULL, so, 0, -1, 0, 0, 0};
+
+    assert_int_equal(pico_schsm_initialize(c, &spec), PICO_OK);
+    assert_int_equal(pico_schsm_initialize(c, &pka_only), PICO_OK);
+    /* neither a PIN nor PKA: refused before any APDU */
+    assert_int_equal(pico_schsm_initialize(c, &bad), PICO_E_ARGS);
+    bad.pin = "1234";
+    bad.pka_total = 2;
+    bad.pka_required = 3;
+    assert_int_equal(pico_schsm_initialize(c, &bad), PICO_E_ARGS);
+    card_done(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +522,11 @@ int main(void)
         cmocka_unit_test(test_update_and_delete),
         cmocka_unit_test(test_generate),
         cmocka_unit_test(test_pka_status),
+        cmocka_unit_test(test_mse_set_pka),
+        cmocka_unit_test(test_challenge_and_external_authenticate),
+        cmocka_unit_test(test_pka_query),
+        cmocka_unit_test(test_pka_register_and_replace),
+        cmocka_unit_test(test_initialize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
