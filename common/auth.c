@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pka_signer.h"
 #include "secret.h"
 
 /* Where the PIN comes from, first match wins: the URI's own factors, then the
@@ -46,26 +47,105 @@ static pico_err get_pin(const pico_auth_factors *f, int tries, char *pin, size_t
     return PICO_OK;
 }
 
+/*
+ * The PKA round (5.4-5.7): one challenge, then each signer in turn until
+ * `required` keys authenticated. A key that is not registered or whose
+ * signature is refused does not stop the others (5.7); nothing here touches
+ * a PIN counter.
+ */
+static pico_err pka_round(pico_card *card, const pico_auth_factors *f, const uint8_t st[4])
+{
+    uint8_t challenge[16], msg[64 + sizeof(challenge)], sig[1024];
+    size_t name_len = f->dev_name != NULL ? strlen(f->dev_name) : 0, i, sig_len;
+    unsigned done = 0, required = st[2];
+    pico_err err, first = PICO_OK;
+    char chr[17];
+    int already;
+
+    if (st[3] >= required) /* 2.3: this session is already authenticated */
+        return PICO_OK;
+    if (f->n_signers == 0)
+        return pico_err_raise(PICO_E_PKA_REQUIRED,
+                              "%s needs %u of %u pka keys: give them with pka-key=", f->device,
+                              required, st[0]);
+    if (f->n_signers < required)
+        return pico_err_raise(PICO_E_PKA_REQUIRED, "%s needs %u pka keys, %zu given", f->device,
+                              required, f->n_signers);
+    if (name_len == 0 || name_len > 64)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "%s: no device name to sign", f->device);
+    if ((err = pico_schsm_get_challenge(card, challenge, sizeof(challenge))) != PICO_OK)
+        return err;
+    memcpy(msg, f->dev_name, name_len);
+    memcpy(msg + name_len, challenge, sizeof(challenge));
+    for (i = 0; i < f->n_signers && done < required; i++) {
+        pico_pka_signer *s = f->signers[i];
+        if ((err = pico_pka_chr(pico_pka_signer_public(s), chr)) != PICO_OK ||
+            (err = pico_schsm_mse_set_pka(card, (const uint8_t *)chr, strlen(chr), &already)) !=
+                PICO_OK) {
+            if (err == PICO_E_NOT_FOUND)
+                err = pico_err_raise(PICO_E_PKA_FAILED, "pka key %s (%s) is not registered on %s",
+                                     pico_pka_signer_name(s), chr, f->device);
+            first = first != PICO_OK ? first : err;
+            continue;
+        }
+        if (!already) {
+            sig_len = sizeof(sig);
+            if ((err = pico_pka_signer_sign(s, msg, name_len + sizeof(challenge), sig, &sig_len)) !=
+                    PICO_OK ||
+                (err = pico_schsm_external_authenticate(card, sig, sig_len)) != PICO_OK) {
+                pico_log("AUTH", "pka key %s: refused", pico_pka_signer_name(s));
+                first = first != PICO_OK ? first : err;
+                continue;
+            }
+        }
+        pico_log("AUTH", "pka key %s authenticated", pico_pka_signer_name(s));
+        done++;
+    }
+    if (done < required)
+        return pico_err_raise(first == PICO_E_PKA_FAILED || first == PICO_OK ? PICO_E_PKA_FAILED
+                                                                             : first,
+                              "%s: %u of %u pka keys authenticated", f->device, done, required);
+    return PICO_OK;
+}
+
 pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *held,
                          size_t *held_len)
 {
     char pin[PICO_PIN_MAX + 2];
     size_t len = 0;
     pico_pin_state state;
-    int tries, interactive;
+    uint8_t st[4];
+    int tries, interactive, pka = 0;
     pico_err err;
 
+    /* 2.3: the PKA policy, when PKA factors were given (it spends nothing) */
+    if (f->n_signers > 0) {
+        err = pico_schsm_pka_status(card, st);
+        if (err == PICO_OK)
+            pka = 1;
+        else if (err == PICO_E_UNSUPPORTED)
+            pico_log("AUTH", "%s has no pka: the pka keys given are not used", f->device);
+        else
+            goto end;
+    }
     /* 2.1: the state first; it spends no try */
     if ((err = pico_schsm_pin_status(card, PICO_PIN_USER, &state, &tries)) != PICO_OK)
         goto end;
     switch (state) {
     case PICO_PIN_VERIFIED:
         err = PICO_OK;
-        goto end;
+        goto pka;
     case PICO_PIN_BLOCKED:
         err = pico_err_raise(PICO_E_PIN_BLOCKED, "%s", f->device);
         goto end;
     case PICO_PIN_NOT_SET:
+        if (pka) {
+            /* 4.5: a PKA-only device; PKA alone leaves the MKEK locked, which key use
+             * reports (6400) */
+            pico_log("AUTH", "%s has no user pin: pka only", f->device);
+            err = PICO_OK;
+            goto pka;
+        }
         err = pico_err_raise(PICO_E_PIN_NOT_SET, "%s: initialize it with pico-hsm-tool init",
                              f->device);
         goto end;
@@ -93,10 +173,16 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
     err = pico_schsm_verify(card, PICO_PIN_USER, (const uint8_t *)pin, len, &tries);
     if (err == PICO_E_PIN_INCORRECT)
         pico_log("AUTH", "pin refused, %d tries left", tries);
-    if (err == PICO_OK && held != NULL) {
+    if (err != PICO_OK)
+        goto end;
+    if (held != NULL) {
         memcpy(held, pin, len);
         *held_len = len;
     }
+pka:
+    /* 5.8: PKA after the PIN (a wrong PIN is reported before any signer is bothered) */
+    if (pka)
+        err = pka_round(card, f, st);
 end:
     OPENSSL_cleanse(pin, sizeof(pin));
     return err;

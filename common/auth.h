@@ -26,6 +26,8 @@ typedef struct pico_pin_prompt {
     void *arg;
 } pico_pin_prompt;
 
+typedef struct pico_pka_signer pico_pka_signer; /* pka_signer.h */
+
 typedef struct pico_auth_factors {
     const pico_uri *uri;        /* pin-value, pin-source, pin-last-try; may be NULL */
     const char *pin;            /* a PIN the application gave (passphrase callback at key
@@ -33,10 +35,19 @@ typedef struct pico_auth_factors {
     const char *pin_source;     /* configured default source; may be NULL */
     const pico_pin_prompt *prompt; /* may be NULL: no interactive prompt */
     const char *device;         /* names the device in prompts and errors */
+    /* PKA (5): the opened signers (pka-key= of the URI or the configuration) and the
+     * device name they sign with the challenge (2.5). No signers: PIN only. */
+    pico_pka_signer *const *signers;
+    size_t n_signers;
+    const char *dev_name;
 } pico_auth_factors;
 
 /*
- * Logs the user in. On success, when held is not NULL, the PIN is copied
+ * Logs the user in: with signers, reads the PKA policy first (no try spent);
+ * then the PIN (unless the device has none: PKA-only), then, when the device
+ * has PKA, one GET CHALLENGE and MSE SET AT + EXTERNAL AUTHENTICATE per
+ * signer until the required number of keys authenticated. A refused PKA key
+ * costs no PIN try; errors name the missing factor. On success, when held is not NULL, the PIN is copied
  * there (PICO_PIN_MAX bytes) so that the device layer can log in again after
  * a reset; the caller cleanses it.
  */

@@ -13,13 +13,15 @@
 
 /* id-TA-RSA-v1-5-SHA-256 and id-TA-ECDSA-SHA-256 (Appendix A): the only OIDs key
  * generation accepts (6.2). */
-static const uint8_t oid_ta_rsa_sha256[] = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x02, 0x01, 0x02};
-static const uint8_t oid_ta_ecdsa_sha256[] = {0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x02, 0x02, 0x03};
+static const uint8_t oid_ta_rsa_sha256[] = {0x04, 0x00, 0x7F, 0x00, 0x07,
+                                            0x02, 0x02, 0x02, 0x01, 0x02};
+static const uint8_t oid_ta_ecdsa_sha256[] = {0x04, 0x00, 0x7F, 0x00, 0x07,
+                                              0x02, 0x02, 0x02, 0x02, 0x03};
 
 /* 6.3: Weierstrass curves of the firmware (X25519/X448 are not offered here). */
 const char *const pico_cvc_curves[] = {
-    "prime256v1", "secp384r1", "secp521r1", "brainpoolP256r1", "brainpoolP384r1",
-    "brainpoolP512r1", "secp256k1", "prime192v1", "secp192k1", NULL,
+    "prime256v1",      "secp384r1", "secp521r1",  "brainpoolP256r1", "brainpoolP384r1",
+    "brainpoolP512r1", "secp256k1", "prime192v1", "secp192k1",       NULL,
 };
 
 /* Descends 67 -> 7F21 -> 7F4E; returns the body (content of 7F4E). */
@@ -110,8 +112,8 @@ end:
     return found;
 }
 
-pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve,
-                             size_t cap, int *bits)
+pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve, size_t cap,
+                             int *bits)
 {
     const uint8_t *body, *p;
     size_t blen, n;
@@ -134,7 +136,8 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
     n = key.len;
     while (pico_tlv_next(&p, &n, &t) == 1) {
         if (t.tag == 0x06)
-            is_ec = t.len == sizeof(oid_ta_ecdsa_sha256) && memcmp(t.val, oid_ta_ecdsa_sha256, 9) == 0;
+            is_ec =
+                t.len == sizeof(oid_ta_ecdsa_sha256) && memcmp(t.val, oid_ta_ecdsa_sha256, 9) == 0;
         else if (t.tag >= 0x81 && t.tag <= 0x87)
             f[t.tag - 0x80] = t, have |= 1 << (t.tag - 0x80);
     }
@@ -174,7 +177,8 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
         }
         bn_n = BN_bin2bn(f[1].val, (int)f[1].len, NULL);
         bn_e = BN_bin2bn(f[2].val, (int)f[2].len, NULL);
-        if (bn_n == NULL || bn_e == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+        if (bn_n == NULL || bn_e == NULL ||
+            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
             !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e)) {
             err = pico_err_raise(PICO_E_NOMEM, "public key");
             goto end;
@@ -182,7 +186,8 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
         *bits = BN_num_bits(bn_n);
     }
     if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-        (ctx = EVP_PKEY_CTX_new_from_name(NULL, is_ec ? "EC" : "RSA", "provider=default")) == NULL ||
+        (ctx = EVP_PKEY_CTX_new_from_name(NULL, is_ec ? "EC" : "RSA", "provider=default")) ==
+            NULL ||
         EVP_PKEY_fromdata_init(ctx) <= 0 ||
         EVP_PKEY_fromdata(ctx, pub, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
         err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: public key rejected by OpenSSL");
@@ -214,7 +219,7 @@ static int add(uint8_t *buf, size_t *pos, size_t cap, unsigned tag, const uint8_
 static int add_bn(uint8_t *buf, size_t *pos, size_t cap, unsigned tag, const BIGNUM *bn,
                   size_t width)
 {
-    uint8_t tmp[80];
+    uint8_t tmp[520];
 
     if (width > sizeof(tmp) || BN_bn2binpad(bn, tmp, (int)width) < 0)
         return 0;
@@ -238,8 +243,10 @@ pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t
         static const uint8_t e[] = {0x01, 0x00, 0x01};
         const uint8_t size[2] = {(uint8_t)(bits >> 8), (uint8_t)bits};
         if (bits < 1024 || bits > 4096 || bits % 8 != 0) {
-            err = pico_err_raise(PICO_E_UNSUPPORTED, "RSA key size %d: the device makes 1024 "
-                                                     "to 4096 bits", bits);
+            err = pico_err_raise(PICO_E_UNSUPPORTED,
+                                 "RSA key size %d: the device makes 1024 "
+                                 "to 4096 bits",
+                                 bits);
             goto end;
         }
         ok = add(key, &nkey, sizeof(key), 0x06, oid_ta_rsa_sha256, sizeof(oid_ta_rsa_sha256)) &&
@@ -267,8 +274,8 @@ pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t
         ok = EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED, G,
                                 sizeof(G), NULL) == 1 + 2 * w;
         /* 6.2: the prime picks the curve; the other domain parameters as OpenSC sends them */
-        ok = ok && add(key, &nkey, sizeof(key), 0x06, oid_ta_ecdsa_sha256,
-                       sizeof(oid_ta_ecdsa_sha256)) &&
+        ok = ok &&
+             add(key, &nkey, sizeof(key), 0x06, oid_ta_ecdsa_sha256, sizeof(oid_ta_ecdsa_sha256)) &&
              add_bn(key, &nkey, sizeof(key), 0x81, p, w) &&
              add_bn(key, &nkey, sizeof(key), 0x82, a, w) &&
              add_bn(key, &nkey, sizeof(key), 0x83, b, w) &&
@@ -295,5 +302,154 @@ end:
     BN_free(p);
     BN_free(a);
     BN_free(b);
+    return err;
+}
+
+/* Appends tag + already-encoded content held in another buffer (nesting). */
+static int wrap(uint8_t *buf, size_t *pos, size_t cap, unsigned tag, const uint8_t *v, size_t l)
+{
+    return add(buf, pos, cap, tag, v, l);
+}
+
+/* 7F49 of a PKA request (5.2): the OID, the key, and for EC every domain parameter
+ * (the firmware takes the curve from the prime of the request whose CAR = CHR). */
+static pico_err pka_key_template(EVP_PKEY *pub, uint8_t *key, size_t cap, size_t *nkey)
+{
+    BIGNUM *n = NULL, *e = NULL, *p = NULL, *a = NULL, *b = NULL;
+    EC_GROUP *g = NULL;
+    uint8_t G[1 + 2 * 66], Q[1 + 2 * 66], cof[1] = {1};
+    char group[64];
+    size_t w, qlen = 0;
+    pico_err err = PICO_OK;
+    int ok = 0;
+
+    *nkey = 0;
+    if (EVP_PKEY_is_a(pub, "RSA")) {
+        ok = EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) &&
+             EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) &&
+             add(key, nkey, cap, 0x06, oid_ta_rsa_sha256, sizeof(oid_ta_rsa_sha256)) &&
+             add_bn(key, nkey, cap, 0x81, n, (size_t)BN_num_bytes(n)) &&
+             add_bn(key, nkey, cap, 0x82, e, (size_t)BN_num_bytes(e));
+        if (!ok)
+            err = pico_err_raise(PICO_E_ARGS, "pka key: rsa modulus of at most 4096 bits");
+        goto end;
+    }
+    if (!EVP_PKEY_is_a(pub, "EC") ||
+        !EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                        NULL) ||
+        (g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(group))) == NULL) {
+        err = pico_err_raise(PICO_E_UNSUPPORTED, "pka key: an ec key on a named curve, or rsa");
+        goto end;
+    }
+    p = BN_new();
+    a = BN_new();
+    b = BN_new();
+    if (p == NULL || a == NULL || b == NULL || !EC_GROUP_get_curve(g, p, a, b, NULL)) {
+        err = pico_err_raise(PICO_E_NOMEM, "curve parameters");
+        goto end;
+    }
+    w = (size_t)BN_num_bytes(p);
+    if (!EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, Q, sizeof(Q),
+                                         &qlen) ||
+        qlen != 1 + 2 * w || Q[0] != 0x04) {
+        /* a compressed encoding: ask for the uncompressed point explicitly */
+        EC_POINT *pt = EC_POINT_new(g);
+        uint8_t pub_oct[1 + 2 * 66];
+        size_t plen = 0;
+        ok = pt != NULL &&
+             EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, pub_oct, sizeof(pub_oct),
+                                             &plen) &&
+             EC_POINT_oct2point(g, pt, pub_oct, plen, NULL) &&
+             (qlen = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, Q, sizeof(Q),
+                                        NULL)) == 1 + 2 * w;
+        EC_POINT_free(pt);
+        if (!ok) {
+            err = pico_err_raise(PICO_E_ARGS, "pka key: no usable public point");
+            goto end;
+        }
+    }
+    ok = EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED, G,
+                            sizeof(G), NULL) == 1 + 2 * w &&
+         add(key, nkey, cap, 0x06, oid_ta_ecdsa_sha256, sizeof(oid_ta_ecdsa_sha256)) &&
+         add_bn(key, nkey, cap, 0x81, p, w) && add_bn(key, nkey, cap, 0x82, a, w) &&
+         add_bn(key, nkey, cap, 0x83, b, w) && add(key, nkey, cap, 0x84, G, 1 + 2 * w) &&
+         add_bn(key, nkey, cap, 0x85, EC_GROUP_get0_order(g),
+                (size_t)BN_num_bytes(EC_GROUP_get0_order(g))) &&
+         add(key, nkey, cap, 0x86, Q, qlen) && add(key, nkey, cap, 0x87, cof, 1);
+    if (!ok)
+        err = pico_err_raise(PICO_E_INTERNAL, "pka key template");
+end:
+    BN_free(n);
+    BN_free(e);
+    BN_free(p);
+    BN_free(a);
+    BN_free(b);
+    EC_GROUP_free(g);
+    return err;
+}
+
+pico_err pico_cvc_pka_request(EVP_PKEY *pub, const char *chr, pico_cvc_sign_fn sign, void *arg,
+                              uint8_t **out, size_t *out_len)
+{
+    static const uint8_t profile[] = {0x00};
+    enum { CAP = 2048 };
+    uint8_t *key = NULL, *body = NULL, *b7f4e = NULL, *inner = NULL, *outer = NULL, *req = NULL;
+    uint8_t sig[1024];
+    size_t nkey, nbody = 0, n7f4e = 0, ninner = 0, nouter = 0, nreq = 0, siglen, chr_len;
+    pico_err err;
+
+    *out = NULL;
+    chr_len = chr != NULL ? strlen(chr) : 0;
+    if (chr_len == 0 || chr_len > 64)
+        return pico_err_raise(PICO_E_ARGS, "pka request: a chr of 1 to 64 characters");
+    if ((key = malloc(CAP)) == NULL || (body = malloc(CAP)) == NULL ||
+        (b7f4e = malloc(CAP)) == NULL || (inner = malloc(CAP)) == NULL ||
+        (outer = malloc(CAP)) == NULL || (req = malloc(CAP)) == NULL) {
+        err = pico_err_raise(PICO_E_NOMEM, "pka request");
+        goto end;
+    }
+    if ((err = pka_key_template(pub, key, CAP, &nkey)) != PICO_OK)
+        goto end;
+    /* 7F4E { 5F29 profile, 42 CAR = CHR, 7F49 key, 5F20 CHR } */
+    if (!add(body, &nbody, CAP, 0x5F29, profile, 1) ||
+        !add(body, &nbody, CAP, 0x42, (const uint8_t *)chr, chr_len) ||
+        !wrap(body, &nbody, CAP, 0x7F49, key, nkey) ||
+        !add(body, &nbody, CAP, 0x5F20, (const uint8_t *)chr, chr_len) ||
+        !wrap(b7f4e, &n7f4e, CAP, 0x7F4E, body, nbody)) {
+        err = pico_err_raise(PICO_E_INTERNAL, "pka request body");
+        goto end;
+    }
+    /* inner signature over the encoded 7F4E, by the key itself (never checked by Pico,
+     * checked by a genuine SC-HSM flow) */
+    siglen = sizeof(sig);
+    if ((err = sign(arg, b7f4e, n7f4e, sig, &siglen)) != PICO_OK)
+        goto end;
+    memcpy(inner, b7f4e, n7f4e);
+    ninner = n7f4e;
+    if (!add(inner, &ninner, CAP, 0x5F37, sig, siglen) ||
+        !wrap(outer, &nouter, CAP, 0x7F21, inner, ninner) ||
+        !add(outer, &nouter, CAP, 0x42, (const uint8_t *)chr, chr_len)) {
+        err = pico_err_raise(PICO_E_INTERNAL, "pka request");
+        goto end;
+    }
+    /* outer (authentication) signature over 7F21 || 42 */
+    siglen = sizeof(sig);
+    if ((err = sign(arg, outer, nouter, sig, &siglen)) != PICO_OK)
+        goto end;
+    if (!add(outer, &nouter, CAP, 0x5F37, sig, siglen) ||
+        !wrap(req, &nreq, CAP, 0x67, outer, nouter)) {
+        err = pico_err_raise(PICO_E_INTERNAL, "pka request");
+        goto end;
+    }
+    *out = req;
+    *out_len = nreq;
+    req = NULL;
+end:
+    free(key);
+    free(body);
+    free(b7f4e);
+    free(inner);
+    free(outer);
+    free(req);
     return err;
 }

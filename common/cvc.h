@@ -34,6 +34,25 @@ pico_err pico_cvc_chr(const uint8_t *cv, size_t len, const uint8_t **chr, size_t
 pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t **out,
                                  size_t *out_len);
 
+/*
+ * Signs a CV body for pico_cvc_pka_request: EC as plain r || s, RSA as
+ * PKCS#1 v1.5 with SHA-256 (as pico_pka_signer_sign does).
+ */
+typedef pico_err (*pico_cvc_sign_fn)(void *arg, const uint8_t *msg, size_t len, uint8_t *sig,
+                                     size_t *sig_len);
+
+/*
+ * The registration data of MANAGE PKA ADD (5.2) for the public key pub:
+ * 67 { 7F21 { 7F4E { 5F29 00, 42 CAR, 7F49 { OID, key, EC domain parameters
+ * 81..87 }, 5F20 CHR }, 5F37 inner signature }, 42 outer CAR, 5F37 outer
+ * signature }, self-referenced: CAR = CHR = chr (the firmware finds the
+ * curve that way), both signatures by the key itself through sign.
+ * RSA keys get id-TA-RSA-v1-5-SHA-256, EC keys id-TA-ECDSA-SHA-256.
+ * *out is malloc'ed.
+ */
+pico_err pico_cvc_pka_request(EVP_PKEY *pub, const char *chr, pico_cvc_sign_fn sign, void *arg,
+                              uint8_t **out, size_t *out_len);
+
 /* The named curves the device supports (6.3), by OpenSSL name; NULL-terminated. */
 extern const char *const pico_cvc_curves[];
 

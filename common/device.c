@@ -12,6 +12,7 @@
 
 #include "cvc.h"
 #include "log.h"
+#include "pka_signer.h"
 #include "pkcs15.h"
 #include "schsm.h"
 #include "transport.h"
@@ -37,6 +38,10 @@ struct pico_device {
     size_t nkeys;
     uint8_t held_pin[PICO_PIN_MAX];
     size_t held_len;
+    /* the factors of the last login, held when the user allowed it (pico-cache-pin) */
+    int can_relogin;
+    pico_pka_signer *held_signers[PICO_URI_MAX_PKA_KEYS];
+    size_t n_held_signers;
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -44,15 +49,32 @@ static pico_device *registry;
 static struct {
     char *default_reader, *pin_source;
     int cache_pin;
+    char *pka_keys, *pka_pin_source;
 } config;
+
+static void drop_held(pico_device *d)
+{
+    size_t i;
+
+    OPENSSL_cleanse(d->held_pin, sizeof(d->held_pin));
+    d->held_len = 0;
+    for (i = 0; i < d->n_held_signers; i++)
+        pico_pka_signer_free(d->held_signers[i]);
+    d->n_held_signers = 0;
+    d->can_relogin = 0;
+}
 
 void pico_device_set_config(const pico_config *cfg)
 {
     pthread_mutex_lock(&registry_lock);
     free(config.default_reader);
     free(config.pin_source);
+    free(config.pka_keys);
+    free(config.pka_pin_source);
     config.default_reader = cfg->default_reader ? strdup(cfg->default_reader) : NULL;
     config.pin_source = cfg->pin_source ? strdup(cfg->pin_source) : NULL;
+    config.pka_keys = cfg->pka_keys ? strdup(cfg->pka_keys) : NULL;
+    config.pka_pin_source = cfg->pka_pin_source ? strdup(cfg->pka_pin_source) : NULL;
     config.cache_pin = cfg->cache_pin;
     pthread_mutex_unlock(&registry_lock);
 }
@@ -185,7 +207,7 @@ static void dev_free(pico_device *d)
         OPENSSL_cleanse(d->card->buf, sizeof(d->card->buf));
         free(d->card);
     }
-    OPENSSL_cleanse(d->held_pin, sizeof(d->held_pin));
+    drop_held(d);
     pthread_mutex_destroy(&d->lock);
     free(d->name);
     free(d->reader);
@@ -495,9 +517,11 @@ pico_err pico_device_key_public(pico_key *k, EVP_PKEY **pub)
 }
 
 static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char *app_pin,
-                                 const pico_pin_prompt *prompt)
+                                 const pico_pin_prompt *prompt, pico_pka_signer *const *signers,
+                                 size_t n_signers)
 {
-    pico_auth_factors f = {uri, app_pin, config.pin_source, prompt, d->desc};
+    pico_auth_factors f = {uri,     app_pin, config.pin_source, prompt,
+                           d->desc, signers, n_signers,         d->name};
     uint8_t pin[PICO_PIN_MAX];
     size_t pin_len = 0;
     pico_err err;
@@ -505,25 +529,115 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char
     err = pico_auth_login(d->card, &f, config.cache_pin ? pin : NULL, &pin_len);
     if (err == PICO_OK) {
         d->logged_in = 1;
-        if (config.cache_pin && pin_len > 0) {
+        drop_held(d);
+        if (config.cache_pin) {
             memcpy(d->held_pin, pin, pin_len);
             d->held_len = pin_len;
+            d->can_relogin = 1;
         }
     }
     OPENSSL_cleanse(pin, sizeof(pin));
     return err;
 }
 
+/* The login again after a reset or another client's SELECT, with the held factors. */
+static pico_err dev_relogin_locked(pico_device *d)
+{
+    char pin[PICO_PIN_MAX + 1];
+    pico_auth_factors f = {NULL,   NULL, NULL, NULL, d->desc, d->held_signers, d->n_held_signers,
+                           d->name};
+    pico_err err;
+
+    memcpy(pin, d->held_pin, d->held_len);
+    pin[d->held_len] = '\0';
+    f.pin = d->held_len > 0 ? pin : NULL;
+    err = pico_auth_login(d->card, &f, NULL, NULL);
+    OPENSSL_cleanse(pin, sizeof(pin));
+    if (err == PICO_OK)
+        d->logged_in = 1;
+    else /* held factors that no longer work are dropped: never tried again */
+        drop_held(d);
+    return err;
+}
+
+/*
+ * The PKA signers for a login: the URI's pka-key= values, else the configured
+ * ones. Opened before the device is taken: a signer may prompt, or use a
+ * PKCS#11 module whose own card detection must not wait on this device's
+ * transaction.
+ */
+/* Set while signers are opened: a pico: signer's own login (on another device)
+ * must not take the configured PKA keys, which would open it again. */
+static __thread int opening_signers;
+
+static pico_err open_signers(const pico_uri *uri, const pico_pin_prompt *prompt,
+                             pico_pka_signer **s, size_t *n)
+{
+    const char *source =
+        uri != NULL && uri->pka_pin_source != NULL ? uri->pka_pin_source : config.pka_pin_source;
+    char *list = NULL, *tok, *save = NULL;
+    pico_err err = PICO_OK;
+    size_t i;
+
+    *n = 0;
+    if (opening_signers > 1)
+        return pico_err_raise(PICO_E_ARGS, "a pka key whose own device needs pka keys: "
+                                           "not supported");
+    opening_signers++;
+    if (uri != NULL && uri->n_pka_keys > 0) {
+        for (i = 0; i < uri->n_pka_keys && err == PICO_OK; i++)
+            if ((err = pico_pka_signer_open(uri->pka_keys[i], source, prompt, &s[*n])) == PICO_OK)
+                (*n)++;
+    } else if (config.pka_keys != NULL && opening_signers == 1) {
+        if ((list = strdup(config.pka_keys)) == NULL) {
+            opening_signers--;
+            return pico_err_raise(PICO_E_NOMEM, "pka keys");
+        }
+        for (tok = strtok_r(list, " \t", &save); tok != NULL && err == PICO_OK;
+             tok = strtok_r(NULL, " \t", &save)) {
+            if (*n == PICO_URI_MAX_PKA_KEYS)
+                err = pico_err_raise(PICO_E_ARGS, "more than %d pka keys configured",
+                                     PICO_URI_MAX_PKA_KEYS);
+            else if ((err = pico_pka_signer_open(tok, source, prompt, &s[*n])) == PICO_OK)
+                (*n)++;
+        }
+        free(list);
+    }
+    opening_signers--;
+    if (err != PICO_OK) {
+        for (i = 0; i < *n; i++)
+            pico_pka_signer_free(s[i]);
+        *n = 0;
+    }
+    return err;
+}
+
 pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_pin,
                            const pico_pin_prompt *prompt)
 {
+    pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
+    size_t n = 0, i;
     pico_err err;
 
-    if ((err = dev_enter(d)) != PICO_OK)
+    if (pico_device_logged_in(d))
+        return PICO_OK;
+    if ((err = open_signers(uri, prompt, signers, &n)) != PICO_OK)
         return err;
-    if (!d->logged_in)
-        err = dev_login_locked(d, uri, app_pin, prompt);
-    dev_leave(d);
+    if (n > 0)
+        (void)pico_device_name(d); /* the name the signers sign (2.5), read once */
+    if ((err = dev_enter(d)) == PICO_OK) {
+        if (!d->logged_in)
+            err = dev_login_locked(d, uri, app_pin, prompt, signers, n);
+        if (err == PICO_OK && d->can_relogin) {
+            /* held for a login again after a reset: the user allowed it */
+            memcpy(d->held_signers, signers, n * sizeof(*signers));
+            d->n_held_signers = n;
+            n = 0;
+        }
+        dev_leave(d);
+    }
+    for (i = 0; i < n; i++)
+        pico_pka_signer_free(signers[i]);
     return err;
 }
 
@@ -543,10 +657,16 @@ int pico_device_has_pin_source(void)
 }
 
 /* Why a key operation was refused while this process thought it was logged in. */
-static pico_err explain_refusal(pico_device *d, const char *op)
+static pico_err explain_refusal(pico_device *d, const char *op, pico_err why)
 {
     uint8_t st[4];
 
+    /* 4.5: 6400, PKA done but no PIN session: the MKEK that holds every key is locked */
+    if (why == PICO_E_KEY_LOCKED)
+        return pico_err_raise(PICO_E_PIN_REQUIRED,
+                              "%s: the keys are locked until the pin is verified (public key "
+                              "authentication alone cannot unlock them)",
+                              op);
     pico_err_quiet_push();
     if (pico_schsm_pka_status(d->card, st) == PICO_OK && st[3] < st[2]) {
         pico_err_quiet_pop();
@@ -576,15 +696,13 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
 {
     pico_device *d = k->dev;
     size_t cap = *out_len;
-    int tries;
     pico_err err;
 
     if ((err = dev_enter_one(d)) != PICO_OK)
         return err;
-    if (!d->logged_in && d->held_len > 0 && dev_upgrade(d) == PICO_OK) {
+    if (!d->logged_in && d->can_relogin && dev_upgrade(d) == PICO_OK) {
         pico_err_quiet_push();
-        if (pico_schsm_verify(d->card, PICO_PIN_USER, d->held_pin, d->held_len, &tries) == PICO_OK)
-            d->logged_in = 1;
+        dev_relogin_locked(d);
         pico_err_quiet_pop();
     }
     pico_err_quiet_push();
@@ -610,19 +728,13 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
         d->logged_in = 0;
         if ((err = dev_upgrade(d)) != PICO_OK)
             goto end;
-        if (d->held_len == 0) {
-            err = explain_refusal(d, op);
+        if (!d->can_relogin || (err == PICO_E_KEY_LOCKED && d->held_len == 0)) {
+            err = explain_refusal(d, op, err);
             goto end;
         }
         pico_log("DEVICE", "%s refused (sw=%04X): logging in again", op, d->card->last_sw);
-        err = pico_schsm_verify(d->card, PICO_PIN_USER, d->held_pin, d->held_len, &tries);
-        if (err != PICO_OK) {
-            /* a held PIN that no longer works is dropped: it will not be tried again */
-            OPENSSL_cleanse(d->held_pin, sizeof(d->held_pin));
-            d->held_len = 0;
+        if ((err = dev_relogin_locked(d)) != PICO_OK)
             goto end;
-        }
-        d->logged_in = 1;
         *out_len = cap;
         err = fn(d->card, k->keyref, alg, in, in_len, out, out_len);
     } else if (err == PICO_E_NOT_LOGGED_IN || err == PICO_E_KEY_LOCKED) {
@@ -771,6 +883,37 @@ unsigned long pico_device_apdus(const pico_device *dev)
     return dev->card->apdus;
 }
 
+pico_err pico_device_run(pico_device *d, pico_card_fn fn, void *arg)
+{
+    pico_err err;
+
+    if ((err = dev_enter(d)) != PICO_OK)
+        return err;
+    err = fn(arg, d->card);
+    dev_leave(d);
+    return err;
+}
+
+void pico_device_forget(pico_device *d)
+{
+    size_t i;
+
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < d->nkeys; i++)
+        key_free(d->keys[i]);
+    free(d->keys);
+    d->keys = NULL;
+    d->nkeys = 0;
+    d->nfids = 0;
+    d->listed = 0;
+    d->logged_in = 0;
+    d->selected = 0;
+    free(d->name);
+    d->name = NULL;
+    drop_held(d);
+    pthread_mutex_unlock(&d->lock);
+}
+
 void pico_device_cleanup(void)
 {
     pico_device *d, *next;
@@ -783,6 +926,20 @@ void pico_device_cleanup(void)
     registry = NULL;
     free(config.default_reader);
     free(config.pin_source);
+    free(config.pka_keys);
+    free(config.pka_pin_source);
     memset(&config, 0, sizeof(config));
     pthread_mutex_unlock(&registry_lock);
+}
+
+pico_err pico_device_select_info(pico_device *d, pico_select_info *info)
+{
+    pico_err err;
+
+    /* dev_enter selects when the device was not (or was forgotten): the answer is fresh */
+    if ((err = dev_enter(d)) != PICO_OK)
+        return err;
+    *info = d->info;
+    dev_leave(d);
+    return PICO_OK;
 }

@@ -50,6 +50,8 @@ typedef struct pico_config {
     const char *default_reader; /* substring of a reader name */
     const char *pin_source;     /* file:|env:|fd: default PIN source */
     int cache_pin;              /* hold the PIN (cleansed at exit) to log in again after a reset */
+    const char *pka_keys;       /* PKA signers for URIs that name none, separated by spaces */
+    const char *pka_pin_source; /* their own PIN (token PIN, PEM passphrase) */
 } pico_config;
 
 void pico_device_set_config(const pico_config *cfg);
@@ -97,6 +99,21 @@ pico_err pico_device_sign(pico_key *key, uint8_t alg, const uint8_t *in, size_t 
 pico_err pico_device_decipher(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
                               uint8_t *out, size_t *out_len);
 
+/*
+ * Runs fn with the device's card, selected, inside one PC/SC transaction and
+ * under the device lock (management commands of pico-hsm-tool). fn must not
+ * call other pico_device_* functions of the same device.
+ */
+typedef pico_err (*pico_card_fn)(void *arg, pico_card *card);
+pico_err pico_device_run(pico_device *dev, pico_card_fn fn, void *arg);
+
+/*
+ * Forgets what the object knows of the device (key list, descriptions, name,
+ * login) after a tool changed it (initialize, delete). No pico_key of this
+ * device may be in use.
+ */
+void pico_device_forget(pico_device *dev);
+
 /* Key generation on the device (needs a login). bits for RSA, curve for EC. */
 typedef struct pico_keygen {
     pico_key_type type;
@@ -113,5 +130,8 @@ unsigned long pico_device_apdus(const pico_device *dev);
 
 /* Drops every device object (at provider teardown). */
 void pico_device_cleanup(void);
+
+/* Options and firmware version from the device's SELECT answer (2.2). */
+pico_err pico_device_select_info(pico_device *dev, pico_select_info *info);
 
 #endif

@@ -490,11 +490,15 @@ static pico_err pka_manage(pico_card *c, const char *name, uint8_t p1, uint8_t p
     if (sw == 0x6A84)
         return pico_err_raise(PICO_E_DEVICE, "%s: every pka slot is registered", name);
     if (sw == 0x6A82 || sw == 0x6A86)
-        return pico_err_raise(PICO_E_UNSUPPORTED, "%s: the device has no such pka slot "
-                                                  "(pka not configured?)", name);
+        return pico_err_raise(PICO_E_UNSUPPORTED,
+                              "%s: the device has no such pka slot "
+                              "(pka not configured?)",
+                              name);
     if (sw == 0x6985)
-        return pico_err_raise(PICO_E_CONDITIONS, "%s: pka keys are not replaceable on this "
-                                                 "device (option at init)", name);
+        return pico_err_raise(PICO_E_CONDITIONS,
+                              "%s: pka keys are not replaceable on this "
+                              "device (option at init)",
+                              name);
     if (sw != 0x9000)
         return pico_schsm_sw_error(sw, name);
     if (len != 4)
@@ -514,8 +518,7 @@ pico_err pico_schsm_pka_replace(pico_card *c, uint8_t slot, const uint8_t *req, 
     return pka_manage(c, "MANAGE PKA replace", 0x01, slot, req, req_len, status);
 }
 
-pico_err pico_schsm_pka_query(pico_card *c, uint8_t slot, char *chr, size_t cap,
-                              int *authenticated)
+pico_err pico_schsm_pka_query(pico_card *c, uint8_t slot, char *chr, size_t cap, int *authenticated)
 {
     pico_apdu a = {0x80, 0x54, 0x02, slot, NULL, 0, 256, 0};
     uint8_t out[256];
@@ -681,4 +684,22 @@ pico_err pico_schsm_initialize(pico_card *c, const pico_init_spec *spec)
     if (err != PICO_OK)
         return err;
     return pico_schsm_sw_error(sw, "INITIALIZE");
+}
+
+pico_err pico_schsm_reset_retry_counter(pico_card *c, const uint8_t *so_pin, size_t so_len,
+                                        int *tries)
+{
+    pico_apdu a = {0x00, 0x2C, 0x01, PICO_PIN_USER, so_pin, so_len, 0, 0};
+    uint16_t sw;
+    pico_err err;
+
+    *tries = -1;
+    if (so_len == 0 || so_len > 16)
+        return pico_err_raise(PICO_E_ARGS, "RESET RETRY COUNTER: bad so-pin length");
+    if ((err = pico_schsm_xfer(c, "RESET RETRY COUNTER", &a, 1, NULL, NULL, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6986) /* 4.3: P1=01 needs options 0001 and 0020 */
+        return pico_err_raise(PICO_E_UNSUPPORTED, "RESET RETRY COUNTER: counter-only reset "
+                                                  "disabled by the device options (sw=6986)");
+    return pin_result(sw, "RESET RETRY COUNTER (so-pin)", tries);
 }

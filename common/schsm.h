@@ -141,4 +141,9 @@ typedef struct pico_init_spec {
 pico_err pico_schsm_init_data(const pico_init_spec *spec, uint8_t **data, size_t *len);
 pico_err pico_schsm_initialize(pico_card *c, const pico_init_spec *spec);
 
+/* RESET RETRY COUNTER P1=01 (4.3): the SO-PIN resets the user PIN's counter, PIN unchanged.
+ * Needs options 0001 and 0020 (else PICO_E_UNSUPPORTED, 6986). */
+pico_err pico_schsm_reset_retry_counter(pico_card *c, const uint8_t *so_pin, size_t so_len,
+                                        int *tries);
+
 #endif

@@ -245,8 +245,7 @@ static int rsa_cipher_decrypt(void *vctx, unsigned char *out, size_t *outlen, si
     memset(ct, 0, k - inlen);
     memcpy(ct + k - inlen, in, inlen);
     if (pico_pkey_login(ctx->key) != PICO_OK ||
-        pico_device_decipher(ctx->key->hsm, PICO_ALG_RSA_DECRYPT_RAW, ct, k, em, &emlen) !=
-            PICO_OK)
+        pico_device_decipher(ctx->key->hsm, PICO_ALG_RSA_DECRYPT_RAW, ct, k, em, &emlen) != PICO_OK)
         return 0;
     if (emlen > k) {
         pico_prov_raise(ctx->prov, PICO_E_BAD_RESPONSE, "decipher answered %zu bytes", emlen);
@@ -270,9 +269,9 @@ static int rsa_cipher_decrypt(void *vctx, unsigned char *out, size_t *outlen, si
         if (md == NULL)
             md = sha1 = EVP_MD_fetch(ctx->prov->libctx, "SHA1", PICO_SW_PROPQ);
         if (md != NULL)
-            n = RSA_padding_check_PKCS1_OAEP_mgf1(
-                out, (int)outsize, em, (int)k, (int)k, ctx->label, (int)ctx->label_len, md,
-                ctx->mgf1_md != NULL ? ctx->mgf1_md : md);
+            n = RSA_padding_check_PKCS1_OAEP_mgf1(out, (int)outsize, em, (int)k, (int)k, ctx->label,
+                                                  (int)ctx->label_len, md,
+                                                  ctx->mgf1_md != NULL ? ctx->mgf1_md : md);
         EVP_MD_free(sha1);
         break;
     }
@@ -304,11 +303,11 @@ static int rsa_cipher_get_ctx_params(void *vctx, OSSL_PARAM params[])
                                                                                  : "pkcs1")))
         return 0;
     if ((p = OSSL_PARAM_locate(params, OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST)) != NULL &&
-        !OSSL_PARAM_set_utf8_string(p, ctx->oaep_md != NULL ? EVP_MD_get0_name(ctx->oaep_md)
-                                                            : "SHA1"))
+        !OSSL_PARAM_set_utf8_string(p,
+                                    ctx->oaep_md != NULL ? EVP_MD_get0_name(ctx->oaep_md) : "SHA1"))
         return 0;
     if ((p = OSSL_PARAM_locate(params, OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST)) != NULL &&
-        !OSSL_PARAM_set_utf8_string(p, ctx->mgf1_md   != NULL ? EVP_MD_get0_name(ctx->mgf1_md)
+        !OSSL_PARAM_set_utf8_string(p, ctx->mgf1_md != NULL   ? EVP_MD_get0_name(ctx->mgf1_md)
                                        : ctx->oaep_md != NULL ? EVP_MD_get0_name(ctx->oaep_md)
                                                               : "SHA1"))
         return 0;

@@ -8,6 +8,8 @@
  *   pico-reader = Pico            # default reader (substring of its name)
  *   pico-pin-source = file:/etc/pico/pin
  *   pico-cache-pin = yes          # hold the PIN to log in again after a card reset
+ *   pico-pka-key = file:/etc/pico/pka.pem pkcs11:token=t;object=k   # PKA signers
+ *   pico-pka-pin-source = file:/etc/pico/pka-pin                    # their own PIN
  *   pico-debug = /var/log/pico.log
  *   activate = 1
  */
@@ -175,6 +177,8 @@ static void pico_teardown(void *provctx)
     OSSL_LIB_CTX_free(prov->libctx);
     free(prov->cfg_reader);
     free(prov->cfg_pin_source);
+    free(prov->cfg_pka_keys);
+    free(prov->cfg_pka_pin_source);
     free(prov);
 }
 
@@ -196,8 +200,11 @@ static int yes(const char *v)
 /* Reads the module's section of openssl.cnf. */
 static int read_config(pico_prov_ctx *prov, OSSL_FUNC_core_get_params_fn *get_params)
 {
-    char *reader = NULL, *pin_source = NULL, *debug = NULL, *cache = NULL;
+    char *reader = NULL, *pin_source = NULL, *debug = NULL, *cache = NULL, *pka = NULL,
+         *pka_source = NULL;
     OSSL_PARAM params[] = {
+        OSSL_PARAM_utf8_ptr("pico-pka-key", &pka, 0),
+        OSSL_PARAM_utf8_ptr("pico-pka-pin-source", &pka_source, 0),
         OSSL_PARAM_utf8_ptr("pico-reader", &reader, 0),
         OSSL_PARAM_utf8_ptr("pico-pin-source", &pin_source, 0),
         OSSL_PARAM_utf8_ptr("pico-debug", &debug, 0),
@@ -209,14 +216,19 @@ static int read_config(pico_prov_ctx *prov, OSSL_FUNC_core_get_params_fn *get_pa
         return 1;         /* no section: defaults */
     pico_log_init(debug); /* NULL: PICO_DEBUG from the environment */
     if ((reader != NULL && (prov->cfg_reader = strdup(reader)) == NULL) ||
-        (pin_source != NULL && (prov->cfg_pin_source = strdup(pin_source)) == NULL))
+        (pin_source != NULL && (prov->cfg_pin_source = strdup(pin_source)) == NULL) ||
+        (pka != NULL && (prov->cfg_pka_keys = strdup(pka)) == NULL) ||
+        (pka_source != NULL && (prov->cfg_pka_pin_source = strdup(pka_source)) == NULL))
         return 0;
+    prov->cfg.pka_keys = prov->cfg_pka_keys;
+    prov->cfg.pka_pin_source = prov->cfg_pka_pin_source;
     prov->cfg.default_reader = prov->cfg_reader;
     prov->cfg.pin_source = prov->cfg_pin_source;
     prov->cfg.cache_pin = yes(cache);
     pico_device_set_config(&prov->cfg);
-    pico_log("PROVIDER", "init reader=%s pin-source=%s cache-pin=%d", reader ? reader : "(any)",
-             pin_source ? "(set)" : "(none)", prov->cfg.cache_pin);
+    pico_log("PROVIDER", "init reader=%s pin-source=%s cache-pin=%d pka-keys=%s",
+             reader ? reader : "(any)", pin_source ? "(set)" : "(none)", prov->cfg.cache_pin,
+             pka ? "(set)" : "(none)");
     return 1;
 }
 

@@ -29,7 +29,7 @@ typedef struct pico_prov_ctx {
     OSSL_FUNC_core_set_error_debug_fn *core_set_error_debug;
     OSSL_FUNC_core_vset_error_fn *core_vset_error;
     pico_config cfg; /* strings below are owned */
-    char *cfg_reader, *cfg_pin_source;
+    char *cfg_reader, *cfg_pin_source, *cfg_pka_keys, *cfg_pka_pin_source;
 } pico_prov_ctx;
 
 /*

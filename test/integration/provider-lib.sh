@@ -71,3 +71,27 @@ apdus() {
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# pico-hsm-tool on the first device (or the reader in $TOOL_READER)
+tool() {
+    "$top_builddir/tools/pico-hsm-tool" --reader "${TOOL_READER:-$PICO_READER1}" "$@"
+}
+
+# The user PIN's tries left, read without spending one (2.1): pin_tries [READER_INDEX]
+pin_tries() {
+    local sw
+    sw=$("$top_builddir/test/tools/pcsc-apdu" "${1:-0}" 00A404000BE82B0601040181C31F020100 \
+        00200081 | tail -1 | tr -d ' ')
+    case "$sw" in
+    63c* | 63C*) echo "${sw:3:1}" ;;
+    9000) echo verified ;;
+    *) echo "$sw" ;;
+    esac
+}
+
+# An EC/RSA PEM private key for PKA: pka_file NAME ALG-OPTIONS...
+pka_file() {
+    local name=$1
+    shift
+    run openssl genpkey "$@" -out "$work/$name.pem"
+}

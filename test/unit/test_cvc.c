@@ -14,6 +14,10 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
+#include <openssl/ecdsa.h>
+#include <openssl/pem.h>
+
+#include "crypto.h" /* the sim's verifier: an independent reading of the same bytes */
 #include "cvc.h"
 
 static void test_keygen_request_rsa(void **state)
@@ -69,10 +73,16 @@ static size_t make_cv_request(EVP_PKEY *key, uint8_t *out)
     *k++ = 0x85, *k++ = 32, memcpy(k, tmp, 32), k += 32;
     *k++ = 0x86, *k++ = (uint8_t)qlen, memcpy(k, q, qlen), k += qlen;
     n = (size_t)(k - pk);
-    memcpy(b, "\x5F\x29\x01\x00\x42\x03" "CAR", 9);
+    memcpy(b,
+           "\x5F\x29\x01\x00\x42\x03"
+           "CAR",
+           9);
     b += 9;
     *b++ = 0x7F, *b++ = 0x49, *b++ = 0x81, *b++ = (uint8_t)n, memcpy(b, pk, n), b += n;
-    memcpy(b, "\x5F\x20\x03" "CHR", 6);
+    memcpy(b,
+           "\x5F\x20\x03"
+           "CHR",
+           6);
     b += 6;
     n = (size_t)(b - body);
     *p++ = 0x67, *p++ = 0x81, *p++ = (uint8_t)(n + 4 + 4);
@@ -112,10 +122,113 @@ static void test_public_key_from_cv_request(void **state)
     EVP_PKEY_free(key);
 }
 
+/* A software PKA signer, as EXTERNAL AUTHENTICATE wants it (5.6). */
+static pico_err soft_sign(void *arg, const uint8_t *msg, size_t len, uint8_t *sig, size_t *sig_len)
+{
+    EVP_PKEY *key = arg;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t der[600];
+    size_t der_len = sizeof(der);
+    pico_err err = PICO_E_INTERNAL;
+
+    if (md == NULL || EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, key, NULL) != 1 ||
+        EVP_DigestSign(md, der, &der_len, msg, len) != 1)
+        goto end;
+    if (EVP_PKEY_is_a(key, "EC")) {
+        /* DER to r || s, each the field length */
+        const uint8_t *p = der;
+        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+        int w = (EVP_PKEY_get_bits(key) + 7) / 8;
+        if (es == NULL)
+            goto end;
+        BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, w);
+        BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + w, w);
+        *sig_len = (size_t)(2 * w);
+        ECDSA_SIG_free(es);
+    } else {
+        memcpy(sig, der, der_len);
+        *sig_len = der_len;
+    }
+    err = PICO_OK;
+end:
+    EVP_MD_CTX_free(md);
+    return err;
+}
+
+static void pka_request_roundtrip(EVP_PKEY *key, const char *want_curve)
+{
+    static const char chr[] = "PK0123456789A00001";
+    static const uint8_t msg[] = "ESPICOHSMTR00001\x84\xB9\x7D\x43\x88\xE8\x4A\x76";
+    uint8_t *req = NULL, sig[600];
+    const uint8_t *c;
+    size_t len = 0, c_len, sig_len = sizeof(sig);
+    EVP_PKEY *pub = NULL;
+    char curve[32] = "";
+    int bits = 0;
+
+    assert_int_equal(pico_cvc_pka_request(key, chr, soft_sign, key, &req, &len), PICO_OK);
+    /* 67 { 7F21 { 7F4E ... } 42 outer CAR, 5F37 } */
+    assert_int_equal(req[0], 0x67);
+    assert_int_equal(pico_cvc_chr(req, len, &c, &c_len), PICO_OK);
+    assert_int_equal(c_len, strlen(chr));
+    assert_memory_equal(c, chr, c_len);
+    /* the public key comes back whole, on its named curve */
+    assert_int_equal(pico_cvc_public_key(req, len, &pub, curve, sizeof(curve), &bits), PICO_OK);
+    assert_int_equal(EVP_PKEY_eq(pub, key), 1);
+    if (want_curve != NULL)
+        assert_string_equal(curve, want_curve);
+    /* the sim accepts a signature by the key over dev_name || challenge, with no
+     * certificate to follow (CAR = CHR), and refuses one over other bytes */
+    assert_int_equal(soft_sign(key, msg, sizeof(msg) - 1, sig, &sig_len), PICO_OK);
+    assert_int_equal(sim_pka_verify(req, len, NULL, NULL, msg, sizeof(msg) - 1, sig, sig_len),
+                     0x9000);
+    assert_int_equal(sim_pka_verify(req, len, NULL, NULL, msg, sizeof(msg) - 2, sig, sig_len),
+                     0x6985);
+    EVP_PKEY_free(pub);
+    free(req);
+}
+
+static void test_pka_request_ec(void **state)
+{
+    EVP_PKEY *p256 = EVP_EC_gen("P-256"), *bp = EVP_EC_gen("brainpoolP256r1"),
+             *p521 = EVP_EC_gen("P-521");
+
+    assert_non_null(p256);
+    pka_request_roundtrip(p256, "prime256v1");
+    pka_request_roundtrip(bp, "brainpoolP256r1");
+    pka_request_roundtrip(p521, "secp521r1");
+    EVP_PKEY_free(p256);
+    EVP_PKEY_free(bp);
+    EVP_PKEY_free(p521);
+}
+
+static void test_pka_request_rsa(void **state)
+{
+    EVP_PKEY *rsa = EVP_RSA_gen(2048);
+
+    assert_non_null(rsa);
+    pka_request_roundtrip(rsa, NULL);
+    EVP_PKEY_free(rsa);
+}
+
+static void test_pka_request_bad_chr(void **state)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    uint8_t *req = NULL;
+    size_t len;
+
+    assert_int_equal(pico_cvc_pka_request(key, "", soft_sign, key, &req, &len), PICO_E_ARGS);
+    assert_null(req);
+    EVP_PKEY_free(key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keygen_request_rsa),
+        cmocka_unit_test(test_pka_request_ec),
+        cmocka_unit_test(test_pka_request_rsa),
+        cmocka_unit_test(test_pka_request_bad_chr),
         cmocka_unit_test(test_keygen_request_ec),
         cmocka_unit_test(test_public_key_from_cv_request),
     };

@@ -19,8 +19,9 @@
 
 #define AID "E8 2B 06 01 04 01 81 C3 1F 02 01"
 /* 1.2: FCP of an initialized device with options 0001, firmware 6.6 */
-#define FCP "62 22 81 02 00 00 82 01 01 83 02 00 00 84 0B 2B 06 01 04 01 81 C3 1F 02 01 00 " \
-            "8A 01 05 85 05 00 01 FF 06 06"
+#define FCP                                                                                        \
+    "62 22 81 02 00 00 82 01 01 83 02 00 00 84 0B 2B 06 01 04 01 81 C3 1F 02 01 00 "               \
+    "8A 01 05 85 05 00 01 FF 06 06"
 
 static pico_card *card_with(const script_step *steps)
 {
@@ -87,12 +88,8 @@ static void test_select_truncated_fcp(void **state)
 static void test_pin_status_spends_no_try(void **state)
 {
     static const script_step steps[] = {
-        {"00 20 00 81", "63 C3"},
-        {"00 20 00 81", "69 83"},
-        {"00 20 00 81", "6A 88"},
-        {"00 20 00 81", "90 00"},
-        {"00 20 00 88", "63 CF"},
-        {NULL},
+        {"00 20 00 81", "63 C3"}, {"00 20 00 81", "69 83"}, {"00 20 00 81", "6A 88"},
+        {"00 20 00 81", "90 00"}, {"00 20 00 88", "63 CF"}, {NULL},
     };
     pico_card *c = card_with(steps);
     pico_pin_state st;
@@ -178,8 +175,8 @@ static void test_sign_ecdsa_short(void **state)
     script_hex("2C F2 4D BA 5F B0 A3 0E 26 E8 3B 2A C5 B9 E2 9E 1B 16 1E 5C 1F A7 42 5E 73 04 33 "
                "62 93 8B 98 24",
                digest, sizeof(digest));
-    assert_int_equal(
-        pico_schsm_sign(c, 1, PICO_ALG_ECDSA, digest, sizeof(digest), sig, &sig_len), PICO_OK);
+    assert_int_equal(pico_schsm_sign(c, 1, PICO_ALG_ECDSA, digest, sizeof(digest), sig, &sig_len),
+                     PICO_OK);
     assert_int_equal(sig_len, 8);
     assert_int_equal(sig[0], 0x30);
     assert_int_equal(c->apdus, 1);
@@ -206,8 +203,8 @@ static void test_sign_rsa_extended(void **state)
         p += sprintf(p, "%02X", (unsigned)i);
     sprintf(p, "9000");
     c = card_with(steps);
-    assert_int_equal(
-        pico_schsm_sign(c, 2, PICO_ALG_RSA_RAW, block, sizeof(block), sig, &sig_len), PICO_OK);
+    assert_int_equal(pico_schsm_sign(c, 2, PICO_ALG_RSA_RAW, block, sizeof(block), sig, &sig_len),
+                     PICO_OK);
     assert_int_equal(sig_len, 256);
     assert_int_equal(sig[255], 0xFF);
     card_done(c);
@@ -226,8 +223,8 @@ static void test_get_response_chain(void **state)
     size_t out_len = sizeof(out);
     pico_card *c = card_with(steps);
 
-    assert_int_equal(
-        pico_schsm_decipher(c, 3, PICO_ALG_ECDH, peer, sizeof(peer), out, &out_len), PICO_OK);
+    assert_int_equal(pico_schsm_decipher(c, 3, PICO_ALG_ECDH, peer, sizeof(peer), out, &out_len),
+                     PICO_OK);
     assert_int_equal(out_len, 5);
     assert_memory_equal(out, "\x04\xAA\xBB\xCC\xDD", 5);
     assert_int_equal(c->apdus, 2);
@@ -249,8 +246,8 @@ static void test_sign_status_words(void **state)
     uint8_t in = 0, out[256];
     size_t out_len;
     pico_card *c = card_with(steps);
-    pico_err want[] = {PICO_E_NOT_LOGGED_IN, PICO_E_KEY_LOCKED, PICO_E_NOT_FOUND,
-                       PICO_E_UNSUPPORTED, PICO_E_BAD_RESPONSE, PICO_E_REMOVED};
+    pico_err want[] = {PICO_E_NOT_LOGGED_IN, PICO_E_KEY_LOCKED,   PICO_E_NOT_FOUND,
+                       PICO_E_UNSUPPORTED,   PICO_E_BAD_RESPONSE, PICO_E_REMOVED};
     size_t i;
 
     for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -358,8 +355,7 @@ static void test_generate(void **state)
     assert_int_equal(cv_len, 4);
     free(cv);
     /* 9000 without data: the firmware's "no key created" quirk (field-notes.md) */
-    assert_int_equal(pico_schsm_generate(c, 5, req, sizeof(req), &cv, &cv_len),
-                     PICO_E_UNSUPPORTED);
+    assert_int_equal(pico_schsm_generate(c, 5, req, sizeof(req), &cv, &cv_len), PICO_E_UNSUPPORTED);
     card_done(c);
 }
 
@@ -380,7 +376,10 @@ static void test_pka_status(void **state)
     card_done(c);
 }
 
-#define SIG64 "A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5"
+#define SIG64                                                                                      \
+    "A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 "   \
+    "A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 A5 "   \
+    "A5 A5 A5 A5"
 #define CHR_HEX "44 45 50 4B 41 30 30 30 30 31 30 30 30 30 31" /* "DEPKA0000100001" */
 
 /* 5.4: MSE SET AT 81 A4 with tag 83 = CHR; 6985 = already done, 6A88 = unknown */
@@ -481,14 +480,19 @@ static void test_initialize(void **state)
         {"80 50 00 00 1D 80 02 00 19 81 06 36 34 38 32 31 39 82 08 35 37 36 32 31 38 38 30 "
          "91 01 05 93 02 03 02",
          "90 00"},
-        {"80 50 00 00 15 80 02 00 01 82 08 35 37 36 32 31 38 38 30 92 01 00 93 02 01 01",
-         "90 00"},
+        {"80 50 00 00 15 80 02 00 01 82 08 35 37 36 32 31 38 38 30 92 01 00 93 02 01 01", "90 00"},
         {NULL},
     };
     pico_card *c = card_with(steps);
     static const uint8_t so[8] = {0x35, 0x37, 0x36, 0x32, 0x31, 0x38, 0x38, 0x30};
     pico_init_spec spec = {PICO_OPT_RESET_RETRY | PICO_OPT_PKA_REPLACEABLE | PICO_OPT_PIN_AND_PKA,
-                           "648219", so, 5, -1, 3, 2, 0};
+                           "648219",
+                           so,
+                           5,
+                           -1,
+                           3,
+                           2,
+                           0};
     pico_init_spec pka_only = {PICO_OPT_RESET_RETRY, NULL, so, 0, 0, 1, 1, 0};
     pico_init_spec bad = {0, NULL, so, 0, -1, 0, 0, 0};
 

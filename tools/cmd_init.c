@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pico-hsm-tool init: INITIALIZE DEVICE with every option of the command
+ * (protocol 3.1, 3.2), then one VERIFY of the new PIN and the PKA status, as
+ * a user should see them before storing the PINs away.
+ *
+ * Any host can re-initialize a Pico without proving the old SO-PIN (3.4), so
+ * the guard is here: a person confirms on the terminal, or --yes says so.
+ */
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const char usage[] =
+    "Usage: " TOOL_NAME " init [--yes] [--pin PIN | --pin-source SRC]\n"
+    "                     [--so-pin HEX | --so-pin-source SRC]\n"
+    "                     [--retries N] [--dkek-shares N|none] [--pka TOTAL/REQUIRED]\n"
+    "                     [--key-domains N] [--[no-]reset-retry-counter] [--transport-pin]\n"
+    "                     [--pka-replaceable] [--pin-and-pka] [--rrc-counter-only]\n"
+    "\n"
+    "Initializes the device: erases every key, certificate and PKA key on it and\n"
+    "sets the PINs and options. Asks for confirmation on the terminal unless --yes.\n"
+    "\n"
+    "  --yes                      do not ask (needed without a terminal)\n"
+    "  --pin PIN                  new user PIN, 6 to 16 characters (visible in ps:\n"
+    "                             prefer --pin-source)\n"
+    "  --pin-source SRC           new user PIN from file:PATH, env:VAR or fd:N\n"
+    "  --so-pin HEX               new SO-PIN, 16 hexadecimal digits (8 bytes)\n"
+    "  --so-pin-source SRC        new SO-PIN from file:PATH, env:VAR or fd:N\n"
+    "  --retries N                user PIN tries, 1 to 15 (default 3)\n"
+    "  --dkek-shares N|none       DKEK shares to import (0: random DKEK; default none)\n"
+    "  --pka TOTAL/REQUIRED       public key authentication: TOTAL keys (1 to 8), of\n"
+    "                             which REQUIRED sign at each login (e.g. 3/2)\n"
+    "  --key-domains N            number of key domains (1 to 16)\n"
+    "  --reset-retry-counter      the SO-PIN may unblock the user PIN (option 0001,\n"
+    "                             default on); --no-reset-retry-counter turns it off\n"
+    "  --transport-pin            transport PIN (0002): never cleared on a Pico\n"
+    "  --pka-replaceable          registered PKA keys may be replaced (0008)\n"
+    "  --pin-and-pka              PIN and PKA both needed (0010; a Pico always needs both)\n"
+    "  --rrc-counter-only         unblocking may reset the counter alone (0020)\n"
+    "\n"
+    "Without --pin and --pin-source: with --pka the device gets no user PIN\n"
+    "(PKA only); without --pka the PIN is asked for on the terminal. The SO-PIN is\n"
+    "asked for when not given.\n";
+
+enum {
+    OPT_YES = OPT_FIRST_LOCAL,
+    OPT_RETRIES,
+    OPT_DKEK,
+    OPT_PKA,
+    OPT_DOMAINS,
+    OPT_RRC,
+    OPT_NO_RRC,
+    OPT_TRANSPORT,
+    OPT_REPLACEABLE,
+    OPT_PIN_AND_PKA,
+    OPT_RRC_ONLY,
+};
+
+static const struct option opts[] = {
+    TOOL_COMMON_OPTIONS,
+    {"pin", required_argument, NULL, OPT_PIN},
+    {"pin-source", required_argument, NULL, OPT_PIN_SOURCE},
+    TOOL_SO_PIN_OPTIONS,
+    {"yes", no_argument, NULL, OPT_YES},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"dkek-shares", required_argument, NULL, OPT_DKEK},
+    {"pka", required_argument, NULL, OPT_PKA},
+    {"key-domains", required_argument, NULL, OPT_DOMAINS},
+    {"reset-retry-counter", no_argument, NULL, OPT_RRC},
+    {"no-reset-retry-counter", no_argument, NULL, OPT_NO_RRC},
+    {"transport-pin", no_argument, NULL, OPT_TRANSPORT},
+    {"pka-replaceable", no_argument, NULL, OPT_REPLACEABLE},
+    {"pin-and-pka", no_argument, NULL, OPT_PIN_AND_PKA},
+    {"rrc-counter-only", no_argument, NULL, OPT_RRC_ONLY},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct init_run {
+    const pico_init_spec *spec;
+    const char *pin;
+    int pin_verified;
+    int pin_tries;
+    tool_status st;
+} init_run;
+
+/* A decimal number in [min, max]; 0 on success. */
+static int parse_int(const char *s, int min, int max, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    if (*s == '\0' || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* INITIALIZE, VERIFY of the new PIN, status: one transaction, no other client between. */
+static pico_err init_fn(void *arg, pico_card *card)
+{
+    init_run *r = arg;
+    pico_err err;
+
+    if ((err = pico_schsm_initialize(card, r->spec)) != PICO_OK)
+        return err;
+    /* 3.2: with the transport-PIN option VERIFY answers 6984 whatever the PIN */
+    if (r->pin != NULL && !(r->spec->options & PICO_OPT_TRANSPORT_PIN)) {
+        if ((err = pico_schsm_verify(card, PICO_PIN_USER, (const uint8_t *)r->pin, strlen(r->pin),
+                                     &r->pin_tries)) != PICO_OK)
+            return err;
+        r->pin_verified = 1;
+    }
+    return tool_status_read(card, &r->st);
+}
+
+int tool_cmd_init(tool_ctx *ctx, int argc, char **argv)
+{
+    pico_init_spec spec;
+    tool_auth auth;
+    init_run r;
+    char pin[PICO_PIN_MAX + 2], question[512];
+    uint8_t so[TOOL_SO_PIN_LEN];
+    size_t pin_len = 0;
+    int c, yes = 0, rrc = 1, have_pin;
+    int rc = TOOL_EXIT_OK;
+    pico_err err;
+
+    memset(&spec, 0, sizeof(spec));
+    memset(&auth, 0, sizeof(auth));
+    memset(&r, 0, sizeof(r));
+    spec.dkek_shares = -1;
+    tool_getopt_reset();
+    while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+        if (tool_common_opt(ctx, c, optarg) || tool_auth_opt(&auth, c, optarg))
+            continue;
+        switch (c) {
+        case OPT_YES:
+            yes = 1;
+            break;
+        case OPT_RETRIES:
+            if (parse_int(optarg, 1, 15, &spec.retries) != 0)
+                return tool_usage_error("init", "--retries takes 1 to 15");
+            break;
+        case OPT_DKEK:
+            if (strcmp(optarg, "none") == 0)
+                spec.dkek_shares = -1;
+            else if (parse_int(optarg, 0, 255, &spec.dkek_shares) != 0)
+                return tool_usage_error("init", "--dkek-shares takes 0 to 255, or none");
+            break;
+        case OPT_PKA: {
+            const char *slash = strchr(optarg, '/');
+            char total[8];
+            size_t n = slash != NULL ? (size_t)(slash - optarg) : strlen(optarg);
+            if (n == 0 || n >= sizeof(total))
+                return tool_usage_error("init", "--pka takes TOTAL/REQUIRED, e.g. 3/2");
+            memcpy(total, optarg, n);
+            total[n] = '\0';
+            if (parse_int(total, 1, 8, &spec.pka_total) != 0)
+                return tool_usage_error("init", "--pka: 1 to 8 keys in total");
+            spec.pka_required = 1;
+            if (slash != NULL && parse_int(slash + 1, 1, spec.pka_total, &spec.pka_required) != 0)
+                return tool_usage_error("init", "--pka: 1 to %d keys required", spec.pka_total);
+            break;
+        }
+        case OPT_DOMAINS:
+            if (parse_int(optarg, 1, 16, &spec.key_domains) != 0)
+                return tool_usage_error("init", "--key-domains takes 1 to 16");
+            break;
+        case OPT_RRC:
+            rrc = 1;
+            break;
+        case OPT_NO_RRC:
+            rrc = 0;
+            break;
+        case OPT_TRANSPORT:
+            spec.options |= PICO_OPT_TRANSPORT_PIN;
+            break;
+        case OPT_REPLACEABLE:
+            spec.options |= PICO_OPT_PKA_REPLACEABLE;
+            break;
+        case OPT_PIN_AND_PKA:
+            spec.options |= PICO_OPT_PIN_AND_PKA;
+            break;
+        case OPT_RRC_ONLY:
+            spec.options |= PICO_OPT_RRC_COUNTER_ONLY;
+            break;
+        default:
+            return tool_bad_option("init", argv);
+        }
+    }
+    if (ctx->help)
+        return tool_help(usage);
+    if (optind < argc)
+        return tool_usage_error("init", "unexpected extra argument");
+    if (rrc)
+        spec.options |= PICO_OPT_RESET_RETRY;
+    if ((spec.options & (PICO_OPT_PKA_REPLACEABLE | PICO_OPT_PIN_AND_PKA)) && spec.pka_total == 0)
+        return tool_usage_error("init", "--pka-replaceable and --pin-and-pka need --pka");
+    if ((spec.options & PICO_OPT_RRC_COUNTER_ONLY) && !rrc)
+        return tool_usage_error("init", "--rrc-counter-only needs the reset retry counter "
+                                        "option (every unblock variant does, protocol 4.3)");
+    if (auth.pin != NULL && auth.pin_source != NULL)
+        return tool_usage_error("init", "--pin and --pin-source: give one");
+    if (auth.so_pin != NULL && auth.so_pin_source != NULL)
+        return tool_usage_error("init", "--so-pin and --so-pin-source: give one");
+    have_pin = auth.pin != NULL || auth.pin_source != NULL || spec.pka_total == 0;
+    /* Nothing touches the device before these checks: a refusal leaves it as it was */
+    if (!yes && !tool_interactive())
+        return tool_usage_error("init", "init erases the device: without a terminal to confirm "
+                                        "on, give --yes");
+    if (!tool_interactive() && ((have_pin && auth.pin == NULL && auth.pin_source == NULL) ||
+                                (auth.so_pin == NULL && auth.so_pin_source == NULL)))
+        return tool_usage_error("init", "no terminal to ask on: give the PINs with --pin-source "
+                                        "and --so-pin-source");
+
+    if (have_pin) {
+        err = tool_get_secret("new user PIN", auth.pin, auth.pin_source, 1, pin, sizeof(pin),
+                              &pin_len);
+        if (err == PICO_OK && (pin_len < 6 || pin_len > PICO_PIN_MAX))
+            err = pico_err_raise(PICO_E_ARGS, "the user PIN has 6 to %d characters", PICO_PIN_MAX);
+        if (err != PICO_OK) {
+            rc = tool_fail(err);
+            goto end;
+        }
+        spec.pin = pin;
+    }
+    if ((err = tool_get_so_pin(auth.so_pin, auth.so_pin_source, "new SO-PIN", 1, so)) != PICO_OK) {
+        rc = tool_fail(err);
+        goto end;
+    }
+    spec.so_pin = so;
+    /* the TLVs are checked before the device is asked anything */
+    {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        err = pico_schsm_init_data(&spec, &data, &len);
+        if (data != NULL)
+            OPENSSL_cleanse(data, len);
+        free(data);
+        if (err != PICO_OK) {
+            rc = tool_fail(err);
+            goto end;
+        }
+    }
+    if ((err = tool_open_device(ctx)) != PICO_OK) {
+        rc = tool_fail(err);
+        goto end;
+    }
+    if (!yes) {
+        const char *name = pico_device_name(ctx->dev);
+        snprintf(question, sizeof(question),
+                 "Initialize the device %s in reader '%s'? This erases every key, certificate "
+                 "and PKA key on it.",
+                 name[0] != '\0' ? name : "(blank)", pico_device_reader(ctx->dev));
+        if (!tool_confirm(question)) {
+            fprintf(stderr, "%s: not confirmed: the device was not changed\n", TOOL_NAME);
+            rc = TOOL_EXIT_USAGE;
+            goto end;
+        }
+    }
+    if (spec.options & PICO_OPT_TRANSPORT_PIN)
+        tool_warn("transport PIN: a Pico never clears this option, so every session must "
+                  "change the PIN before use (VERIFY answers 6984)");
+    if (spec.pka_total > 0 && spec.pin == NULL)
+        tool_warn("no user PIN: on a Pico, keys are encrypted under a key that only a PIN "
+                  "opens, so key use will need the SO-PIN (or a user PIN set later with "
+                  "'pin unblock') besides PKA (protocol 4.5)");
+    if (spec.options & PICO_OPT_PIN_AND_PKA)
+        tool_note("note: a Pico always requires the PIN and PKA together once PKA is "
+                  "configured; the option is stored only");
+
+    r.spec = &spec;
+    r.pin = spec.pin;
+    err = pico_device_run(ctx->dev, init_fn, &r);
+    /* whatever happened, the device may have changed: keys, name, login */
+    pico_device_forget(ctx->dev);
+    if (err != PICO_OK) {
+        rc = tool_fail(err);
+        goto end;
+    }
+    tool_note("Device initialized.");
+    if (r.pin_verified)
+        tool_note("The new user PIN was verified.");
+    else if (spec.pin != NULL)
+        tool_note("The new user PIN was not verified (transport PIN): change it with "
+                  "'pin change' first.");
+    if (r.st.pka) {
+        if (r.st.pka_st[1] > 0)
+            tool_note("Public key authentication: register %u key(s) with 'pka register' "
+                      "(%u of %u needed to log in).",
+                      r.st.pka_st[1], r.st.pka_st[2], r.st.pka_st[0]);
+    }
+    rc = tool_status_show(ctx);
+end:
+    OPENSSL_cleanse(pin, sizeof(pin));
+    OPENSSL_cleanse(so, sizeof(so));
+    return rc;
+}

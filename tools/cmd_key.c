@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pico-hsm-tool key: list, generate, delete, export-public. Keys are what
+ * common/device.c makes of the device's CCxx, PrKD (C4xx) and CExx files
+ * (protocol 6.1, 6.4); generation goes through pico_device_generate, which
+ * writes the PrKD with the label and ID.
+ */
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cvc.h"
+#include "tool.h"
+
+static const char usage_list[] =
+    "Usage: " TOOL_NAME " key list [--json]\n"
+    "\n"
+    "Lists the keys on the device: key reference, type, size, curve, whether a\n"
+    "certificate is stored with it, label and ID. The device's own key\n"
+    "(reference 0) is not listed.\n";
+
+static const char usage_generate[] =
+    "Usage: " TOOL_NAME " key generate --type ec:CURVE|rsa:BITS --label LABEL [--id HEX]\n"
+    "                             [--pin PIN | --pin-source SRC] [--pka-key SIGNER ...]\n"
+    "                             [--pka-pin-source SRC] [--pin-last-try] [--json]\n"
+    "\n"
+    "Generates a key pair on the device and labels it. CURVE: prime256v1 (P-256),\n"
+    "secp384r1 (P-384), secp521r1 (P-521), brainpoolP256r1, brainpoolP384r1,\n"
+    "brainpoolP512r1, secp256k1, prime192v1, secp192k1. BITS: 1024 to 4096.\n"
+    "The ID defaults to the SHA-1 of the public key (as OpenSC makes it).\n"
+    "Logs in first: the PIN from the options or the terminal, and the PKA keys\n"
+    "when the device requires public key authentication.\n";
+
+static const char usage_delete[] =
+    "Usage: " TOOL_NAME " key delete (--label LABEL | --id HEX) --yes\n"
+    "                           [--pin PIN | --pin-source SRC] [--pka-key SIGNER ...]\n"
+    "\n"
+    "Deletes a key and the files that describe it: the key (CCxx), its\n"
+    "description (C4xx) and its certificate or request (CExx). Irreversible:\n"
+    "refused without --yes.\n";
+
+static const char usage_export[] =
+    "Usage: " TOOL_NAME " key export-public (--label LABEL | --id HEX) [--format pem|ssh]\n"
+    "                                  [-o FILE]\n"
+    "\n"
+    "Writes the public key: PEM SubjectPublicKeyInfo (default), or an OpenSSH\n"
+    "authorized_keys line (ssh-rsa, ecdsa-sha2-nistp256/384/521) commented with\n"
+    "the label. No login is needed.\n";
+
+enum {
+    OPT_TYPE = OPT_FIRST_LOCAL,
+    OPT_LABEL,
+    OPT_ID,
+    OPT_YES,
+    OPT_FORMAT,
+};
+
+static const struct option opts[] = {
+    TOOL_COMMON_OPTIONS,
+    TOOL_AUTH_OPTIONS,
+    {"type", required_argument, NULL, OPT_TYPE},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"id", required_argument, NULL, OPT_ID},
+    {"yes", no_argument, NULL, OPT_YES},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct key_args {
+    tool_auth auth;
+    const char *type, *label, *format, *output;
+    uint8_t id[PICO_URI_MAX_ID];
+    size_t id_len;
+    int yes;
+} key_args;
+
+/* Parses the options of a key subcommand; returns -1 to go on, else an exit code. */
+static int parse(tool_ctx *ctx, const char *cmd, const char *usage, int argc, char **argv,
+                 key_args *a)
+{
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    tool_getopt_reset();
+    while ((c = getopt_long(argc, argv, "hvo:", opts, NULL)) != -1) {
+        if (tool_common_opt(ctx, c, optarg) || tool_auth_opt(&a->auth, c, optarg))
+            continue;
+        switch (c) {
+        case OPT_TYPE:
+            a->type = optarg;
+            break;
+        case OPT_LABEL:
+            a->label = optarg;
+            break;
+        case OPT_ID:
+            if (tool_hex_decode(optarg, a->id, sizeof(a->id), &a->id_len) != 0 || a->id_len == 0)
+                return tool_usage_error(cmd, "--id takes 1 to %d bytes in hexadecimal",
+                                        PICO_URI_MAX_ID);
+            break;
+        case OPT_YES:
+            a->yes = 1;
+            break;
+        case OPT_FORMAT:
+            a->format = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        default:
+            return tool_bad_option(cmd, argv);
+        }
+    }
+    if (ctx->help)
+        return tool_help(usage);
+    if (optind < argc)
+        return tool_usage_error(cmd, "unexpected extra argument");
+    if (a->auth.pka_too_many)
+        return tool_usage_error(cmd, "at most %d --pka-key", PICO_URI_MAX_PKA_KEYS);
+    return -1;
+}
+
+static void id_text(const pico_key *k, char *buf, size_t cap)
+{
+    size_t i;
+
+    buf[0] = '\0';
+    for (i = 0; i < k->id_len && 2 * i + 2 < cap; i++)
+        snprintf(buf + 2 * i, cap - 2 * i, "%02x", k->id[i]);
+}
+
+static int key_matches(const pico_key *k, const char *label, const uint8_t *id, size_t id_len)
+{
+    if (label != NULL && (k->label == NULL || strcmp(k->label, label) != 0))
+        return 0;
+    if (id_len > 0 && (k->id_len != id_len || memcmp(k->id, id, id_len) != 0))
+        return 0;
+    return 1;
+}
+
+pico_err tool_find_key(tool_ctx *ctx, const char *label, const uint8_t *id, size_t id_len,
+                       pico_key **key)
+{
+    pico_key **keys = NULL, *found = NULL;
+    size_t n = 0, i, matches = 0;
+    pico_err err;
+
+    *key = NULL;
+    if ((err = pico_device_keys(ctx->dev, &keys, &n)) != PICO_OK)
+        return err;
+    for (i = 0; i < n; i++) {
+        if (key_matches(keys[i], label, id, id_len)) {
+            found = found != NULL ? found : keys[i];
+            matches++;
+        }
+    }
+    if (matches == 0)
+        return pico_err_raise(PICO_E_NOT_FOUND, "no key with %s%s%s%s on %s",
+                              label != NULL ? "label '" : "", label != NULL ? label : "",
+                              label != NULL ? "'" : "", id_len > 0 ? " and that id" : "",
+                              pico_device_reader(ctx->dev));
+    if (matches > 1)
+        return pico_err_raise(PICO_E_ARGS, "%zu keys match: choose one with --id", matches);
+    *key = found;
+    return PICO_OK;
+}
+
+/* The public part of every key (its curve, whether a certificate is stored). */
+static void read_publics(pico_key **keys, size_t n)
+{
+    EVP_PKEY *pub;
+    size_t i;
+
+    pico_err_quiet_push();
+    for (i = 0; i < n; i++)
+        (void)pico_device_key_public(keys[i], &pub);
+    pico_err_quiet_pop();
+}
+
+/* ---------------------------------------------------------------- key list */
+
+static int key_list(tool_ctx *ctx, int argc, char **argv)
+{
+    pico_key **keys = NULL;
+    size_t n = 0, i;
+    key_args a;
+    char id[2 * PICO_URI_MAX_ID + 1];
+    pico_err err;
+    int rc;
+
+    if ((rc = parse(ctx, "key list", usage_list, argc, argv, &a)) >= 0)
+        return rc;
+    if ((err = tool_open_device(ctx)) != PICO_OK ||
+        (err = pico_device_keys(ctx->dev, &keys, &n)) != PICO_OK)
+        return tool_fail(err);
+    read_publics(keys, n);
+    if (ctx->json) {
+        printf("{\"reader\":");
+        tool_json_str(stdout, pico_device_reader(ctx->dev));
+        printf(",\"keys\":[");
+    } else if (n == 0) {
+        printf("No keys.\n");
+    } else {
+        printf("%-4s %-4s %5s  %-16s %-5s %-20s %s\n", "REF", "TYPE", "BITS", "CURVE", "CERT",
+               "LABEL", "ID");
+    }
+    for (i = 0; i < n; i++) {
+        pico_key *k = keys[i];
+        const char *type = k->type == PICO_KEY_EC ? "EC" : "RSA";
+        id_text(k, id, sizeof(id));
+        if (ctx->json) {
+            printf("%s{\"keyref\":%u,\"type\":\"%s\",\"bits\":%d,\"curve\":", i ? "," : "",
+                   k->keyref, type, k->bits);
+            tool_json_str(stdout, k->type == PICO_KEY_EC && k->curve[0] ? k->curve : NULL);
+            printf(",\"label\":");
+            tool_json_str(stdout, k->label);
+            printf(",\"id\":\"%s\",\"certificate\":%s}", id, k->cert != NULL ? "true" : "false");
+        } else {
+            printf("%-4u %-4s %5d  %-16s %-5s %-20s %s\n", k->keyref, type, k->bits,
+                   k->type == PICO_KEY_EC && k->curve[0] ? k->curve : "-",
+                   k->cert != NULL ? "yes" : "no", k->label != NULL ? k->label : "(none)", id);
+        }
+    }
+    if (ctx->json)
+        printf("]}\n");
+    return TOOL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- key generate */
+
+typedef struct progress {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;
+} progress;
+
+/* A dot a second on stderr while the device works (RSA takes seconds to minutes). */
+static void *progress_main(void *arg)
+{
+    progress *p = arg;
+    struct timespec t;
+
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop) {
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_sec += 1;
+        if (pthread_cond_timedwait(&p->cond, &p->lock, &t) != 0 && !p->stop) {
+            fputc('.', stderr);
+            fflush(stderr);
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static int progress_start(progress *p)
+{
+    p->stop = 0;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    return pthread_create(&p->thread, NULL, progress_main, p) == 0;
+}
+
+static void progress_stop(progress *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+}
+
+/* ec:CURVE (OpenSSL or NIST name) or rsa:BITS into spec. */
+static int parse_type(const char *type, pico_keygen *spec)
+{
+    size_t i;
+
+    if (strncmp(type, "rsa:", 4) == 0) {
+        char *end;
+        long bits = strtol(type + 4, &end, 10);
+        /* 6.2: any even size from 1024 to 4096 bits */
+        if (type[4] == '\0' || *end != '\0' || bits < 1024 || bits > 4096 || bits % 2 != 0)
+            return -1;
+        spec->type = PICO_KEY_RSA;
+        spec->bits = (int)bits;
+        return 0;
+    }
+    if (strncmp(type, "ec:", 3) == 0) {
+        int nid = OBJ_sn2nid(type + 3);
+        if (nid == NID_undef)
+            nid = EC_curve_nist2nid(type + 3);
+        if (nid == NID_undef)
+            return -1;
+        for (i = 0; pico_cvc_curves[i] != NULL; i++) {
+            if (strcmp(pico_cvc_curves[i], OBJ_nid2sn(nid)) == 0) {
+                spec->type = PICO_KEY_EC;
+                spec->curve = pico_cvc_curves[i];
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+static int key_generate(tool_ctx *ctx, int argc, char **argv)
+{
+    pico_keygen spec;
+    pico_key **keys = NULL, *key = NULL;
+    size_t n = 0, i;
+    key_args a;
+    progress prog;
+    char id[2 * PICO_URI_MAX_ID + 1];
+    int rc, shown = 0;
+    pico_err err;
+
+    if ((rc = parse(ctx, "key generate", usage_generate, argc, argv, &a)) >= 0)
+        return rc;
+    memset(&spec, 0, sizeof(spec));
+    if (a.type == NULL || parse_type(a.type, &spec) != 0)
+        return tool_usage_error("key generate", "--type ec:CURVE or rsa:BITS (1024 to 4096), "
+                                                "with a curve the device supports");
+    if (a.label == NULL || a.label[0] == '\0' || strlen(a.label) > 100)
+        return tool_usage_error("key generate", "--label takes 1 to 100 characters");
+    spec.label = a.label;
+    spec.id = a.id_len > 0 ? a.id : NULL;
+    spec.id_len = a.id_len;
+    if ((err = tool_open_device(ctx)) != PICO_OK ||
+        (err = pico_device_keys(ctx->dev, &keys, &n)) != PICO_OK)
+        return tool_fail(err);
+    /* A second key under the same label or ID would make both ambiguous in every URI */
+    for (i = 0; i < n; i++) {
+        if (keys[i]->label != NULL && strcmp(keys[i]->label, a.label) == 0)
+            return tool_fail(pico_err_raise(PICO_E_ARGS, "key %u already has the label '%s'",
+                                            keys[i]->keyref, a.label));
+        if (a.id_len > 0 && key_matches(keys[i], NULL, a.id, a.id_len))
+            return tool_fail(
+                pico_err_raise(PICO_E_ARGS, "key %u already has that id", keys[i]->keyref));
+    }
+    if ((err = tool_login(ctx, &a.auth)) != PICO_OK)
+        return tool_fail(err);
+    if (spec.type == PICO_KEY_RSA)
+        fprintf(stderr, "Generating an RSA-%d key on the device (this takes a while)", spec.bits);
+    else
+        fprintf(stderr, "Generating an EC %s key on the device", spec.curve);
+    fflush(stderr);
+    shown = spec.type == PICO_KEY_RSA && progress_start(&prog);
+    err = pico_device_generate(ctx->dev, &spec, &key);
+    if (shown)
+        progress_stop(&prog);
+    fprintf(stderr, err == PICO_OK ? " done\n" : " failed\n");
+    if (err != PICO_OK)
+        return tool_fail(err);
+    id_text(key, id, sizeof(id));
+    if (ctx->json) {
+        printf("{\"keyref\":%u,\"type\":\"%s\",\"bits\":%d,\"curve\":", key->keyref,
+               key->type == PICO_KEY_EC ? "EC" : "RSA", key->bits);
+        tool_json_str(stdout, key->type == PICO_KEY_EC ? key->curve : NULL);
+        printf(",\"label\":");
+        tool_json_str(stdout, key->label);
+        printf(",\"id\":\"%s\"}\n", id);
+    } else {
+        if (key->type == PICO_KEY_EC)
+            printf("Generated key %u: EC %s, label '%s', id %s\n", key->keyref, key->curve,
+                   key->label != NULL ? key->label : "", id);
+        else
+            printf("Generated key %u: RSA-%d, label '%s', id %s\n", key->keyref, key->bits,
+                   key->label != NULL ? key->label : "", id);
+    }
+    return TOOL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- key delete */
+
+typedef struct delete_run {
+    uint8_t keyref;
+    int files; /* how many of C4xx and CExx were there */
+} delete_run;
+
+static pico_err delete_fn(void *arg, pico_card *card)
+{
+    delete_run *r = arg;
+    const uint8_t prefix[] = {PICO_PREFIX_PRKD, PICO_PREFIX_EE_CERT};
+    size_t i;
+    pico_err err;
+
+    if ((err = pico_schsm_delete_file(card, (uint16_t)(PICO_PREFIX_KEY << 8 | r->keyref))) !=
+        PICO_OK)
+        return err;
+    /* 6.8: DELETE of CCxx leaves the description and the certificate behind */
+    for (i = 0; i < sizeof(prefix); i++) {
+        uint16_t fid = (uint16_t)(prefix[i] << 8 | r->keyref);
+        pico_err_quiet_push(); /* a file that is not there (6A82) is no error here */
+        err = pico_schsm_delete_file(card, fid);
+        pico_err_quiet_pop();
+        if (err == PICO_OK)
+            r->files++;
+        else if (err != PICO_E_NOT_FOUND)
+            return pico_err_raise(err, "DELETE FILE %04X (key %u)", fid, r->keyref);
+    }
+    return PICO_OK;
+}
+
+static int key_delete(tool_ctx *ctx, int argc, char **argv)
+{
+    pico_key *key;
+    delete_run r;
+    key_args a;
+    char label[128];
+    pico_err err;
+    int rc;
+
+    if ((rc = parse(ctx, "key delete", usage_delete, argc, argv, &a)) >= 0)
+        return rc;
+    if (a.label == NULL && a.id_len == 0)
+        return tool_usage_error("key delete", "name the key with --label or --id");
+    if (!a.yes)
+        return tool_usage_error("key delete", "deleting a key cannot be undone: give --yes");
+    memset(&r, 0, sizeof(r));
+    if ((err = tool_open_device(ctx)) != PICO_OK ||
+        (err = tool_find_key(ctx, a.label, a.id, a.id_len, &key)) != PICO_OK)
+        return tool_fail(err);
+    r.keyref = key->keyref;
+    snprintf(label, sizeof(label), "%s", key->label != NULL ? key->label : "");
+    if ((err = tool_login(ctx, &a.auth)) != PICO_OK)
+        return tool_fail(err);
+    err = pico_device_run(ctx->dev, delete_fn, &r);
+    pico_device_forget(ctx->dev); /* key is gone with the list */
+    if (err != PICO_OK)
+        return tool_fail(err);
+    if (ctx->json)
+        printf("{\"deleted\":%u}\n", r.keyref);
+    else
+        printf("Deleted key %u ('%s') with its description and certificate files.\n", r.keyref,
+               label);
+    return TOOL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- key export-public */
+
+typedef struct ssh_buf {
+    uint8_t b[2048];
+    size_t n;
+    int ok;
+} ssh_buf;
+
+/* RFC 4251 string: uint32 length, bytes. */
+static void ssh_string(ssh_buf *s, const uint8_t *p, size_t n)
+{
+    if (!s->ok || s->n + 4 + n > sizeof(s->b)) {
+        s->ok = 0;
+        return;
+    }
+    s->b[s->n++] = (uint8_t)(n >> 24);
+    s->b[s->n++] = (uint8_t)(n >> 16);
+    s->b[s->n++] = (uint8_t)(n >> 8);
+    s->b[s->n++] = (uint8_t)n;
+    memcpy(s->b + s->n, p, n);
+    s->n += n;
+}
+
+/* RFC 4251 mpint, positive: OpenSSL's MPI format is the same bytes. */
+static void ssh_mpint(ssh_buf *s, const BIGNUM *bn)
+{
+    int n = BN_bn2mpi(bn, NULL);
+
+    if (!s->ok || n <= 0 || s->n + (size_t)n > sizeof(s->b)) {
+        s->ok = 0;
+        return;
+    }
+    s->n += (size_t)BN_bn2mpi(bn, s->b + s->n);
+}
+
+/* The OpenSSH authorized_keys line of pub (RFC 4253 6.6, RFC 5656 3.1). */
+static int ssh_line(EVP_PKEY *pub, const char *comment, FILE *out)
+{
+    static const struct {
+        const char *group, *name;
+    } curves[] = {
+        {"prime256v1", "nistp256"},
+        {"secp384r1", "nistp384"},
+        {"secp521r1", "nistp521"},
+    };
+    BIGNUM *x = NULL, *y = NULL, *n = NULL, *e = NULL;
+    char group[64] = "", algo[32], *b64 = NULL;
+    uint8_t point[1 + 2 * 66];
+    ssh_buf s;
+    size_t i, flen;
+    int ok = 0;
+
+    s.n = 0;
+    s.ok = 1;
+    if (EVP_PKEY_is_a(pub, "RSA")) {
+        if (!EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) ||
+            !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n))
+            goto end;
+        snprintf(algo, sizeof(algo), "ssh-rsa");
+        ssh_string(&s, (const uint8_t *)algo, strlen(algo));
+        ssh_mpint(&s, e);
+        ssh_mpint(&s, n);
+    } else {
+        if (!EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                            NULL))
+            goto end;
+        for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+            if (strcmp(curves[i].group, group) == 0)
+                break;
+        if (i == sizeof(curves) / sizeof(curves[0])) {
+            fprintf(stderr, "%s: error: OpenSSH has no key type for curve %s\n", TOOL_NAME, group);
+            goto end;
+        }
+        flen = ((size_t)EVP_PKEY_get_bits(pub) + 7) / 8;
+        if (!EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_EC_PUB_X, &x) ||
+            !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_EC_PUB_Y, &y) || flen > 66)
+            goto end;
+        point[0] = 0x04; /* SEC 1 uncompressed, as RFC 5656 asks */
+        if (BN_bn2binpad(x, point + 1, (int)flen) < 0 ||
+            BN_bn2binpad(y, point + 1 + flen, (int)flen) < 0)
+            goto end;
+        snprintf(algo, sizeof(algo), "ecdsa-sha2-%s", curves[i].name);
+        ssh_string(&s, (const uint8_t *)algo, strlen(algo));
+        ssh_string(&s, (const uint8_t *)curves[i].name, strlen(curves[i].name));
+        ssh_string(&s, point, 1 + 2 * flen);
+    }
+    if (!s.ok || (b64 = malloc(4 * ((s.n + 2) / 3) + 1)) == NULL)
+        goto end;
+    EVP_EncodeBlock((unsigned char *)b64, s.b, (int)s.n);
+    fprintf(out, "%s %s%s%s\n", algo, b64, comment != NULL ? " " : "",
+            comment != NULL ? comment : "");
+    ok = 1;
+end:
+    free(b64);
+    BN_free(x);
+    BN_free(y);
+    BN_free(n);
+    BN_free(e);
+    return ok;
+}
+
+static int key_export_public(tool_ctx *ctx, int argc, char **argv)
+{
+    pico_key *key;
+    EVP_PKEY *pub;
+    key_args a;
+    FILE *out = stdout;
+    int rc, ssh, ok;
+    pico_err err;
+
+    if ((rc = parse(ctx, "key export-public", usage_export, argc, argv, &a)) >= 0)
+        return rc;
+    if (a.label == NULL && a.id_len == 0)
+        return tool_usage_error("key export-public", "name the key with --label or --id");
+    if (a.format != NULL && strcmp(a.format, "pem") != 0 && strcmp(a.format, "ssh") != 0)
+        return tool_usage_error("key export-public", "--format pem or ssh");
+    ssh = a.format != NULL && strcmp(a.format, "ssh") == 0;
+    if ((err = tool_open_device(ctx)) != PICO_OK ||
+        (err = tool_find_key(ctx, a.label, a.id, a.id_len, &key)) != PICO_OK ||
+        (err = pico_device_key_public(key, &pub)) != PICO_OK)
+        return tool_fail(err);
+    if (a.output != NULL && strcmp(a.output, "-") != 0 && (out = fopen(a.output, "w")) == NULL) {
+        fprintf(stderr, "%s: error: cannot write %s\n", TOOL_NAME, a.output);
+        return TOOL_EXIT_OTHER;
+    }
+    ok = ssh ? ssh_line(pub, key->label, out) : PEM_write_PUBKEY(out, pub);
+    if (out != stdout && fclose(out) != 0)
+        ok = 0;
+    if (!ok) {
+        fprintf(stderr, "%s: error: the public key could not be written\n", TOOL_NAME);
+        return TOOL_EXIT_OTHER;
+    }
+    return TOOL_EXIT_OK;
+}
+
+int tool_cmd_key(tool_ctx *ctx, int argc, char **argv)
+{
+    static const tool_subcmd cmds[] = {
+        {"list", key_list, "list the keys"},
+        {"generate", key_generate, "generate a key pair on the device"},
+        {"delete", key_delete, "delete a key with its description and certificate"},
+        {"export-public", key_export_public, "write a public key (PEM or OpenSSH)"},
+        {NULL, NULL, NULL},
+    };
+
+    return tool_dispatch(ctx, "key", cmds, argc, argv);
+}
