@@ -146,23 +146,12 @@ pico_err tool_so_verify(pico_card *card, const uint8_t so[TOOL_SO_PIN_LEN], int 
 
 static int pin_status(tool_ctx *ctx, int argc, char **argv)
 {
-    tool_status st;
     pin_args a;
-    pico_err err;
     int rc;
 
     if ((rc = parse(ctx, "pin status", usage_status, argc, argv, &a)) >= 0)
         return rc;
-    if ((err = tool_open_device(ctx)) != PICO_OK || (err = tool_status_get(ctx, &st)) != PICO_OK)
-        return tool_fail(err);
-    if (ctx->json) {
-        fputc('{', stdout);
-        tool_status_print_pins(stdout, &st, 1);
-        fputs("}\n", stdout);
-    } else {
-        tool_status_print_pins(stdout, &st, 0);
-    }
-    return TOOL_EXIT_OK;
+    return tool_status_show_part(ctx, tool_status_print_pins);
 }
 
 /* ---------------------------------------------------------------- pin verify */

@@ -172,23 +172,12 @@ end:
 
 static int pka_status(tool_ctx *ctx, int argc, char **argv)
 {
-    tool_status st;
     pka_args a;
-    pico_err err;
     int rc;
 
     if ((rc = parse(ctx, "pka status", usage_status, argc, argv, &a)) >= 0)
         return rc;
-    if ((err = tool_open_device(ctx)) != PICO_OK || (err = tool_status_get(ctx, &st)) != PICO_OK)
-        return tool_fail(err);
-    if (ctx->json) {
-        fputc('{', stdout);
-        tool_status_print_pka(stdout, &st, 1);
-        fputs("}\n", stdout);
-    } else {
-        tool_status_print_pka(stdout, &st, 0);
-    }
-    return TOOL_EXIT_OK;
+    return tool_status_show_part(ctx, tool_status_print_pka);
 }
 
 /* ---------------------------------------------------------------- pka export */

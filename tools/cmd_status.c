@@ -196,6 +196,21 @@ static void print_options(FILE *f, uint16_t options, int json)
         fputc(')', f);
 }
 
+int tool_status_show_part(tool_ctx *ctx, void (*print)(FILE *, const tool_status *, int))
+{
+    tool_status st;
+    pico_err err;
+
+    if ((err = tool_open_device(ctx)) != PICO_OK || (err = tool_status_get(ctx, &st)) != PICO_OK)
+        return tool_fail(err);
+    if (ctx->json)
+        fputc('{', stdout);
+    print(stdout, &st, ctx->json);
+    if (ctx->json)
+        fputs("}\n", stdout);
+    return TOOL_EXIT_OK;
+}
+
 int tool_status_show(tool_ctx *ctx)
 {
     tool_status st;

@@ -197,6 +197,8 @@ void tool_status_print_pka(FILE *f, const tool_status *st, int json);
 const char *tool_pin_state_text(pico_pin_state state, int tries, char *buf, size_t cap);
 /* Prints the whole status of ctx->dev (status subcommand, and after init). */
 int tool_status_show(tool_ctx *ctx);
+/* One part of the status (tool_status_print_pins or _pka), as text or a JSON object. */
+int tool_status_show_part(tool_ctx *ctx, void (*print)(FILE *, const tool_status *, int));
 
 int tool_cmd_status(tool_ctx *ctx, int argc, char **argv);
 
