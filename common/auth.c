@@ -2,6 +2,7 @@
 #include "auth.h"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,65 +48,86 @@ static pico_err get_pin(const pico_auth_factors *f, int tries, char *pin, size_t
     return PICO_OK;
 }
 
-/*
- * The PKA round (5.4-5.7): one challenge, then each signer in turn until
- * `required` keys authenticated. A key that is not registered or whose
- * signature is refused does not stop the others (5.7); nothing here touches
- * a PIN counter.
- */
-static pico_err pka_round(pico_card *card, const pico_auth_factors *f, const uint8_t st[4])
+pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const uint8_t st[4],
+                             pico_pka_result *results, unsigned *done_out)
 {
     uint8_t challenge[16], msg[64 + sizeof(challenge)], sig[1024];
     size_t name_len = f->dev_name != NULL ? strlen(f->dev_name) : 0, i, sig_len;
     unsigned done = 0, required = st[2];
     pico_err err, first = PICO_OK;
+    pico_pka_result r;
     char chr[17];
     int already;
 
+    for (i = 0; results != NULL && i < f->n_signers; i++)
+        results[i] = PICO_PKA_NOT_TRIED;
+    if (done_out != NULL)
+        *done_out = 0;
     if (st[3] >= required) /* 2.3: this session is already authenticated */
         return PICO_OK;
     if (f->n_signers == 0)
         return pico_err_raise(PICO_E_PKA_REQUIRED,
                               "%s needs %u of %u pka keys: give them with pka-key=", f->device,
                               required, st[0]);
-    if (f->n_signers < required)
-        return pico_err_raise(PICO_E_PKA_REQUIRED, "%s needs %u pka keys, %zu given", f->device,
-                              required, f->n_signers);
     if (name_len == 0 || name_len > 64)
         return pico_err_raise(PICO_E_BAD_RESPONSE, "%s: no device name to sign", f->device);
+    /* 5.7: one challenge for the whole round; every key signs name || challenge */
     if ((err = pico_schsm_get_challenge(card, challenge, sizeof(challenge))) != PICO_OK)
         return err;
     memcpy(msg, f->dev_name, name_len);
     memcpy(msg + name_len, challenge, sizeof(challenge));
+    /* a key that fails while others make up the count leaves no error behind (libssl
+     * treats any leftover error as fatal) */
+    ERR_set_mark();
     for (i = 0; i < f->n_signers && done < required; i++) {
         pico_pka_signer *s = f->signers[i];
-        if ((err = pico_pka_chr(pico_pka_signer_public(s), chr)) != PICO_OK ||
-            (err = pico_schsm_mse_set_pka(card, (const uint8_t *)chr, strlen(chr), &already)) !=
-                PICO_OK) {
-            if (err == PICO_E_NOT_FOUND)
-                err = pico_err_raise(PICO_E_PKA_FAILED, "pka key %s (%s) is not registered on %s",
-                                     pico_pka_signer_name(s), chr, f->device);
-            first = first != PICO_OK ? first : err;
-            continue;
-        }
-        if (!already) {
+        r = PICO_PKA_AUTHENTICATED;
+        if ((err = pico_pka_chr(pico_pka_signer_public(s), chr)) != PICO_OK) {
+            r = PICO_PKA_SIGNER_FAILED;
+        } else if ((err = pico_schsm_mse_set_pka(card, (const uint8_t *)chr, strlen(chr),
+                                                 &already)) != PICO_OK) {
+            if (err != PICO_E_NOT_FOUND) { /* the device or the link failed: no use going on */
+                ERR_clear_last_mark();
+                return err;
+            }
+            r = PICO_PKA_NOT_REGISTERED;
+            err = pico_err_raise(PICO_E_PKA_FAILED, "pka key %s (%s) is not registered on %s",
+                                 pico_pka_signer_name(s), chr, f->device);
+        } else if (already) {
+            r = PICO_PKA_ALREADY;
+        } else {
             sig_len = sizeof(sig);
             if ((err = pico_pka_signer_sign(s, msg, name_len + sizeof(challenge), sig, &sig_len)) !=
-                    PICO_OK ||
-                (err = pico_schsm_external_authenticate(card, sig, sig_len)) != PICO_OK) {
-                pico_log("AUTH", "pka key %s: refused", pico_pka_signer_name(s));
-                first = first != PICO_OK ? first : err;
-                continue;
+                PICO_OK)
+                r = PICO_PKA_SIGNER_FAILED;
+            else if ((err = pico_schsm_external_authenticate(card, sig, sig_len)) != PICO_OK) {
+                if (err != PICO_E_PKA_FAILED) {
+                    ERR_clear_last_mark();
+                    return err;
+                }
+                r = PICO_PKA_REFUSED;
             }
         }
-        pico_log("AUTH", "pka key %s authenticated", pico_pka_signer_name(s));
-        done++;
+        if (results != NULL)
+            results[i] = r;
+        if (r == PICO_PKA_AUTHENTICATED || r == PICO_PKA_ALREADY) {
+            pico_log("AUTH", "pka key %s authenticated", pico_pka_signer_name(s));
+            done++;
+        } else {
+            pico_log("AUTH", "pka key %s: not accepted", pico_pka_signer_name(s));
+            first = first != PICO_OK ? first : err;
+        }
     }
-    if (done < required)
-        return pico_err_raise(first == PICO_E_PKA_FAILED || first == PICO_OK ? PICO_E_PKA_FAILED
-                                                                             : first,
-                              "%s: %u of %u pka keys authenticated", f->device, done, required);
-    return PICO_OK;
+    if (done_out != NULL)
+        *done_out = done;
+    if (done >= required) {
+        ERR_pop_to_mark();
+        return PICO_OK;
+    }
+    ERR_clear_last_mark();
+    return pico_err_raise(first == PICO_E_PKA_FAILED || first == PICO_OK ? PICO_E_PKA_FAILED
+                                                                         : first,
+                          "%s: %u of %u pka keys authenticated", f->device, done, required);
 }
 
 pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *held,
@@ -181,8 +203,11 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
     }
 pka:
     /* 5.8: PKA after the PIN (a wrong PIN is reported before any signer is bothered) */
-    if (pka)
-        err = pka_round(card, f, st);
+    if (pka && st[3] < st[2] && f->n_signers < st[2])
+        err = pico_err_raise(PICO_E_PKA_REQUIRED, "%s needs %u pka keys, %zu given", f->device,
+                             st[2], f->n_signers);
+    else if (pka)
+        err = pico_auth_pka_round(card, f, st, NULL, NULL);
 end:
     OPENSSL_cleanse(pin, sizeof(pin));
     return err;

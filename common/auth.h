@@ -42,6 +42,29 @@ typedef struct pico_auth_factors {
     const char *dev_name;
 } pico_auth_factors;
 
+/* What happened to each PKA key of a round. */
+typedef enum pico_pka_result {
+    PICO_PKA_NOT_TRIED = 0,
+    PICO_PKA_AUTHENTICATED,
+    PICO_PKA_ALREADY,        /* 5.4: it already authenticated in this round */
+    PICO_PKA_NOT_REGISTERED, /* MSE SET AT: 6A88 */
+    PICO_PKA_REFUSED,        /* EXTERNAL AUTHENTICATE: 6985 */
+    PICO_PKA_SIGNER_FAILED,  /* the signer could not sign */
+} pico_pka_result;
+
+/*
+ * The PKA round (5.4-5.7) on a device whose PKA status is st (2.3): one GET
+ * CHALLENGE, then MSE SET AT with each signer's CHR (pico_pka_chr) and
+ * EXTERNAL AUTHENTICATE with its signature over f->dev_name || challenge,
+ * until st[2] keys authenticated (each signer is tried, even when fewer than
+ * st[2] are given: a tool reports on every one). A key that is not
+ * registered, refused or cannot sign does not stop the others and costs no
+ * PIN try. results (may be
+ * NULL) gets one entry per signer; *done (may be NULL) the keys that count.
+ */
+pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const uint8_t st[4],
+                             pico_pka_result *results, unsigned *done);
+
 /*
  * Logs the user in: with signers, reads the PKA policy first (no try spent);
  * then the PIN (unless the device has none: PKA-only), then, when the device

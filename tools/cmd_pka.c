@@ -23,7 +23,6 @@
 #include "tool.h"
 
 #define PKA_PEM_NAME "CV CERTIFICATE REQUEST"
-#define PKA_CHALLENGE_LEN 16 /* 5.5: up to 256 bytes become the pending challenge */
 
 static const char usage_status[] =
     "Usage: " TOOL_NAME " pka status [--json]\n"
@@ -450,15 +449,7 @@ end:
 
 /* ---------------------------------------------------------------- pka login */
 
-typedef enum key_result {
-    KEY_NOT_TRIED = 0,
-    KEY_AUTHENTICATED,
-    KEY_ALREADY, /* 5.4: this key already signed in this round */
-    KEY_NOT_REGISTERED,
-    KEY_REFUSED,
-    KEY_FAILED, /* the signer could not sign */
-} key_result;
-
+/* by pico_pka_result */
 static const char *const result_names[] = {"not-tried",      "authenticated", "authenticated",
                                            "not-registered", "refused",       "signer-failed"};
 
@@ -468,7 +459,7 @@ typedef struct login_run {
     pico_pka_signer **signers;
     size_t n;
     char chr[PICO_URI_MAX_PKA_KEYS][17];
-    key_result result[PICO_URI_MAX_PKA_KEYS];
+    pico_pka_result result[PICO_URI_MAX_PKA_KEYS];
     unsigned done;
     tool_status st;
 } login_run;
@@ -476,9 +467,8 @@ typedef struct login_run {
 static pico_err login_fn(void *arg, pico_card *card)
 {
     login_run *r = arg;
-    uint8_t st[4], challenge[PKA_CHALLENGE_LEN], msg[64 + PKA_CHALLENGE_LEN], sig[1024];
-    size_t name_len = strlen(r->name), i, sig_len;
-    int already;
+    pico_auth_factors f = {0};
+    uint8_t st[4];
     pico_err err;
 
     if ((err = pico_schsm_pka_status(card, st)) == PICO_E_UNSUPPORTED)
@@ -486,46 +476,16 @@ static pico_err login_fn(void *arg, pico_card *card)
                                                   "on this device");
     if (err != PICO_OK || (err = pin_step(card, &r->f)) != PICO_OK)
         return err;
-    if (name_len == 0 || name_len > 64)
-        return pico_err_raise(PICO_E_BAD_RESPONSE, "no device name to sign");
-    /* 5.7: one challenge for the whole round; every key signs name || challenge */
-    if ((err = pico_schsm_get_challenge(card, challenge, sizeof(challenge))) != PICO_OK)
+    f.device = r->name;
+    f.signers = r->signers;
+    f.n_signers = r->n;
+    f.dev_name = r->name;
+    /* the same round as the provider's login; each key's outcome is reported by the caller */
+    pico_err_quiet_push();
+    err = pico_auth_pka_round(card, &f, st, r->result, &r->done);
+    pico_err_quiet_pop();
+    if (err != PICO_OK && err != PICO_E_PKA_FAILED && err != PICO_E_PKA_REQUIRED)
         return err;
-    memcpy(msg, r->name, name_len);
-    memcpy(msg + name_len, challenge, sizeof(challenge));
-    for (i = 0; i < r->n && r->done < st[2]; i++) {
-        pico_err_quiet_push(); /* each key's outcome is reported below */
-        err = pico_schsm_mse_set_pka(card, (const uint8_t *)r->chr[i], strlen(r->chr[i]), &already);
-        pico_err_quiet_pop();
-        if (err == PICO_E_NOT_FOUND) {
-            r->result[i] = KEY_NOT_REGISTERED;
-            continue;
-        }
-        if (err != PICO_OK)
-            return err;
-        if (already) {
-            r->result[i] = KEY_ALREADY;
-            r->done++;
-            continue;
-        }
-        sig_len = sizeof(sig);
-        if (pico_pka_signer_sign(r->signers[i], msg, name_len + sizeof(challenge), sig, &sig_len) !=
-            PICO_OK) {
-            r->result[i] = KEY_FAILED;
-            continue;
-        }
-        pico_err_quiet_push();
-        err = pico_schsm_external_authenticate(card, sig, sig_len);
-        pico_err_quiet_pop();
-        if (err == PICO_E_PKA_FAILED) {
-            r->result[i] = KEY_REFUSED;
-            continue;
-        }
-        if (err != PICO_OK)
-            return err;
-        r->result[i] = KEY_AUTHENTICATED;
-        r->done++;
-    }
     return tool_status_read(card, &r->st);
 }
 
