@@ -40,6 +40,7 @@ struct pico_device {
     size_t held_len;
     /* the factors of the last login, held when the user allowed it (pico-cache-pin) */
     int can_relogin;
+    int login_had_pka; /* the last login ran a PKA round */
     pico_pka_signer *held_signers[PICO_URI_MAX_PKA_KEYS];
     size_t n_held_signers;
 };
@@ -529,6 +530,7 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char
     err = pico_auth_login(d->card, &f, config.cache_pin ? pin : NULL, &pin_len);
     if (err == PICO_OK) {
         d->logged_in = 1;
+        d->login_had_pka = n_signers > 0;
         drop_held(d);
         if (config.cache_pin) {
             memcpy(d->held_pin, pin, pin_len);
@@ -668,7 +670,7 @@ static pico_err explain_refusal(pico_device *d, const char *op, pico_err why)
                               "authentication alone cannot unlock them)",
                               op);
     pico_err_quiet_push();
-    if (pico_schsm_pka_status(d->card, st) == PICO_OK && st[3] < st[2]) {
+    if (!d->login_had_pka && pico_schsm_pka_status(d->card, st) == PICO_OK && st[3] < st[2]) {
         pico_err_quiet_pop();
         return pico_err_raise(PICO_E_PKA_REQUIRED,
                               "%s: the device also requires public key "
