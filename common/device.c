@@ -11,72 +11,28 @@
 #include <unistd.h>
 
 #include "cvc.h"
+#include "device_int.h"
 #include "log.h"
-#include "pka_signer.h"
 #include "pkcs15.h"
 #include "schsm.h"
 #include "transport.h"
 
-#define MAX_FIDS 1024
-
-struct pico_device {
-    struct pico_device *next;
-    char *reader;
-    pico_card *card;
-    pthread_mutex_t lock;
-    pid_t pid;
-    int selected;  /* the application is selected on this card session */
-    int logged_in; /* this process verified the PIN in this card session */
-    int txn;       /* a PC/SC transaction is open (dev_enter) */
-    pico_select_info info;
-    char *name; /* CHR of the device certificate, read on demand */
-    char desc[320];
-    uint16_t fids[MAX_FIDS];
-    size_t nfids;
-    int listed;
-    pico_key **keys;
-    size_t nkeys;
-    uint8_t held_pin[PICO_PIN_MAX];
-    size_t held_len;
-    /* the factors of the last login, held when the user allowed it (pico-cache-pin) */
-    int can_relogin;
-    int login_had_pka; /* the last login ran a PKA round */
-    pico_pka_signer *held_signers[PICO_URI_MAX_PKA_KEYS];
-    size_t n_held_signers;
-};
-
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static pico_device *registry;
-static struct {
-    char *default_reader, *pin_source;
-    int cache_pin;
-    char *pka_keys, *pka_pin_source;
-} config;
-
-static void drop_held(pico_device *d)
-{
-    size_t i;
-
-    OPENSSL_cleanse(d->held_pin, sizeof(d->held_pin));
-    d->held_len = 0;
-    for (i = 0; i < d->n_held_signers; i++)
-        pico_pka_signer_free(d->held_signers[i]);
-    d->n_held_signers = 0;
-    d->can_relogin = 0;
-}
+struct pico_dev_config pico_dev_config;
 
 void pico_device_set_config(const pico_config *cfg)
 {
     pthread_mutex_lock(&registry_lock);
-    free(config.default_reader);
-    free(config.pin_source);
-    free(config.pka_keys);
-    free(config.pka_pin_source);
-    config.default_reader = cfg->default_reader ? strdup(cfg->default_reader) : NULL;
-    config.pin_source = cfg->pin_source ? strdup(cfg->pin_source) : NULL;
-    config.pka_keys = cfg->pka_keys ? strdup(cfg->pka_keys) : NULL;
-    config.pka_pin_source = cfg->pka_pin_source ? strdup(cfg->pka_pin_source) : NULL;
-    config.cache_pin = cfg->cache_pin;
+    free(pico_dev_config.default_reader);
+    free(pico_dev_config.pin_source);
+    free(pico_dev_config.pka_keys);
+    free(pico_dev_config.pka_pin_source);
+    pico_dev_config.default_reader = cfg->default_reader ? strdup(cfg->default_reader) : NULL;
+    pico_dev_config.pin_source = cfg->pin_source ? strdup(cfg->pin_source) : NULL;
+    pico_dev_config.pka_keys = cfg->pka_keys ? strdup(cfg->pka_keys) : NULL;
+    pico_dev_config.pka_pin_source = cfg->pka_pin_source ? strdup(cfg->pka_pin_source) : NULL;
+    pico_dev_config.cache_pin = cfg->cache_pin;
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -87,7 +43,7 @@ void pico_device_set_config(const pico_config *cfg)
  * has the application selected and its login is shared by every client, and a
  * SELECT would log out the parent and its other children (4.6).
  */
-static pico_err dev_enter(pico_device *d)
+pico_err pico_dev_enter(pico_device *d)
 {
     pico_err err;
 
@@ -133,7 +89,7 @@ fail:
     return err;
 }
 
-static void dev_leave(pico_device *d)
+void pico_dev_leave(pico_device *d)
 {
     if (d->txn) {
         pico_err_quiet_push();
@@ -158,7 +114,7 @@ static pico_err dev_enter_one(pico_device *d)
         return PICO_OK;
     }
     pthread_mutex_unlock(&d->lock);
-    return dev_enter(d);
+    return pico_dev_enter(d);
 }
 
 /* Inside dev_enter_one: opens the transaction (and selects again after a reset). */
@@ -208,7 +164,7 @@ static void dev_free(pico_device *d)
         OPENSSL_cleanse(d->card->buf, sizeof(d->card->buf));
         free(d->card);
     }
-    drop_held(d);
+    pico_dev_drop_held(d);
     pthread_mutex_destroy(&d->lock);
     free(d->name);
     free(d->reader);
@@ -245,11 +201,11 @@ static pico_err dev_get(const char *reader, pico_device **out)
     d->card->t = t;
     d->pid = getpid();
     snprintf(d->desc, sizeof(d->desc), "Pico HSM in reader '%s'", reader);
-    if ((err = dev_enter(d)) != PICO_OK) {
+    if ((err = pico_dev_enter(d)) != PICO_OK) {
         dev_free(d);
         return err;
     }
-    dev_leave(d);
+    pico_dev_leave(d);
     pico_log("DEVICE", "open reader='%s' options=%04X version=%u.%u", reader, d->info.options,
              d->info.major, d->info.minor);
     d->next = registry;
@@ -273,14 +229,14 @@ const char *pico_device_name(pico_device *d)
     if (d->name != NULL)
         return d->name;
     pico_err_quiet_push();
-    if (dev_enter(d) == PICO_OK) {
+    if (pico_dev_enter(d) == PICO_OK) {
         if (pico_schsm_read_file(d->card, PICO_FID_DEVICE_CERT, &cert, &len) == PICO_OK &&
             pico_cvc_chr(cert, len, &chr, &chr_len) == PICO_OK &&
             (d->name = malloc(chr_len + 1)) != NULL) {
             memcpy(d->name, chr, chr_len);
             d->name[chr_len] = '\0';
         }
-        dev_leave(d);
+        pico_dev_leave(d);
     }
     pico_err_quiet_pop();
     free(cert);
@@ -306,7 +262,7 @@ pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg)
     if ((err = pico_pcsc_list_readers(&readers, &n)) != PICO_OK)
         return err;
     for (i = 0; i < n; i++) {
-        const char *want = uri && uri->reader ? uri->reader : config.default_reader;
+        const char *want = uri && uri->reader ? uri->reader : pico_dev_config.default_reader;
         pico_device *d = NULL;
         int stop;
 
@@ -457,12 +413,12 @@ pico_err pico_device_keys(pico_device *d, pico_key ***keys, size_t *count)
     size_t i;
     pico_err err;
 
-    if ((err = dev_enter(d)) != PICO_OK)
+    if ((err = pico_dev_enter(d)) != PICO_OK)
         return err;
     err = dev_list(d);
     for (i = 0; err == PICO_OK && i < d->nkeys; i++)
         err = key_read_desc(d->keys[i]);
-    dev_leave(d);
+    pico_dev_leave(d);
     *keys = d->keys;
     *count = err == PICO_OK ? d->nkeys : 0;
     return err;
@@ -483,7 +439,7 @@ pico_err pico_device_find_key(pico_device *d, const pico_uri *uri, pico_key **ke
     pico_err err;
 
     *key = NULL;
-    if ((err = dev_enter(d)) != PICO_OK)
+    if ((err = pico_dev_enter(d)) != PICO_OK)
         return err;
     /* Descriptions are read one by one up to the first match: a process signing with
      * one key reads one PrKD, whatever else the device holds */
@@ -494,7 +450,7 @@ pico_err pico_device_find_key(pico_device *d, const pico_uri *uri, pico_key **ke
             break;
         }
     }
-    dev_leave(d);
+    pico_dev_leave(d);
     if (err == PICO_OK && *key == NULL)
         err = PICO_E_NOT_FOUND; /* not raised: the caller may look on other devices */
     return err;
@@ -506,182 +462,15 @@ pico_err pico_device_key_public(pico_key *k, EVP_PKEY **pub)
 
     *pub = NULL;
     if (!k->pub_loaded) {
-        if ((err = dev_enter(k->dev)) != PICO_OK)
+        if ((err = pico_dev_enter(k->dev)) != PICO_OK)
             return err;
         err = key_read_public(k);
-        dev_leave(k->dev);
+        pico_dev_leave(k->dev);
         if (err != PICO_OK)
             return err;
     }
     *pub = k->pub;
     return PICO_OK;
-}
-
-static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char *app_pin,
-                                 const pico_pin_prompt *prompt, pico_pka_signer *const *signers,
-                                 size_t n_signers)
-{
-    pico_auth_factors f = {uri,     app_pin, config.pin_source, prompt,
-                           d->desc, signers, n_signers,         d->name};
-    uint8_t pin[PICO_PIN_MAX];
-    size_t pin_len = 0;
-    pico_err err;
-
-    err = pico_auth_login(d->card, &f, config.cache_pin ? pin : NULL, &pin_len);
-    if (err == PICO_OK) {
-        d->logged_in = 1;
-        d->login_had_pka = n_signers > 0;
-        drop_held(d);
-        if (config.cache_pin) {
-            memcpy(d->held_pin, pin, pin_len);
-            d->held_len = pin_len;
-            d->can_relogin = 1;
-        }
-    }
-    OPENSSL_cleanse(pin, sizeof(pin));
-    return err;
-}
-
-/* The login again after a reset or another client's SELECT, with the held factors. */
-static pico_err dev_relogin_locked(pico_device *d)
-{
-    char pin[PICO_PIN_MAX + 1];
-    pico_auth_factors f = {NULL,   NULL, NULL, NULL, d->desc, d->held_signers, d->n_held_signers,
-                           d->name};
-    pico_err err;
-
-    memcpy(pin, d->held_pin, d->held_len);
-    pin[d->held_len] = '\0';
-    f.pin = d->held_len > 0 ? pin : NULL;
-    err = pico_auth_login(d->card, &f, NULL, NULL);
-    OPENSSL_cleanse(pin, sizeof(pin));
-    if (err == PICO_OK)
-        d->logged_in = 1;
-    else /* held factors that no longer work are dropped: never tried again */
-        drop_held(d);
-    return err;
-}
-
-/*
- * The PKA signers for a login: the URI's pka-key= values, else the configured
- * ones. Opened before the device is taken: a signer may prompt, or use a
- * PKCS#11 module whose own card detection must not wait on this device's
- * transaction.
- */
-/* Set while signers are opened: a pico: signer's own login (on another device)
- * must not take the configured PKA keys, which would open it again. */
-static __thread int opening_signers;
-
-static pico_err open_signers(const pico_uri *uri, const pico_pin_prompt *prompt,
-                             pico_pka_signer **s, size_t *n)
-{
-    const char *source =
-        uri != NULL && uri->pka_pin_source != NULL ? uri->pka_pin_source : config.pka_pin_source;
-    char *list = NULL, *tok, *save = NULL;
-    pico_err err = PICO_OK;
-    size_t i;
-
-    *n = 0;
-    if (opening_signers > 1)
-        return pico_err_raise(PICO_E_ARGS, "a pka key whose own device needs pka keys: "
-                                           "not supported");
-    opening_signers++;
-    if (uri != NULL && uri->n_pka_keys > 0) {
-        for (i = 0; i < uri->n_pka_keys && err == PICO_OK; i++)
-            if ((err = pico_pka_signer_open(uri->pka_keys[i], source, prompt, &s[*n])) == PICO_OK)
-                (*n)++;
-    } else if (config.pka_keys != NULL && opening_signers == 1) {
-        if ((list = strdup(config.pka_keys)) == NULL) {
-            opening_signers--;
-            return pico_err_raise(PICO_E_NOMEM, "pka keys");
-        }
-        for (tok = strtok_r(list, " \t", &save); tok != NULL && err == PICO_OK;
-             tok = strtok_r(NULL, " \t", &save)) {
-            if (*n == PICO_URI_MAX_PKA_KEYS)
-                err = pico_err_raise(PICO_E_ARGS, "more than %d pka keys configured",
-                                     PICO_URI_MAX_PKA_KEYS);
-            else if ((err = pico_pka_signer_open(tok, source, prompt, &s[*n])) == PICO_OK)
-                (*n)++;
-        }
-        free(list);
-    }
-    opening_signers--;
-    if (err != PICO_OK) {
-        for (i = 0; i < *n; i++)
-            pico_pka_signer_free(s[i]);
-        *n = 0;
-    }
-    return err;
-}
-
-pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_pin,
-                           const pico_pin_prompt *prompt)
-{
-    pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
-    size_t n = 0, i;
-    pico_err err;
-
-    if (pico_device_logged_in(d))
-        return PICO_OK;
-    if ((err = open_signers(uri, prompt, signers, &n)) != PICO_OK)
-        return err;
-    if (n > 0)
-        (void)pico_device_name(d); /* the name the signers sign (2.5), read once */
-    if ((err = dev_enter(d)) == PICO_OK) {
-        if (!d->logged_in)
-            err = dev_login_locked(d, uri, app_pin, prompt, signers, n);
-        if (err == PICO_OK && d->can_relogin) {
-            /* held for a login again after a reset: the user allowed it */
-            memcpy(d->held_signers, signers, n * sizeof(*signers));
-            d->n_held_signers = n;
-            n = 0;
-        }
-        dev_leave(d);
-    }
-    for (i = 0; i < n; i++)
-        pico_pka_signer_free(signers[i]);
-    return err;
-}
-
-int pico_device_logged_in(pico_device *d)
-{
-    int in;
-
-    pthread_mutex_lock(&d->lock);
-    in = d->logged_in && d->pid == getpid();
-    pthread_mutex_unlock(&d->lock);
-    return in;
-}
-
-int pico_device_has_pin_source(void)
-{
-    return config.pin_source != NULL;
-}
-
-/* Why a key operation was refused while this process thought it was logged in. */
-static pico_err explain_refusal(pico_device *d, const char *op, pico_err why)
-{
-    uint8_t st[4];
-
-    /* 4.5: 6400, PKA done but no PIN session: the MKEK that holds every key is locked */
-    if (why == PICO_E_KEY_LOCKED)
-        return pico_err_raise(PICO_E_PIN_REQUIRED,
-                              "%s: the keys are locked until the pin is verified (public key "
-                              "authentication alone cannot unlock them)",
-                              op);
-    pico_err_quiet_push();
-    if (!d->login_had_pka && pico_schsm_pka_status(d->card, st) == PICO_OK && st[3] < st[2]) {
-        pico_err_quiet_pop();
-        return pico_err_raise(PICO_E_PKA_REQUIRED,
-                              "%s: the device also requires public key "
-                              "authentication (%u of %u keys)",
-                              op, st[3], st[2]);
-    }
-    pico_err_quiet_pop();
-    return pico_err_raise(PICO_E_NOT_LOGGED_IN,
-                          "%s: the device lost the login (reset, or "
-                          "another application selected it): log in again",
-                          op);
 }
 
 typedef pico_err (*key_op_fn)(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
@@ -704,7 +493,7 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
         return err;
     if (!d->logged_in && d->can_relogin && dev_upgrade(d) == PICO_OK) {
         pico_err_quiet_push();
-        dev_relogin_locked(d);
+        pico_dev_relogin_locked(d);
         pico_err_quiet_pop();
     }
     pico_err_quiet_push();
@@ -731,11 +520,11 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
         if ((err = dev_upgrade(d)) != PICO_OK)
             goto end;
         if (!d->can_relogin || (err == PICO_E_KEY_LOCKED && d->held_len == 0)) {
-            err = explain_refusal(d, op, err);
+            err = pico_dev_explain_refusal(d, op, err);
             goto end;
         }
         pico_log("DEVICE", "%s refused (sw=%04X): logging in again", op, d->card->last_sw);
-        if ((err = dev_relogin_locked(d)) != PICO_OK)
+        if ((err = pico_dev_relogin_locked(d)) != PICO_OK)
             goto end;
         *out_len = cap;
         err = fn(d->card, k->keyref, alg, in, in_len, out, out_len);
@@ -757,7 +546,7 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
         err = pico_err_raise(err, "%s with key %u on %s", op, k->keyref, d->desc);
     }
 end:
-    dev_leave(d);
+    pico_dev_leave(d);
     return err;
 }
 
@@ -787,7 +576,7 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     if ((err = pico_cvc_keygen_request(spec->type == PICO_KEY_EC, spec->bits, spec->curve, &req,
                                        &req_len)) != PICO_OK)
         return err;
-    if ((err = dev_enter(d)) != PICO_OK)
+    if ((err = pico_dev_enter(d)) != PICO_OK)
         goto out;
     if (!d->logged_in) {
         err = pico_err_raise(PICO_E_NOT_LOGGED_IN, "key generation on %s: log in first", d->desc);
@@ -870,7 +659,7 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     *key = k;
     k = NULL;
 end:
-    dev_leave(d);
+    pico_dev_leave(d);
 out:
     for (i = 0; i < sizeof(md); i++)
         md[i] = 0;
@@ -889,10 +678,10 @@ pico_err pico_device_run(pico_device *d, pico_card_fn fn, void *arg)
 {
     pico_err err;
 
-    if ((err = dev_enter(d)) != PICO_OK)
+    if ((err = pico_dev_enter(d)) != PICO_OK)
         return err;
     err = fn(arg, d->card);
-    dev_leave(d);
+    pico_dev_leave(d);
     return err;
 }
 
@@ -912,7 +701,7 @@ void pico_device_forget(pico_device *d)
     d->selected = 0;
     free(d->name);
     d->name = NULL;
-    drop_held(d);
+    pico_dev_drop_held(d);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -926,11 +715,11 @@ void pico_device_cleanup(void)
         dev_free(d);
     }
     registry = NULL;
-    free(config.default_reader);
-    free(config.pin_source);
-    free(config.pka_keys);
-    free(config.pka_pin_source);
-    memset(&config, 0, sizeof(config));
+    free(pico_dev_config.default_reader);
+    free(pico_dev_config.pin_source);
+    free(pico_dev_config.pka_keys);
+    free(pico_dev_config.pka_pin_source);
+    memset(&pico_dev_config, 0, sizeof(pico_dev_config));
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -938,10 +727,10 @@ pico_err pico_device_select_info(pico_device *d, pico_select_info *info)
 {
     pico_err err;
 
-    /* dev_enter selects when the device was not (or was forgotten): the answer is fresh */
-    if ((err = dev_enter(d)) != PICO_OK)
+    /* pico_dev_enter selects when the device was not (or was forgotten): the answer is fresh */
+    if ((err = pico_dev_enter(d)) != PICO_OK)
         return err;
     *info = d->info;
-    dev_leave(d);
+    pico_dev_leave(d);
     return PICO_OK;
 }

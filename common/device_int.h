@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal to the device object, shared by device.c and device_login.c only: not installed,
+ * not part of the API. The API is device.h.
+ */
+#ifndef PICO_DEVICE_INT_H
+#define PICO_DEVICE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "device.h"
+
+#define MAX_FIDS 1024
+
+struct pico_device {
+    struct pico_device *next;
+    char *reader;
+    pico_card *card;
+    pthread_mutex_t lock;
+    pid_t pid;
+    int selected;  /* the application is selected on this card session */
+    int logged_in; /* this process verified the PIN in this card session */
+    int txn;       /* a PC/SC transaction is open (pico_dev_enter) */
+    pico_select_info info;
+    char *name; /* CHR of the device certificate, read on demand */
+    char desc[320];
+    uint16_t fids[MAX_FIDS];
+    size_t nfids;
+    int listed;
+    pico_key **keys;
+    size_t nkeys;
+    uint8_t held_pin[PICO_PIN_MAX];
+    size_t held_len;
+    /* the factors of the last login, held when the user allowed it (pico-cache-pin) */
+    int can_relogin;
+    int login_had_pka; /* the last login ran a PKA round */
+    pico_pka_signer *held_signers[PICO_URI_MAX_PKA_KEYS];
+    size_t n_held_signers;
+};
+
+struct pico_dev_config {
+    char *default_reader, *pin_source;
+    int cache_pin;
+    char *pka_keys, *pka_pin_source;
+};
+extern struct pico_dev_config pico_dev_config;
+
+/* device.c: the device taken and given back for a sequence of exchanges */
+pico_err pico_dev_enter(pico_device *d);
+void pico_dev_leave(pico_device *d);
+
+/* device_login.c: the held factors and the login again with them */
+void pico_dev_drop_held(pico_device *d);
+pico_err pico_dev_relogin_locked(pico_device *d);
+pico_err pico_dev_explain_refusal(pico_device *d, const char *op, pico_err why);
+
+#endif

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The login part of the device object: logging in, and the factors held for a login again. */
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device_int.h"
+#include "pka_signer.h"
+#include "schsm.h"
+
+void pico_dev_drop_held(pico_device *d)
+{
+    size_t i;
+
+    OPENSSL_cleanse(d->held_pin, sizeof(d->held_pin));
+    d->held_len = 0;
+    for (i = 0; i < d->n_held_signers; i++)
+        pico_pka_signer_free(d->held_signers[i]);
+    d->n_held_signers = 0;
+    d->can_relogin = 0;
+}
+
+static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char *app_pin,
+                                 const pico_pin_prompt *prompt, pico_pka_signer *const *signers,
+                                 size_t n_signers)
+{
+    pico_auth_factors f = {uri,       app_pin, pico_dev_config.pin_source, prompt, d->desc, signers,
+                           n_signers, d->name};
+    uint8_t pin[PICO_PIN_MAX];
+    size_t pin_len = 0;
+    pico_err err;
+
+    err = pico_auth_login(d->card, &f, pico_dev_config.cache_pin ? pin : NULL, &pin_len);
+    if (err == PICO_OK) {
+        d->logged_in = 1;
+        d->login_had_pka = n_signers > 0;
+        pico_dev_drop_held(d);
+        if (pico_dev_config.cache_pin) {
+            memcpy(d->held_pin, pin, pin_len);
+            d->held_len = pin_len;
+            d->can_relogin = 1;
+        }
+    }
+    OPENSSL_cleanse(pin, sizeof(pin));
+    return err;
+}
+
+/* The login again after a reset or another client's SELECT, with the held factors. */
+pico_err pico_dev_relogin_locked(pico_device *d)
+{
+    char pin[PICO_PIN_MAX + 1];
+    pico_auth_factors f = {NULL,   NULL, NULL, NULL, d->desc, d->held_signers, d->n_held_signers,
+                           d->name};
+    pico_err err;
+
+    memcpy(pin, d->held_pin, d->held_len);
+    pin[d->held_len] = '\0';
+    f.pin = d->held_len > 0 ? pin : NULL;
+    err = pico_auth_login(d->card, &f, NULL, NULL);
+    OPENSSL_cleanse(pin, sizeof(pin));
+    if (err == PICO_OK)
+        d->logged_in = 1;
+    else /* held factors that no longer work are dropped: never tried again */
+        pico_dev_drop_held(d);
+    return err;
+}
+
+/*
+ * The PKA signers for a login: the URI's pka-key= values, else the configured
+ * ones. Opened before the device is taken: a signer may prompt, or use a
+ * PKCS#11 module whose own card detection must not wait on this device's
+ * transaction.
+ */
+/* Set while signers are opened: a pico: signer's own login (on another device)
+ * must not take the configured PKA keys, which would open it again. */
+static __thread int opening_signers;
+
+static pico_err open_signers(const pico_uri *uri, const pico_pin_prompt *prompt,
+                             pico_pka_signer **s, size_t *n)
+{
+    const char *source = uri != NULL && uri->pka_pin_source != NULL
+                             ? uri->pka_pin_source
+                             : pico_dev_config.pka_pin_source;
+    char *list = NULL, *tok, *save = NULL;
+    pico_err err = PICO_OK;
+    size_t i;
+
+    *n = 0;
+    if (opening_signers > 1)
+        return pico_err_raise(PICO_E_ARGS, "a pka key whose own device needs pka keys: "
+                                           "not supported");
+    opening_signers++;
+    if (uri != NULL && uri->n_pka_keys > 0) {
+        for (i = 0; i < uri->n_pka_keys && err == PICO_OK; i++)
+            if ((err = pico_pka_signer_open(uri->pka_keys[i], source, prompt, &s[*n])) == PICO_OK)
+                (*n)++;
+    } else if (pico_dev_config.pka_keys != NULL && opening_signers == 1) {
+        if ((list = strdup(pico_dev_config.pka_keys)) == NULL) {
+            opening_signers--;
+            return pico_err_raise(PICO_E_NOMEM, "pka keys");
+        }
+        for (tok = strtok_r(list, " \t", &save); tok != NULL && err == PICO_OK;
+             tok = strtok_r(NULL, " \t", &save)) {
+            if (*n == PICO_URI_MAX_PKA_KEYS)
+                err = pico_err_raise(PICO_E_ARGS, "more than %d pka keys configured",
+                                     PICO_URI_MAX_PKA_KEYS);
+            else if ((err = pico_pka_signer_open(tok, source, prompt, &s[*n])) == PICO_OK)
+                (*n)++;
+        }
+        free(list);
+    }
+    opening_signers--;
+    if (err != PICO_OK) {
+        for (i = 0; i < *n; i++)
+            pico_pka_signer_free(s[i]);
+        *n = 0;
+    }
+    return err;
+}
+
+pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_pin,
+                           const pico_pin_prompt *prompt)
+{
+    pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
+    size_t n = 0, i;
+    pico_err err;
+
+    if (pico_device_logged_in(d))
+        return PICO_OK;
+    if ((err = open_signers(uri, prompt, signers, &n)) != PICO_OK)
+        return err;
+    if (n > 0)
+        (void)pico_device_name(d); /* the name the signers sign (2.5), read once */
+    if ((err = pico_dev_enter(d)) == PICO_OK) {
+        if (!d->logged_in)
+            err = dev_login_locked(d, uri, app_pin, prompt, signers, n);
+        if (err == PICO_OK && d->can_relogin) {
+            /* held for a login again after a reset: the user allowed it */
+            memcpy(d->held_signers, signers, n * sizeof(*signers));
+            d->n_held_signers = n;
+            n = 0;
+        }
+        pico_dev_leave(d);
+    }
+    for (i = 0; i < n; i++)
+        pico_pka_signer_free(signers[i]);
+    return err;
+}
+
+int pico_device_logged_in(pico_device *d)
+{
+    int in;
+
+    pthread_mutex_lock(&d->lock);
+    in = d->logged_in && d->pid == getpid();
+    pthread_mutex_unlock(&d->lock);
+    return in;
+}
+
+int pico_device_has_pin_source(void)
+{
+    return pico_dev_config.pin_source != NULL;
+}
+
+/* Why a key operation was refused while this process thought it was logged in. */
+pico_err pico_dev_explain_refusal(pico_device *d, const char *op, pico_err why)
+{
+    uint8_t st[4];
+
+    /* 4.5: 6400, PKA done but no PIN session: the MKEK that holds every key is locked */
+    if (why == PICO_E_KEY_LOCKED)
+        return pico_err_raise(PICO_E_PIN_REQUIRED,
+                              "%s: the keys are locked until the pin is verified (public key "
+                              "authentication alone cannot unlock them)",
+                              op);
+    pico_err_quiet_push();
+    if (!d->login_had_pka && pico_schsm_pka_status(d->card, st) == PICO_OK && st[3] < st[2]) {
+        pico_err_quiet_pop();
+        return pico_err_raise(PICO_E_PKA_REQUIRED,
+                              "%s: the device also requires public key "
+                              "authentication (%u of %u keys)",
+                              op, st[3], st[2]);
+    }
+    pico_err_quiet_pop();
+    return pico_err_raise(PICO_E_NOT_LOGGED_IN,
+                          "%s: the device lost the login (reset, or "
+                          "another application selected it): log in again",
+                          op);
+}
