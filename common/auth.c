@@ -149,6 +149,12 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
             pico_log("AUTH", "%s has no pka: the pka keys given are not used", f->device);
         else
             goto end;
+        /* too few keys: said before the PIN is touched */
+        if (pka && st[3] < st[2] && f->n_signers < st[2]) {
+            err = pico_err_raise(PICO_E_PKA_REQUIRED, "%s needs %u pka keys, %zu given", f->device,
+                                 st[2], f->n_signers);
+            goto end;
+        }
     }
     /* 2.1: the state first; it spends no try */
     if ((err = pico_schsm_pin_status(card, PICO_PIN_USER, &state, &tries)) != PICO_OK)
@@ -203,10 +209,7 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
     }
 pka:
     /* 5.8: PKA after the PIN (a wrong PIN is reported before any signer is bothered) */
-    if (pka && st[3] < st[2] && f->n_signers < st[2])
-        err = pico_err_raise(PICO_E_PKA_REQUIRED, "%s needs %u pka keys, %zu given", f->device,
-                             st[2], f->n_signers);
-    else if (pka)
+    if (pka)
         err = pico_auth_pka_round(card, f, st, NULL, NULL);
 end:
     OPENSSL_cleanse(pin, sizeof(pin));

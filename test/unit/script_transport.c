@@ -56,8 +56,8 @@ static void print_hex(const char *what, const uint8_t *p, size_t n)
     fprintf(stderr, "\n");
 }
 
-static pico_err st_transmit(pico_transport *base, const uint8_t *cmd, size_t cmd_len,
-                            uint8_t *resp, size_t *resp_len)
+static pico_err st_transmit(pico_transport *base, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                            size_t *resp_len)
 {
     script_transport *t = (script_transport *)base;
     const script_step *s = &t->steps[t->next];
@@ -69,7 +69,8 @@ static pico_err st_transmit(pico_transport *base, const uint8_t *cmd, size_t cmd
         fail_msg("script ended, step %zu", t->next);
     }
     want_len = script_hex(s->cmd, want, sizeof(want));
-    if (want_len != cmd_len || memcmp(want, cmd, cmd_len) != 0) {
+    if (s->prefix ? cmd_len < want_len || memcmp(want, cmd, want_len) != 0
+                  : want_len != cmd_len || memcmp(want, cmd, cmd_len) != 0) {
         print_hex("sent    ", cmd, cmd_len);
         print_hex("expected", want, want_len);
         fail_msg("command of step %zu differs", t->next);

@@ -13,6 +13,7 @@ typedef struct script_step {
     const char *cmd;  /* hex, spaces allowed */
     const char *resp; /* hex, spaces allowed; NULL = transport error `err` */
     pico_err err;
+    int prefix; /* cmd is only the start of the command (signatures, random data) */
 } script_step;
 
 /* A transport that plays steps in order (the array ends with a {NULL} step). */
