@@ -32,7 +32,7 @@ struct pico_device {
     int listed;
     pico_key **keys;
     size_t nkeys;
-    uint8_t held_pin[PICO_PIN_MAX];
+    char *held_pin; /* pico_secret_hold: out of core dumps */
     size_t held_len;
     /* the factors of the last login, held when the user allowed it (pico-cache-pin) */
     int can_relogin;

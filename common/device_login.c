@@ -9,12 +9,14 @@
 #include "device_int.h"
 #include "pka_signer.h"
 #include "schsm.h"
+#include "secret.h"
 
 void pico_dev_drop_held(pico_device *d)
 {
     size_t i;
 
-    OPENSSL_cleanse(d->held_pin, sizeof(d->held_pin));
+    pico_secret_release(d->held_pin);
+    d->held_pin = NULL;
     d->held_len = 0;
     for (i = 0; i < d->n_held_signers; i++)
         pico_pka_signer_free(d->held_signers[i]);
@@ -38,8 +40,8 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char
         d->login_had_pka = n_signers > 0;
         pico_dev_drop_held(d);
         if (pico_dev_config.cache_pin) {
-            memcpy(d->held_pin, pin, pin_len);
-            d->held_len = pin_len;
+            if (pin_len > 0 && (d->held_pin = pico_secret_hold((const char *)pin, pin_len)) != NULL)
+                d->held_len = pin_len;
             d->can_relogin = 1;
         }
     }
@@ -50,16 +52,12 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char
 /* The login again after a reset or another client's SELECT, with the held factors. */
 pico_err pico_dev_relogin_locked(pico_device *d)
 {
-    char pin[PICO_PIN_MAX + 1];
     pico_auth_factors f = {NULL,   NULL, NULL, NULL, d->desc, d->held_signers, d->n_held_signers,
                            d->name};
     pico_err err;
 
-    memcpy(pin, d->held_pin, d->held_len);
-    pin[d->held_len] = '\0';
-    f.pin = d->held_len > 0 ? pin : NULL;
+    f.pin = d->held_len > 0 ? d->held_pin : NULL;
     err = pico_auth_login(d->card, &f, NULL, NULL);
-    OPENSSL_cleanse(pin, sizeof(pin));
     if (err == PICO_OK)
         d->logged_in = 1;
     else /* held factors that no longer work are dropped: never tried again */

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* Reads up to cap-1 bytes from fd, stopping at the first newline. */
@@ -74,4 +75,45 @@ pico_err pico_secret_read(const char *source, char *buf, size_t cap, size_t *len
         buf[--n] = '\0';
     *len = n;
     return PICO_OK;
+}
+
+/* One page per held secret: a core dump or swap never sees it (there are a few at most). */
+static size_t held_size(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+
+    return page > 0 ? (size_t)page : 4096;
+}
+
+char *pico_secret_hold(const char *s, size_t len)
+{
+    size_t size = held_size();
+    char *p;
+
+    if (len > PICO_SECRET_HELD_MAX || len + 1 > size)
+        return NULL;
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_DONTDUMP
+    (void)madvise(p, size, MADV_DONTDUMP);
+#endif
+#ifdef MADV_WIPEONFORK
+    /* not MADV_WIPEONFORK: nginx's workers need what the master was given */
+#endif
+    (void)mlock(p, size); /* best effort: RLIMIT_MEMLOCK may refuse */
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+void pico_secret_release(char *held)
+{
+    size_t size = held_size();
+
+    if (held == NULL)
+        return;
+    OPENSSL_cleanse(held, size);
+    (void)munlock(held, size);
+    (void)munmap(held, size);
 }

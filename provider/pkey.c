@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "provider.h"
+#include "secret.h"
 
 pico_pkey *pico_pkey_new(pico_prov_ctx *prov, pico_key_type type)
 {
@@ -26,15 +27,6 @@ pico_pkey *pico_pkey_new(pico_prov_ctx *prov, pico_key_type type)
     key->prov = prov;
     key->type = type;
     return key;
-}
-
-static void free_secret_str(char **s)
-{
-    if (*s != NULL) {
-        OPENSSL_cleanse(*s, strlen(*s));
-        free(*s);
-        *s = NULL;
-    }
 }
 
 int pico_pkey_set_uri(pico_pkey *key, const char *uri)
@@ -63,7 +55,8 @@ pico_pkey *pico_pkey_dup(const pico_pkey *src)
     if (src->pub != NULL && EVP_PKEY_up_ref(src->pub))
         key->pub = src->pub;
     if (!pico_uri_dup(&src->uri, &key->uri) ||
-        (src->app_pin != NULL && (key->app_pin = strdup(src->app_pin)) == NULL)) {
+        (src->app_pin != NULL &&
+         (key->app_pin = pico_secret_hold(src->app_pin, strlen(src->app_pin))) == NULL)) {
         pico_pkey_free(key);
         return NULL;
     }
@@ -76,7 +69,7 @@ void pico_pkey_free(pico_pkey *key)
         return;
     EVP_PKEY_free(key->pub);
     pico_uri_free(&key->uri);
-    free_secret_str(&key->app_pin);
+    pico_secret_release(key->app_pin);
     free(key);
 }
 
@@ -170,7 +163,7 @@ pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *
         params[0].data_size = strlen(info);
         if (pw_cb(pin, sizeof(pin) - 1, &pin_len, params, pw_cbarg) && pin_len > 0) {
             pin[pin_len] = '\0';
-            if ((key->app_pin = strdup(pin)) == NULL)
+            if ((key->app_pin = pico_secret_hold(pin, pin_len)) == NULL)
                 err = pico_err_raise(PICO_E_NOMEM, "pin");
         } else {
             pico_log("PROVIDER", "no pin from the application's callback");

@@ -75,12 +75,48 @@ static void test_secret_errors(void **state)
     pico_err_set_handler(NULL, NULL);
 }
 
+/* The VmFlags of the mapping that holds addr, from /proc/self/smaps ("" if not found). */
+static void vmflags_of(const void *addr, char *flags, size_t cap)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int inside = 0;
+    unsigned long lo, hi, a = (unsigned long)addr;
+
+    flags[0] = '\0';
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            inside = a >= lo && a < hi;
+        else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            snprintf(flags, cap, "%s", line + 8);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* a held PIN: the same bytes, NUL-terminated, in a mapping core dumps leave out ("dd") */
+static void test_secret_hold_not_dumped(void **state)
+{
+    char *held = pico_secret_hold("648219xx", 6), flags[512];
+
+    assert_non_null(held);
+    assert_string_equal(held, "648219");
+    vmflags_of(held, flags, sizeof(flags));
+    assert_non_null(strstr(flags, " dd"));
+    pico_secret_release(held);
+    pico_secret_release(NULL);
+    assert_null(pico_secret_hold("x", PICO_SECRET_HELD_MAX + 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_secret_file_first_line),
         cmocka_unit_test(test_secret_env_and_fd),
         cmocka_unit_test(test_secret_errors),
+        cmocka_unit_test(test_secret_hold_not_dumped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
