@@ -66,8 +66,11 @@ CONF
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 ngx=$!
 trap 'kill $ngx 2>/dev/null; wait $ngx 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null; [ $? -ne 7 ] && break
+# nginx listens once its master has loaded the keys (device round trips: slow on hardware)
+for _ in $(seq 300); do
+    rc=0
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null || rc=$?
+    [ "$rc" -ne 7 ] && break
     kill -0 $ngx 2>/dev/null || break
     sleep 0.1
 done
