@@ -161,6 +161,13 @@ static pico_err build_request(const char *spec, const char *chr_opt, const char 
     if (chr_opt == NULL && (err = pico_pka_chr(pub, name)) != PICO_OK)
         goto end;
     snprintf(chr, 65, "%s", chr_opt != NULL ? chr_opt : name);
+    /* pico-hsm 6.6's EXTERNAL AUTHENTICATE fails every RSA key (its verifier loads the
+     * modulus without setting the key length: mbedtls_rsa_complete refuses, 6985) */
+    if (EVP_PKEY_is_a(pub, "RSA"))
+        fprintf(stderr,
+                "%s: warning: Pico HSM firmware 6.6 refuses RSA keys at PKA login (a firmware "
+                "bug); an EC key works\n",
+                TOOL_NAME);
     err = pico_cvc_pka_request(pub, chr, sign_cb, s, req, len);
 end:
     pico_pka_signer_free(s);
