@@ -226,6 +226,38 @@ static int add_bn(uint8_t *buf, size_t *pos, size_t cap, unsigned tag, const BIG
     return add(buf, pos, cap, tag, tmp, width);
 }
 
+/*
+ * The EC part of a 7F49 template (6.2, 5.2): id-TA-ECDSA-SHA-256, the domain
+ * parameters 81 p, 82 a, 83 b, 84 G, 85 n, then 86 Q when Q is given, and 87
+ * the cofactor. The firmware picks the curve by its prime.
+ */
+static int add_ec_template(uint8_t *key, size_t *nkey, size_t cap, const EC_GROUP *g,
+                           const uint8_t *Q, size_t qlen)
+{
+    static const uint8_t cof[1] = {1};
+    BIGNUM *p = BN_new(), *a = BN_new(), *b = BN_new();
+    uint8_t G[1 + 2 * 66];
+    size_t w = 0;
+    int ok;
+
+    ok = p != NULL && a != NULL && b != NULL && EC_GROUP_get_curve(g, p, a, b, NULL);
+    if (ok)
+        w = (size_t)BN_num_bytes(p);
+    ok = ok &&
+         EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED, G,
+                            sizeof(G), NULL) == 1 + 2 * w &&
+         add(key, nkey, cap, 0x06, oid_ta_ecdsa_sha256, sizeof(oid_ta_ecdsa_sha256)) &&
+         add_bn(key, nkey, cap, 0x81, p, w) && add_bn(key, nkey, cap, 0x82, a, w) &&
+         add_bn(key, nkey, cap, 0x83, b, w) && add(key, nkey, cap, 0x84, G, 1 + 2 * w) &&
+         add_bn(key, nkey, cap, 0x85, EC_GROUP_get0_order(g),
+                (size_t)BN_num_bytes(EC_GROUP_get0_order(g))) &&
+         (Q == NULL || add(key, nkey, cap, 0x86, Q, qlen)) && add(key, nkey, cap, 0x87, cof, 1);
+    BN_free(p);
+    BN_free(a);
+    BN_free(b);
+    return ok;
+}
+
 pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t **out,
                                  size_t *out_len)
 {
@@ -233,7 +265,6 @@ pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t
     uint8_t key[600], *req = NULL;
     size_t nkey = 0, nreq = 0, cap;
     EC_GROUP *g = NULL;
-    BIGNUM *p = NULL, *a = NULL, *b = NULL;
     pico_err err = PICO_OK;
     int ok;
 
@@ -254,8 +285,6 @@ pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t
              add(key, &nkey, sizeof(key), 0x02, size, sizeof(size));
     } else {
         int nid = OBJ_sn2nid(curve), i, known = 0;
-        size_t w;
-        uint8_t G[1 + 2 * 66], cof[1] = {1};
         for (i = 0; pico_cvc_curves[i] != NULL; i++)
             known |= strcmp(pico_cvc_curves[i], curve) == 0;
         if (!known || (g = EC_GROUP_new_by_curve_name(nid)) == NULL) {
@@ -263,26 +292,8 @@ pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t
                                  curve);
             goto end;
         }
-        p = BN_new();
-        a = BN_new();
-        b = BN_new();
-        if (p == NULL || a == NULL || b == NULL || !EC_GROUP_get_curve(g, p, a, b, NULL)) {
-            err = pico_err_raise(PICO_E_NOMEM, "curve parameters");
-            goto end;
-        }
-        w = (size_t)BN_num_bytes(p);
-        ok = EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED, G,
-                                sizeof(G), NULL) == 1 + 2 * w;
         /* 6.2: the prime picks the curve; the other domain parameters as OpenSC sends them */
-        ok = ok &&
-             add(key, &nkey, sizeof(key), 0x06, oid_ta_ecdsa_sha256, sizeof(oid_ta_ecdsa_sha256)) &&
-             add_bn(key, &nkey, sizeof(key), 0x81, p, w) &&
-             add_bn(key, &nkey, sizeof(key), 0x82, a, w) &&
-             add_bn(key, &nkey, sizeof(key), 0x83, b, w) &&
-             add(key, &nkey, sizeof(key), 0x84, G, 1 + 2 * w) &&
-             add_bn(key, &nkey, sizeof(key), 0x85, EC_GROUP_get0_order(g),
-                    (size_t)BN_num_bytes(EC_GROUP_get0_order(g))) &&
-             add(key, &nkey, sizeof(key), 0x87, cof, 1);
+        ok = add_ec_template(key, &nkey, sizeof(key), g, NULL, 0);
     }
     cap = nkey + 32;
     if (!ok || (req = malloc(cap)) == NULL) {
@@ -299,9 +310,6 @@ pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t
 end:
     free(req);
     EC_GROUP_free(g);
-    BN_free(p);
-    BN_free(a);
-    BN_free(b);
     return err;
 }
 
@@ -315,22 +323,21 @@ static int wrap(uint8_t *buf, size_t *pos, size_t cap, unsigned tag, const uint8
  * (the firmware takes the curve from the prime of the request whose CAR = CHR). */
 static pico_err pka_key_template(EVP_PKEY *pub, uint8_t *key, size_t cap, size_t *nkey)
 {
-    BIGNUM *n = NULL, *e = NULL, *p = NULL, *a = NULL, *b = NULL;
+    BIGNUM *n = NULL, *e = NULL;
     EC_GROUP *g = NULL;
-    uint8_t G[1 + 2 * 66], Q[1 + 2 * 66], cof[1] = {1};
+    EC_POINT *pt = NULL;
+    uint8_t Q[1 + 2 * 66], raw[1 + 2 * 66];
     char group[64];
-    size_t w, qlen = 0;
+    size_t qlen = 0, rawlen = 0;
     pico_err err = PICO_OK;
-    int ok = 0;
 
     *nkey = 0;
     if (EVP_PKEY_is_a(pub, "RSA")) {
-        ok = EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) &&
-             EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) &&
-             add(key, nkey, cap, 0x06, oid_ta_rsa_sha256, sizeof(oid_ta_rsa_sha256)) &&
-             add_bn(key, nkey, cap, 0x81, n, (size_t)BN_num_bytes(n)) &&
-             add_bn(key, nkey, cap, 0x82, e, (size_t)BN_num_bytes(e));
-        if (!ok)
+        if (!EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) ||
+            !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) ||
+            !add(key, nkey, cap, 0x06, oid_ta_rsa_sha256, sizeof(oid_ta_rsa_sha256)) ||
+            !add_bn(key, nkey, cap, 0x81, n, (size_t)BN_num_bytes(n)) ||
+            !add_bn(key, nkey, cap, 0x82, e, (size_t)BN_num_bytes(e)))
             err = pico_err_raise(PICO_E_ARGS, "pka key: rsa modulus of at most 4096 bits");
         goto end;
     }
@@ -341,49 +348,22 @@ static pico_err pka_key_template(EVP_PKEY *pub, uint8_t *key, size_t cap, size_t
         err = pico_err_raise(PICO_E_UNSUPPORTED, "pka key: an ec key on a named curve, or rsa");
         goto end;
     }
-    p = BN_new();
-    a = BN_new();
-    b = BN_new();
-    if (p == NULL || a == NULL || b == NULL || !EC_GROUP_get_curve(g, p, a, b, NULL)) {
-        err = pico_err_raise(PICO_E_NOMEM, "curve parameters");
+    /* Q uncompressed (86), whatever encoding the key carries */
+    if ((pt = EC_POINT_new(g)) == NULL ||
+        !EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, raw, sizeof(raw), &rawlen) ||
+        !EC_POINT_oct2point(g, pt, raw, rawlen, NULL) ||
+        (qlen = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, Q, sizeof(Q), NULL)) ==
+            0) {
+        err = pico_err_raise(PICO_E_ARGS, "pka key: no usable public point");
         goto end;
     }
-    w = (size_t)BN_num_bytes(p);
-    if (!EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, Q, sizeof(Q),
-                                         &qlen) ||
-        qlen != 1 + 2 * w || Q[0] != 0x04) {
-        /* a compressed encoding: ask for the uncompressed point explicitly */
-        EC_POINT *pt = EC_POINT_new(g);
-        uint8_t pub_oct[1 + 2 * 66];
-        size_t plen = 0;
-        ok = pt != NULL &&
-             EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, pub_oct, sizeof(pub_oct),
-                                             &plen) &&
-             EC_POINT_oct2point(g, pt, pub_oct, plen, NULL) &&
-             (qlen = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, Q, sizeof(Q),
-                                        NULL)) == 1 + 2 * w;
-        EC_POINT_free(pt);
-        if (!ok) {
-            err = pico_err_raise(PICO_E_ARGS, "pka key: no usable public point");
-            goto end;
-        }
-    }
-    ok = EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED, G,
-                            sizeof(G), NULL) == 1 + 2 * w &&
-         add(key, nkey, cap, 0x06, oid_ta_ecdsa_sha256, sizeof(oid_ta_ecdsa_sha256)) &&
-         add_bn(key, nkey, cap, 0x81, p, w) && add_bn(key, nkey, cap, 0x82, a, w) &&
-         add_bn(key, nkey, cap, 0x83, b, w) && add(key, nkey, cap, 0x84, G, 1 + 2 * w) &&
-         add_bn(key, nkey, cap, 0x85, EC_GROUP_get0_order(g),
-                (size_t)BN_num_bytes(EC_GROUP_get0_order(g))) &&
-         add(key, nkey, cap, 0x86, Q, qlen) && add(key, nkey, cap, 0x87, cof, 1);
-    if (!ok)
+    /* 5.2: the full domain parameters, so that the firmware finds the curve */
+    if (!add_ec_template(key, nkey, cap, g, Q, qlen))
         err = pico_err_raise(PICO_E_INTERNAL, "pka key template");
 end:
     BN_free(n);
     BN_free(e);
-    BN_free(p);
-    BN_free(a);
-    BN_free(b);
+    EC_POINT_free(pt);
     EC_GROUP_free(g);
     return err;
 }
