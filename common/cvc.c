@@ -313,12 +313,6 @@ end:
     return err;
 }
 
-/* Appends tag + already-encoded content held in another buffer (nesting). */
-static int wrap(uint8_t *buf, size_t *pos, size_t cap, unsigned tag, const uint8_t *v, size_t l)
-{
-    return add(buf, pos, cap, tag, v, l);
-}
-
 /* 7F49 of a PKA request (5.2): the OID, the key, and for EC every domain parameter
  * (the firmware takes the curve from the prime of the request whose CAR = CHR). */
 static pico_err pka_key_template(EVP_PKEY *pub, uint8_t *key, size_t cap, size_t *nkey)
@@ -393,9 +387,9 @@ pico_err pico_cvc_pka_request(EVP_PKEY *pub, const char *chr, pico_cvc_sign_fn s
     /* 7F4E { 5F29 profile, 42 CAR = CHR, 7F49 key, 5F20 CHR } */
     if (!add(body, &nbody, CAP, 0x5F29, profile, 1) ||
         !add(body, &nbody, CAP, 0x42, (const uint8_t *)chr, chr_len) ||
-        !wrap(body, &nbody, CAP, 0x7F49, key, nkey) ||
+        !add(body, &nbody, CAP, 0x7F49, key, nkey) ||
         !add(body, &nbody, CAP, 0x5F20, (const uint8_t *)chr, chr_len) ||
-        !wrap(b7f4e, &n7f4e, CAP, 0x7F4E, body, nbody)) {
+        !add(b7f4e, &n7f4e, CAP, 0x7F4E, body, nbody)) {
         err = pico_err_raise(PICO_E_INTERNAL, "pka request body");
         goto end;
     }
@@ -407,7 +401,7 @@ pico_err pico_cvc_pka_request(EVP_PKEY *pub, const char *chr, pico_cvc_sign_fn s
     memcpy(inner, b7f4e, n7f4e);
     ninner = n7f4e;
     if (!add(inner, &ninner, CAP, 0x5F37, sig, siglen) ||
-        !wrap(outer, &nouter, CAP, 0x7F21, inner, ninner) ||
+        !add(outer, &nouter, CAP, 0x7F21, inner, ninner) ||
         !add(outer, &nouter, CAP, 0x42, (const uint8_t *)chr, chr_len)) {
         err = pico_err_raise(PICO_E_INTERNAL, "pka request");
         goto end;
@@ -417,7 +411,7 @@ pico_err pico_cvc_pka_request(EVP_PKEY *pub, const char *chr, pico_cvc_sign_fn s
     if ((err = sign(arg, outer, nouter, sig, &siglen)) != PICO_OK)
         goto end;
     if (!add(outer, &nouter, CAP, 0x5F37, sig, siglen) ||
-        !wrap(req, &nreq, CAP, 0x67, outer, nouter)) {
+        !add(req, &nreq, CAP, 0x67, outer, nouter)) {
         err = pico_err_raise(PICO_E_INTERNAL, "pka request");
         goto end;
     }

@@ -516,11 +516,13 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
         err = PICO_E_NOT_LOGGED_IN;
     }
     if ((err == PICO_E_NOT_LOGGED_IN || err == PICO_E_KEY_LOCKED) && d->logged_in) {
+        pico_err refusal = err;
         d->logged_in = 0;
         if ((err = dev_upgrade(d)) != PICO_OK)
             goto end;
-        if (!d->can_relogin || (err == PICO_E_KEY_LOCKED && d->held_len == 0)) {
-            err = pico_dev_explain_refusal(d, op, err);
+        /* 6400 with no PIN held: a login again cannot open the MKEK either (4.5) */
+        if (!d->can_relogin || (refusal == PICO_E_KEY_LOCKED && d->held_len == 0)) {
+            err = pico_dev_explain_refusal(d, op, refusal);
             goto end;
         }
         pico_log("DEVICE", "%s refused (sw=%04X): logging in again", op, d->card->last_sw);

@@ -34,13 +34,13 @@ typedef struct pico_key {
     pico_device *dev; /* not owned */
     uint8_t keyref;   /* 1..255: the low byte of CCxx */
     pico_key_type type;
-    int bits;          /* RSA modulus bits, EC field bits */
-    char curve[32];    /* EC: OpenSSL group name ("prime256v1", ...) */
-    char *label;       /* PrKD label, may be NULL */
-    uint8_t id[64];    /* PrKD ID */
+    int bits;       /* RSA modulus bits, EC field bits */
+    char curve[32]; /* EC: OpenSSL group name ("prime256v1", ...) */
+    char *label;    /* PrKD label, may be NULL */
+    uint8_t id[64]; /* PrKD ID */
     size_t id_len;
-    EVP_PKEY *pub;     /* public key, read lazily: use pico_device_key_public() */
-    X509 *cert;        /* certificate stored in CExx, when it holds X.509 */
+    EVP_PKEY *pub; /* public key, read lazily: use pico_device_key_public() */
+    X509 *cert;    /* certificate stored in CExx, when it holds X.509 */
     int pub_loaded;
     int desc_loaded; /* PrKD read */
 } pico_key;
@@ -86,6 +86,14 @@ pico_err pico_device_key_public(pico_key *key, EVP_PKEY **pub);
  */
 pico_err pico_device_login(pico_device *dev, const pico_uri *uri, const char *app_pin,
                            const pico_pin_prompt *prompt);
+
+/*
+ * The same with uri's factors only: the configured PKA keys (pico-pka-key)
+ * are not added. For the device of a pico: PKA signer, whose own login must
+ * not open the signers it serves.
+ */
+pico_err pico_device_login_uri(pico_device *dev, const pico_uri *uri,
+                               const pico_pin_prompt *prompt);
 
 /* 1 when this process logged in on the device and the card has not lost it since. */
 int pico_device_logged_in(pico_device *dev);

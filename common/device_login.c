@@ -66,16 +66,12 @@ pico_err pico_dev_relogin_locked(pico_device *d)
 }
 
 /*
- * The PKA signers for a login: the URI's pka-key= values, else the configured
- * ones. Opened before the device is taken: a signer may prompt, or use a
- * PKCS#11 module whose own card detection must not wait on this device's
- * transaction.
+ * The PKA signers for a login: the URI's pka-key= values, else, when
+ * use_config, the configured ones. Opened before the device is taken: a
+ * signer may prompt, or use a PKCS#11 module whose own card detection must
+ * not wait on this device's transaction.
  */
-/* Set while signers are opened: a pico: signer's own login (on another device)
- * must not take the configured PKA keys, which would open it again. */
-static __thread int opening_signers;
-
-static pico_err open_signers(const pico_uri *uri, const pico_pin_prompt *prompt,
+static pico_err open_signers(const pico_uri *uri, int use_config, const pico_pin_prompt *prompt,
                              pico_pka_signer **s, size_t *n)
 {
     const char *source = uri != NULL && uri->pka_pin_source != NULL
@@ -86,19 +82,13 @@ static pico_err open_signers(const pico_uri *uri, const pico_pin_prompt *prompt,
     size_t i;
 
     *n = 0;
-    if (opening_signers > 1)
-        return pico_err_raise(PICO_E_ARGS, "a pka key whose own device needs pka keys: "
-                                           "not supported");
-    opening_signers++;
     if (uri != NULL && uri->n_pka_keys > 0) {
         for (i = 0; i < uri->n_pka_keys && err == PICO_OK; i++)
             if ((err = pico_pka_signer_open(uri->pka_keys[i], source, prompt, &s[*n])) == PICO_OK)
                 (*n)++;
-    } else if (pico_dev_config.pka_keys != NULL && opening_signers == 1) {
-        if ((list = strdup(pico_dev_config.pka_keys)) == NULL) {
-            opening_signers--;
+    } else if (use_config && pico_dev_config.pka_keys != NULL) {
+        if ((list = strdup(pico_dev_config.pka_keys)) == NULL)
             return pico_err_raise(PICO_E_NOMEM, "pka keys");
-        }
         for (tok = strtok_r(list, " \t", &save); tok != NULL && err == PICO_OK;
              tok = strtok_r(NULL, " \t", &save)) {
             if (*n == PICO_URI_MAX_PKA_KEYS)
@@ -109,7 +99,6 @@ static pico_err open_signers(const pico_uri *uri, const pico_pin_prompt *prompt,
         }
         free(list);
     }
-    opening_signers--;
     if (err != PICO_OK) {
         for (i = 0; i < *n; i++)
             pico_pka_signer_free(s[i]);
@@ -118,8 +107,8 @@ static pico_err open_signers(const pico_uri *uri, const pico_pin_prompt *prompt,
     return err;
 }
 
-pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_pin,
-                           const pico_pin_prompt *prompt)
+static pico_err device_login(pico_device *d, const pico_uri *uri, int use_config,
+                             const char *app_pin, const pico_pin_prompt *prompt)
 {
     pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
     size_t n = 0, i;
@@ -127,14 +116,15 @@ pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_
 
     if (pico_device_logged_in(d))
         return PICO_OK;
-    if ((err = open_signers(uri, prompt, signers, &n)) != PICO_OK)
+    if ((err = open_signers(uri, use_config, prompt, signers, &n)) != PICO_OK)
         return err;
     if (n > 0)
         (void)pico_device_name(d); /* the name the signers sign (2.5), read once */
     if ((err = pico_dev_enter(d)) == PICO_OK) {
-        if (!d->logged_in)
-            err = dev_login_locked(d, uri, app_pin, prompt, signers, n);
-        if (err == PICO_OK && d->can_relogin) {
+        /* another thread may have logged in meanwhile: then nothing is held from here */
+        if (!d->logged_in &&
+            (err = dev_login_locked(d, uri, app_pin, prompt, signers, n)) == PICO_OK &&
+            d->can_relogin) {
             /* held for a login again after a reset: the user allowed it */
             memcpy(d->held_signers, signers, n * sizeof(*signers));
             d->n_held_signers = n;
@@ -145,6 +135,17 @@ pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_
     for (i = 0; i < n; i++)
         pico_pka_signer_free(signers[i]);
     return err;
+}
+
+pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_pin,
+                           const pico_pin_prompt *prompt)
+{
+    return device_login(d, uri, 1, app_pin, prompt);
+}
+
+pico_err pico_device_login_uri(pico_device *d, const pico_uri *uri, const pico_pin_prompt *prompt)
+{
+    return device_login(d, uri, 0, NULL, prompt);
 }
 
 int pico_device_logged_in(pico_device *d)

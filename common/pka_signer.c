@@ -303,7 +303,7 @@ static pico_err pico_open(pico_pka_signer *s, const char *spec, const char *pin_
         err = pico_err_raise(PICO_E_NOMEM, "%s", s->name);
         goto end;
     }
-    if ((err = pico_device_login(f.key->dev, &uri, NULL, prompt)) != PICO_OK ||
+    if ((err = pico_device_login_uri(f.key->dev, &uri, prompt)) != PICO_OK ||
         (err = pico_device_key_public(f.key, &pub)) != PICO_OK ||
         (err = pka_pub_copy(s->name, pub, &s->pub)) != PICO_OK)
         goto end;

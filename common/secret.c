@@ -98,9 +98,7 @@ char *pico_secret_hold(const char *s, size_t len)
 #ifdef MADV_DONTDUMP
     (void)madvise(p, size, MADV_DONTDUMP);
 #endif
-#ifdef MADV_WIPEONFORK
-    /* not MADV_WIPEONFORK: nginx's workers need what the master was given */
-#endif
+    /* not MADV_WIPEONFORK: nginx's workers need the PIN their master was given */
     (void)mlock(p, size); /* best effort: RLIMIT_MEMLOCK may refuse */
     memcpy(p, s, len);
     p[len] = '\0';

@@ -120,8 +120,6 @@ pico_err pico_pkey_login(pico_pkey *key)
 {
     if (key->hsm == NULL)
         return pico_err_raise(PICO_E_ARGS, "not a key on the device");
-    if (pico_device_logged_in(key->hsm->dev))
-        return PICO_OK;
     return pico_device_login(key->hsm->dev, &key->uri, key->app_pin, pico_console_prompt());
 }
 
@@ -159,7 +157,9 @@ pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *
             OSSL_PARAM_utf8_string(OSSL_PASSPHRASE_PARAM_INFO, info, 0),
             OSSL_PARAM_END,
         };
-        snprintf(info, sizeof(info), "user PIN for Pico HSM %s", pico_device_name(hsm->dev));
+        /* the reader names the device: its name would cost a file read just for this */
+        snprintf(info, sizeof(info), "user PIN for the Pico HSM in reader '%s'",
+                 pico_device_reader(hsm->dev));
         params[0].data_size = strlen(info);
         if (pw_cb(pin, sizeof(pin) - 1, &pin_len, params, pw_cbarg) && pin_len > 0) {
             pin[pin_len] = '\0';

@@ -42,20 +42,7 @@ run_fails ossl dgst -sha256 -sign "pico:object=signer?pka-key=file:$work/pka1.pe
 grep -qi 'pin' "$work/err" || fail "the missing PIN is not named"
 [ ! -s "$work/sig4" ] || fail "a signature came out without the PIN"
 # 7. the factors from openssl.cnf, as a daemon gets them
-cat > "$work/openssl.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = providers
-[providers]
-default = default_sect
-pico = pico_sect
-[default_sect]
-activate = 1
-[pico_sect]
-activate = 1
-pico-pin-source = file:$work/pin
-pico-pka-key = file:$work/pka1.pem
-CNF
+pico_cnf "$work/openssl.cnf" "pico-pin-source = file:$work/pin" "pico-pka-key = file:$work/pka1.pem"
 OPENSSL_CONF="$work/openssl.cnf" run openssl dgst -sha256 -sign "pico:object=signer" \
     -out "$work/sig5" "$work/data"
 run openssl dgst -sha256 -verify "$work/signer.pub" -signature "$work/sig5" "$work/data"

@@ -43,21 +43,8 @@ for k in "$soft" "$sc" "$pico"; do
 done
 run tool pka status
 
-cat > "$work/openssl.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = providers
-[providers]
-default = default_sect
-pico = pico_sect
-[default_sect]
-activate = 1
-[pico_sect]
-activate = 1
-pico-reader = $PICO_READER1
-pico-pin-source = file:$work/pin
-pico-pka-key = $soft $sc $pico
-CNF
+pico_cnf "$work/openssl.cnf" "pico-reader = $PICO_READER1" "pico-pin-source = file:$work/pin" \
+    "pico-pka-key = $soft $sc $pico"
 export OPENSSL_CONF=$work/openssl.cnf
 run openssl genpkey -propquery provider=pico -algorithm EC -pkeyopt group:P-384 \
     -pkeyopt pico-label:guarded -out "$work/guarded.pem"

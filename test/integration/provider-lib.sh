@@ -95,3 +95,17 @@ pka_file() {
     shift
     run openssl genpkey "$@" -out "$work/$name.pem"
 }
+
+# An openssl.cnf that loads default, then pico, with the given lines in pico's
+# section ("key = value"), as a daemon's configuration would:
+#   pico_cnf FILE [LINE...]
+pico_cnf() {
+    local file=$1 line
+    shift
+    {
+        printf '%s\n' 'openssl_conf = init' '[init]' 'providers = providers' '[providers]' \
+            'default = default_sect' 'pico = pico_sect' '[default_sect]' 'activate = 1' \
+            '[pico_sect]' 'activate = 1'
+        for line in "$@"; do printf '%s\n' "$line"; done
+    } > "$file"
+}

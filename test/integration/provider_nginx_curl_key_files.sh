@@ -18,18 +18,7 @@ for k in web client; do
         -addext "subjectAltName=DNS:localhost" -days 2 -out "$work/$k.crt"
 done
 echo "$PIN" > "$work/pin.txt"
-cat > "$work/openssl.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = providers
-[providers]
-default = default_sect
-pico = pico_sect
-[default_sect]
-activate = 1
-[pico_sect]
-activate = 1
-CNF
+pico_cnf "$work/openssl.cnf"
 export OPENSSL_CONF=$work/openssl.cnf
 port=8443
 mkdir -p "$work/nginx"

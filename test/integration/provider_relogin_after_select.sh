@@ -11,21 +11,8 @@ with_devices --blank
 echo "$PIN" > "$work/pin"
 select_apdu=00A404000BE82B0601040181C31F020100
 conf() { # conf CACHE [PKA-KEYS]
-    cat > "$work/openssl.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = providers
-[providers]
-default = default_sect
-pico = pico_sect
-[default_sect]
-activate = 1
-[pico_sect]
-activate = 1
-pico-pin-source = file:$work/pin
-pico-cache-pin = $1
-${2:+pico-pka-key = $2}
-CNF
+    pico_cnf "$work/openssl.cnf" "pico-pin-source = file:$work/pin" "pico-cache-pin = $1" \
+        ${2:+"pico-pka-key = $2"}
 }
 # signs, lets another client SELECT, signs again: prints the second result
 twice() {
