@@ -120,7 +120,15 @@ pico_err pico_pkey_login(pico_pkey *key)
 {
     if (key->hsm == NULL)
         return pico_err_raise(PICO_E_ARGS, "not a key on the device");
-    return pico_device_login(key->hsm->dev, &key->uri, key->app_pin, pico_console_prompt());
+    pico_err err = pico_device_login(key->hsm->dev, &key->uri, key->app_pin, pico_console_prompt());
+
+    /* The application's PIN served its login: the device holds it on if pico-cache-pin
+     * allows, else it is gone, as the user asked */
+    if (err == PICO_OK && key->app_pin != NULL) {
+        pico_secret_release(key->app_pin);
+        key->app_pin = NULL;
+    }
+    return err;
 }
 
 pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *uri,

@@ -45,7 +45,8 @@ typedef struct pico_pkey {
     pico_key *hsm; /* owned by the device object, not by this */
     EVP_PKEY *pub; /* public half (a reference we hold), may be NULL until needed */
     pico_uri uri;  /* where it came from: path + login factors */
-    char *app_pin; /* PIN the application's passphrase callback gave at load (pico_secret_hold) */
+    char *app_pin; /* PIN the application's passphrase callback gave at load, held
+                    * (pico_secret_hold) until the key's first login */
 } pico_pkey;
 
 pico_pkey *pico_pkey_new(pico_prov_ctx *prov, pico_key_type type);
