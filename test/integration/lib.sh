@@ -21,7 +21,8 @@ need_devices() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"; }
-expect_match() { printf '%s' "$1" | grep -Eq -- "$2" || fail "${3:-output} does not match /$2/: $1"; }
+# (a here-string, not a pipe: with pipefail, grep -q closing early fails the writer)
+expect_match() { grep -Eq -- "$2" <<<"$1" || fail "${3:-output} does not match /$2/: $1"; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

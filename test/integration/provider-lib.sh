@@ -3,6 +3,12 @@
 # Helpers for the provider's integration tests. A test sources this file and
 # calls `with_devices [harness options]` first: the test re-runs itself inside
 # test/with-devices (a private pcscd with virtual Pico HSMs), then goes on.
+#
+# PICO_ORDER says in which order the providers are loaded, by `ossl`, by
+# `pico_cnf` and by the test programs: default-first (`-provider default
+# -provider pico`) or pico-first (`-provider pico -provider default`, pico
+# first in openssl.cnf). Unset, every test runs twice, once in each order,
+# each time on fresh devices: the provider must be right in both.
 set -euo pipefail
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -34,20 +40,39 @@ run_fails() {
 }
 
 with_devices() {
+    local order
     if [ -z "${PICO_READER1:-}" ]; then
         if [ "$(id -u)" != 0 ]; then
             echo "SKIP: the PC/SC harness needs root (namespaces)"
             exit 77
         fi
-        exec "$top_srcdir/test/with-devices" "$@" -- "$0"
+        if [ -n "${PICO_ORDER:-}" ]; then
+            exec "$top_srcdir/test/with-devices" "$@" -- "$0"
+        fi
+        for order in default-first pico-first; do
+            echo "== provider order: $order" >&2
+            PICO_ORDER=$order "$top_srcdir/test/with-devices" "$@" -- "$0" ||
+                fail "in provider order $order (status $?)"
+        done
+        exit 0
     fi
 }
+export PICO_ORDER=${PICO_ORDER:-default-first}
 
-# openssl with the pico provider beside the default one.
+# The -provider options in the order under test.
+providers() {
+    case "$PICO_ORDER" in
+    pico-first) echo "-provider pico -provider default" ;;
+    *) echo "-provider default -provider pico" ;;
+    esac
+}
+
+# openssl with the pico provider beside the default one, in the order under test.
 ossl() {
     local cmd=$1
     shift
-    openssl "$cmd" -provider default -provider pico "$@"
+    # shellcheck disable=SC2046
+    openssl "$cmd" $(providers) "$@"
 }
 
 # Generates a key on the device: pico_genkey EC|RSA PARAM LABEL [ID]
@@ -96,15 +121,16 @@ pka_file() {
     run openssl genpkey "$@" -out "$work/$name.pem"
 }
 
-# An openssl.cnf that loads default, then pico, with the given lines in pico's
-# section ("key = value"), as a daemon's configuration would:
+# An openssl.cnf that loads default and pico in the order under test, with the
+# given lines in pico's section ("key = value"), as a daemon's configuration would:
 #   pico_cnf FILE [LINE...]
 pico_cnf() {
-    local file=$1 line
+    local file=$1 line first=default_sect second=pico_sect
     shift
+    [ "$PICO_ORDER" = pico-first ] && first=pico_sect second=default_sect
     {
         printf '%s\n' 'openssl_conf = init' '[init]' 'providers = providers' '[providers]' \
-            'default = default_sect' 'pico = pico_sect' '[default_sect]' 'activate = 1' \
+            "${first%_sect} = $first" "${second%_sect} = $second" '[default_sect]' 'activate = 1' \
             '[pico_sect]' 'activate = 1'
         for line in "$@"; do printf '%s\n' "$line"; done
     } > "$file"

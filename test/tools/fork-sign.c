@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "load-providers.h"
+
 static int sign_and_verify(EVP_PKEY *key, int n, const char *who)
 {
     unsigned char msg[32], sig[1024];
@@ -53,7 +55,7 @@ int main(int argc, char **argv)
         return 2;
     }
     workers = atoi(argv[2]);
-    if (OSSL_PROVIDER_load(NULL, "default") == NULL || OSSL_PROVIDER_load(NULL, "pico") == NULL)
+    if (!load_providers())
         goto fail;
     if ((store = OSSL_STORE_open(argv[1], NULL, NULL, NULL, NULL)) == NULL ||
         !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY))

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "load-providers.h"
+
 static const char *pass_file;
 
 static int password_cb(char *buf, int size, int rwflag, void *u)
@@ -47,7 +49,7 @@ int main(int argc, char **argv)
         return 2;
     }
     pass_file = argv[2];
-    if (OSSL_PROVIDER_load(NULL, "pico") == NULL || OSSL_PROVIDER_load(NULL, "default") == NULL)
+    if (!load_providers())
         goto end;
     if ((bio = BIO_new_file(argv[1], "r")) == NULL ||
         (key = PEM_read_bio_PrivateKey(bio, NULL, password_cb, NULL)) == NULL)

@@ -13,6 +13,8 @@
 #include <openssl/store.h>
 #include <stdio.h>
 
+#include "load-providers.h"
+
 static int sign_verify(EVP_PKEY *key)
 {
     unsigned char msg[] = "sign-twice", sig[1024];
@@ -40,7 +42,7 @@ int main(int argc, char **argv)
     }
     /* as openssl.cnf would: the configuration file in OPENSSL_CONF loads the providers */
     if (!OSSL_PROVIDER_available(NULL, "pico") &&
-        (OSSL_PROVIDER_load(NULL, "default") == NULL || OSSL_PROVIDER_load(NULL, "pico") == NULL))
+        !load_providers())
         goto end;
     if ((store = OSSL_STORE_open(argv[1], NULL, NULL, NULL, NULL)) == NULL ||
         !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY))
