@@ -112,9 +112,26 @@ end:
     return found;
 }
 
+static pico_cvc_libctx_fn *libctx_get;
+static void *libctx_arg;
+
+void pico_cvc_set_libctx(pico_cvc_libctx_fn *get, void *arg)
+{
+    libctx_get = get;
+    libctx_arg = arg;
+}
+
+OSSL_LIB_CTX *pico_cvc_libctx(const char **propq)
+{
+    *propq = "provider=default";
+    return libctx_get != NULL ? libctx_get(libctx_arg, propq) : NULL;
+}
+
 pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve, size_t cap,
                              int *bits)
 {
+    const char *propq;
+    OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
     const uint8_t *body, *p;
     size_t blen, n;
     pico_tlv key, t, f[8] = {{0}};
@@ -186,8 +203,7 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
         *bits = BN_num_bits(bn_n);
     }
     if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-        (ctx = EVP_PKEY_CTX_new_from_name(NULL, is_ec ? "EC" : "RSA", "provider=default")) ==
-            NULL ||
+        (ctx = EVP_PKEY_CTX_new_from_name(libctx, is_ec ? "EC" : "RSA", propq)) == NULL ||
         EVP_PKEY_fromdata_init(ctx) <= 0 ||
         EVP_PKEY_fromdata(ctx, pub, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
         err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: public key rejected by OpenSSL");

@@ -22,6 +22,16 @@
 pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve,
                              size_t cap, int *bits);
 
+/*
+ * Where pico_cvc_public_key builds its keys: get returns a library context
+ * and sets *propq (an application may have loaded no default provider in its
+ * own context). Unset: the default library context and "provider=default".
+ */
+typedef OSSL_LIB_CTX *pico_cvc_libctx_fn(void *arg, const char **propq);
+void pico_cvc_set_libctx(pico_cvc_libctx_fn *get, void *arg);
+/* That library context and property query (for the host's other digests of keys). */
+OSSL_LIB_CTX *pico_cvc_libctx(const char **propq);
+
 /* The CHR (5F20) of the first certificate in cv: the device name (2.5). Points into cv. */
 pico_err pico_cvc_chr(const uint8_t *cv, size_t len, const uint8_t **chr, size_t *chr_len);
 

@@ -564,6 +564,42 @@ pico_err pico_device_decipher(pico_key *key, uint8_t alg, const uint8_t *in, siz
     return key_op(key, "DECIPHER", pico_schsm_decipher, alg, in, in_len, out, out_len);
 }
 
+/* The check of pico_device_check_new_key, with the device entered. */
+static pico_err check_new_key(pico_device *d, const pico_keygen *spec)
+{
+    size_t i;
+    pico_err err;
+
+    if (spec->label == NULL || spec->label[0] == '\0')
+        return pico_err_raise(PICO_E_ARGS, "a key on the device needs a label (pico-label)");
+    if ((err = dev_list(d)) != PICO_OK)
+        return err;
+    for (i = 0; i < d->nkeys; i++) {
+        pico_key *k = d->keys[i];
+        if ((err = key_read_desc(k)) != PICO_OK)
+            return err;
+        if (k->label != NULL && strcmp(k->label, spec->label) == 0)
+            return pico_err_raise(PICO_E_ARGS, "key %u on %s already has the label '%s'", k->keyref,
+                                  d->desc, spec->label);
+        if (spec->id_len > 0 && k->id_len == spec->id_len &&
+            memcmp(k->id, spec->id, spec->id_len) == 0)
+            return pico_err_raise(PICO_E_ARGS, "key %u on %s already has that id", k->keyref,
+                                  d->desc);
+    }
+    return PICO_OK;
+}
+
+pico_err pico_device_check_new_key(pico_device *d, const pico_keygen *spec)
+{
+    pico_err err;
+
+    if ((err = pico_dev_enter(d)) != PICO_OK)
+        return err;
+    err = check_new_key(d, spec);
+    pico_dev_leave(d);
+    return err;
+}
+
 pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key **key)
 {
     uint8_t *req = NULL, *cv = NULL, prkd_der[512], md[EVP_MAX_MD_SIZE];
@@ -572,6 +608,7 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     pico_prkd prkd;
     pico_key *k = NULL, **nk;
     unsigned ref;
+    int made = 0;
     pico_err err;
 
     *key = NULL;
@@ -584,7 +621,7 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
         err = pico_err_raise(PICO_E_NOT_LOGGED_IN, "key generation on %s: log in first", d->desc);
         goto end;
     }
-    if ((err = dev_list(d)) != PICO_OK)
+    if ((err = check_new_key(d, spec)) != PICO_OK)
         goto end;
     /* The first free reference from 1, as OpenSC picks it (6.5); 0 is the device key */
     for (ref = 1; ref < 256 && has_fid(d, (uint16_t)(PICO_PREFIX_KEY << 8 | ref)); ref++)
@@ -595,6 +632,7 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     }
     if ((err = pico_schsm_generate(d->card, (uint8_t)ref, req, req_len, &cv, &cv_len)) != PICO_OK)
         goto end;
+    made = 1; /* from here, a failure deletes what the device made */
     if ((k = calloc(1, sizeof(*k))) == NULL) {
         err = pico_err_raise(PICO_E_NOMEM, "key");
         goto end;
@@ -624,13 +662,18 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
         prkd.id_len = spec->id_len;
     } else {
         uint8_t *spki = NULL;
+        const char *propq;
+        OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
+        EVP_MD *sha1 = EVP_MD_fetch(libctx, "SHA1", propq);
         int n = i2d_PUBKEY(k->pub, &spki);
-        if (n <= 0 || !EVP_Digest(spki, (size_t)n, md, &md_len, EVP_sha1(), NULL)) {
+        if (n <= 0 || sha1 == NULL || !EVP_Digest(spki, (size_t)n, md, &md_len, sha1, NULL)) {
             OPENSSL_free(spki);
+            EVP_MD_free(sha1);
             err = pico_err_raise(PICO_E_INTERNAL, "key id");
             goto end;
         }
         OPENSSL_free(spki);
+        EVP_MD_free(sha1);
         memcpy(prkd.id, md, md_len);
         prkd.id_len = md_len;
     }
@@ -661,6 +704,15 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     *key = k;
     k = NULL;
 end:
+    if (err != PICO_OK && made) {
+        /* No orphan: the key, and its description and request if written, go again.
+         * The first error stays the one reported */
+        pico_err_quiet_push();
+        pico_err derr = pico_schsm_delete_key(d->card, (uint8_t)ref, NULL);
+        pico_err_quiet_pop();
+        pico_log("DEVICE", "key=%u removed after the failed generation: %s", ref,
+                 derr == PICO_OK ? "done" : pico_err_reason(derr));
+    }
     pico_dev_leave(d);
 out:
     for (i = 0; i < sizeof(md); i++)

@@ -133,6 +133,14 @@ typedef struct pico_keygen {
 } pico_keygen;
 pico_err pico_device_generate(pico_device *dev, const pico_keygen *spec, pico_key **key);
 
+/*
+ * Refuses, before any login or change, a key that spec would make ambiguous:
+ * no label or an empty one, a label or an ID another key of the device has
+ * (every URI naming it would then name both). Reads the key descriptions
+ * (no PIN). pico_device_generate checks it too.
+ */
+pico_err pico_device_check_new_key(pico_device *dev, const pico_keygen *spec);
+
 /* APDUs exchanged so far with this device (for tests and benchmarks). */
 unsigned long pico_device_apdus(const pico_device *dev);
 

@@ -396,6 +396,29 @@ pico_err pico_schsm_delete_file(pico_card *c, uint16_t fid)
     return pico_schsm_sw_error(sw, name);
 }
 
+pico_err pico_schsm_delete_key(pico_card *c, uint8_t ref, int *files)
+{
+    const uint8_t prefix[] = {PICO_PREFIX_PRKD, PICO_PREFIX_EE_CERT};
+    size_t i;
+    pico_err err;
+
+    if (files != NULL)
+        *files = 0;
+    if ((err = pico_schsm_delete_file(c, (uint16_t)(PICO_PREFIX_KEY << 8 | ref))) != PICO_OK)
+        return err;
+    for (i = 0; i < sizeof(prefix); i++) {
+        uint16_t fid = (uint16_t)(prefix[i] << 8 | ref);
+        pico_err_quiet_push(); /* a file that is not there (6A82) is no error here */
+        err = pico_schsm_delete_file(c, fid);
+        pico_err_quiet_pop();
+        if (err == PICO_OK && files != NULL)
+            (*files)++;
+        else if (err != PICO_OK && err != PICO_E_NOT_FOUND)
+            return pico_err_raise(err, "DELETE FILE %04X (key %u)", fid, ref);
+    }
+    return PICO_OK;
+}
+
 pico_err pico_schsm_generate(pico_card *c, uint8_t keyref, const uint8_t *req, size_t req_len,
                              uint8_t **cvreq, size_t *cvreq_len)
 {

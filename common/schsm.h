@@ -90,6 +90,13 @@ pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t
 pico_err pico_schsm_update_file(pico_card *c, uint16_t fid, const uint8_t *data, size_t len);
 pico_err pico_schsm_delete_file(pico_card *c, uint16_t fid);
 
+/*
+ * Deletes key ref (CCxx) and the files DELETE leaves behind (6.8): its
+ * description C4xx and its certificate or request CExx, where present.
+ * *files (may be NULL) counts the C4xx/CExx files deleted.
+ */
+pico_err pico_schsm_delete_key(pico_card *c, uint8_t ref, int *files);
+
 /* GENERATE ASYMMETRIC KEY PAIR (6.2): req = CV body tags; *cvreq malloc'ed. */
 pico_err pico_schsm_generate(pico_card *c, uint8_t keyref, const uint8_t *req, size_t req_len,
                              uint8_t **cvreq, size_t *cvreq_len);

@@ -15,6 +15,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* RSA_padding_check_*: OpenSSL's constant-time decoders */
 
+#include <openssl/bn.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -134,7 +135,7 @@ static int cipher_init(cipher_ctx *ctx, pico_pkey *key, int encrypt, const OSSL_
         pico_prov_raise(ctx->prov, PICO_E_ARGS, "rsa decryption needs an rsa key");
         return 0;
     }
-    if (!encrypt && key->hsm == NULL) {
+    if (!encrypt && key->hsm == NULL && !key->soft) {
         pico_prov_raise(ctx->prov, PICO_E_ARGS, "not a key on the device: nothing to decrypt with");
         return 0;
     }
@@ -142,11 +143,13 @@ static int cipher_init(cipher_ctx *ctx, pico_pkey *key, int encrypt, const OSSL_
     ctx->encrypt = encrypt;
     EVP_PKEY_CTX_free(ctx->shadow);
     ctx->shadow = NULL;
-    if (encrypt) {
+    /* Encryption needs the public half only; a soft key decrypts in software too */
+    if (encrypt || key->soft) {
         if ((pub = pico_pkey_public(key)) == NULL ||
-            (ctx->shadow = EVP_PKEY_CTX_new_from_pkey(ctx->prov->libctx, pub, PICO_SW_PROPQ)) ==
-                NULL ||
-            EVP_PKEY_encrypt_init(ctx->shadow) != 1)
+            (ctx->shadow =
+                 EVP_PKEY_CTX_new_from_pkey(pico_prov_sw(ctx->prov), pub, PICO_SW_PROPQ)) == NULL ||
+            (encrypt ? EVP_PKEY_encrypt_init(ctx->shadow) : EVP_PKEY_decrypt_init(ctx->shadow)) !=
+                1)
             return 0;
     }
     return rsa_cipher_set_ctx_params(ctx, params) && shadow_sync(ctx);
@@ -198,7 +201,7 @@ static int tls_premaster(cipher_ctx *ctx, const uint8_t *em, size_t k, uint8_t *
     size_t i, msg = k - TLS_PREMASTER_LEN;
 
     if (k < TLS_PREMASTER_LEN + 11 ||
-        RAND_priv_bytes_ex(ctx->prov->libctx, rnd, sizeof(rnd), 0) != 1)
+        RAND_priv_bytes_ex(pico_prov_sw(ctx->prov), rnd, sizeof(rnd), 0) != 1)
         return 0;
     good = ct_is_zero(em[0]) & ct_eq(em[1], 2) & ct_is_zero(em[msg - 1]);
     for (i = 2; i < msg - 1; i++)
@@ -216,10 +219,17 @@ static int rsa_cipher_decrypt(void *vctx, unsigned char *out, size_t *outlen, si
                               const unsigned char *in, size_t inlen)
 {
     cipher_ctx *ctx = vctx;
-    uint8_t ct[MAX_RSA_BYTES], em[MAX_RSA_BYTES];
+    uint8_t ct[MAX_RSA_BYTES], em[MAX_RSA_BYTES], mod[MAX_RSA_BYTES];
     size_t k, emlen = sizeof(em);
+    EVP_PKEY *pub;
+    BIGNUM *bn = NULL;
     int n = -1, ok = 0;
 
+    if (ctx->key != NULL && ctx->key->soft && !ctx->encrypt) { /* a software key */
+        if (out != NULL)
+            *outlen = outsize;
+        return ctx->shadow != NULL && EVP_PKEY_decrypt(ctx->shadow, out, outlen, in, inlen) == 1;
+    }
     if (ctx->key == NULL || ctx->key->hsm == NULL || ctx->encrypt)
         return 0;
     k = ((size_t)ctx->key->hsm->bits + 7) / 8;
@@ -244,6 +254,19 @@ static int rsa_cipher_decrypt(void *vctx, unsigned char *out, size_t *outlen, si
     /* 7.2: the device wants the whole modulus length (a short input would be right-padded) */
     memset(ct, 0, k - inlen);
     memcpy(ct + k - inlen, in, inlen);
+    /* RFC 8017 5.1.2: c must be below n, as the default provider checks; the firmware
+     * answers 6400 to such input (field-notes.md), which says nothing useful */
+    if ((pub = pico_pkey_public(ctx->key)) == NULL ||
+        EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &bn) != 1 ||
+        BN_bn2binpad(bn, mod, (int)k) != (int)k) {
+        BN_free(bn);
+        return 0;
+    }
+    BN_free(bn);
+    if (memcmp(ct, mod, k) >= 0) {
+        pico_prov_raise(ctx->prov, PICO_E_ARGS, "ciphertext not smaller than the modulus");
+        return 0;
+    }
     if (pico_pkey_login(ctx->key) != PICO_OK ||
         pico_device_decipher(ctx->key->hsm, PICO_ALG_RSA_DECRYPT_RAW, ct, k, em, &emlen) != PICO_OK)
         return 0;
@@ -267,7 +290,7 @@ static int rsa_cipher_decrypt(void *vctx, unsigned char *out, size_t *outlen, si
         const EVP_MD *md = ctx->oaep_md;
         EVP_MD *sha1 = NULL;
         if (md == NULL)
-            md = sha1 = EVP_MD_fetch(ctx->prov->libctx, "SHA1", PICO_SW_PROPQ);
+            md = sha1 = EVP_MD_fetch(pico_prov_sw(ctx->prov), "SHA1", PICO_SW_PROPQ);
         if (md != NULL)
             n = RSA_padding_check_PKCS1_OAEP_mgf1(out, (int)outsize, em, (int)k, (int)k, ctx->label,
                                                   (int)ctx->label_len, md,
@@ -333,7 +356,7 @@ static int set_md(cipher_ctx *ctx, EVP_MD **slot, const OSSL_PARAM *p, const cha
 
     if (!OSSL_PARAM_get_utf8_string_ptr(p, &name))
         return 0;
-    if ((md = EVP_MD_fetch(ctx->prov->libctx, name, props != NULL ? props : PICO_SW_PROPQ)) ==
+    if ((md = EVP_MD_fetch(pico_prov_sw(ctx->prov), name, props != NULL ? props : PICO_SW_PROPQ)) ==
         NULL) {
         pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "digest %s", name);
         return 0;

@@ -28,8 +28,9 @@ static OSSL_FUNC_keyexch_gettable_ctx_params_fn ecdh_gettable_ctx_params;
 
 typedef struct ecdh_ctx {
     pico_prov_ctx *prov;
-    pico_pkey *key;  /* not owned */
-    pico_pkey *peer; /* not owned */
+    pico_pkey *key;       /* not owned */
+    pico_pkey *peer;      /* not owned */
+    EVP_PKEY_CTX *shadow; /* a soft key's derivation, in software */
 } ecdh_ctx;
 
 static void *ecdh_newctx(void *provctx)
@@ -43,12 +44,23 @@ static void *ecdh_newctx(void *provctx)
 
 static void ecdh_freectx(void *vctx)
 {
-    OPENSSL_free(vctx);
+    ecdh_ctx *ctx = vctx;
+
+    if (ctx != NULL)
+        EVP_PKEY_CTX_free(ctx->shadow);
+    OPENSSL_free(ctx);
 }
 
 static void *ecdh_dupctx(void *vctx)
 {
-    return OPENSSL_memdup(vctx, sizeof(ecdh_ctx));
+    ecdh_ctx *src = vctx, *ctx = OPENSSL_memdup(src, sizeof(*src));
+
+    if (ctx != NULL && src->shadow != NULL &&
+        (ctx->shadow = EVP_PKEY_CTX_dup(src->shadow)) == NULL) {
+        OPENSSL_free(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 static int ecdh_init(void *vctx, void *vkey, const OSSL_PARAM params[])
@@ -56,12 +68,20 @@ static int ecdh_init(void *vctx, void *vkey, const OSSL_PARAM params[])
     ecdh_ctx *ctx = vctx;
     pico_pkey *key = vkey;
 
-    if (key == NULL || key->type != PICO_KEY_EC || key->hsm == NULL) {
+    if (key == NULL || key->type != PICO_KEY_EC || (key->hsm == NULL && !key->soft)) {
         pico_prov_raise(ctx->prov, PICO_E_ARGS, "ecdh needs an ec key on the device");
         return 0;
     }
     ctx->key = key;
     ctx->peer = NULL;
+    EVP_PKEY_CTX_free(ctx->shadow);
+    ctx->shadow = NULL;
+    /* A soft key (libssl's ephemeral ECDHE key with pico's EC key manager) derives in
+     * software, every parameter as the software provider takes it */
+    if (key->soft && ((ctx->shadow = EVP_PKEY_CTX_new_from_pkey(pico_prov_sw(ctx->prov), key->pub,
+                                                                PICO_SW_PROPQ)) == NULL ||
+                      EVP_PKEY_derive_init(ctx->shadow) != 1))
+        return 0;
     return ecdh_set_ctx_params(ctx, params);
 }
 
@@ -76,6 +96,12 @@ static int ecdh_set_peer(void *vctx, void *vpeer)
         return 0;
     if ((theirs = pico_pkey_public(peer)) == NULL || (mine = pico_pkey_public(ctx->key)) == NULL)
         return 0;
+    if (ctx->shadow != NULL) {
+        if (EVP_PKEY_derive_set_peer(ctx->shadow, theirs) != 1)
+            return 0;
+        ctx->peer = peer;
+        return 1;
+    }
     if (!EVP_PKEY_get_group_name(mine, g1, sizeof(g1), NULL) ||
         !EVP_PKEY_get_group_name(theirs, g2, sizeof(g2), NULL) || strcmp(g1, g2) != 0) {
         pico_prov_raise(ctx->prov, PICO_E_ARGS, "the peer key is not on the key's curve");
@@ -96,6 +122,10 @@ static int ecdh_derive(void *vctx, unsigned char *secret, size_t *secretlen, siz
     if (ctx->key == NULL || ctx->peer == NULL) {
         pico_prov_raise(ctx->prov, PICO_E_ARGS, "ecdh: no peer key set");
         return 0;
+    }
+    if (ctx->shadow != NULL) {
+        *secretlen = outlen;
+        return EVP_PKEY_derive(ctx->shadow, secret, secretlen) == 1;
     }
     flen = ((size_t)ctx->key->hsm->bits + 7) / 8;
     if (secret == NULL) {
@@ -141,6 +171,8 @@ static int ecdh_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 
     if (params == NULL)
         return 1;
+    if (ctx->shadow != NULL)
+        return EVP_PKEY_CTX_set_params(ctx->shadow, params) == 1;
     /* cofactor ECDH is plain ECDH on the device's curves (all have cofactor 1) */
     if ((p = OSSL_PARAM_locate_const(params, OSSL_EXCHANGE_PARAM_EC_ECDH_COFACTOR_MODE)) != NULL &&
         (!OSSL_PARAM_get_int(p, &mode) || mode < -1 || mode > 1))
@@ -168,9 +200,11 @@ static const OSSL_PARAM *ecdh_settable_ctx_params(void *vctx, void *provctx)
 
 static int ecdh_get_ctx_params(void *vctx, OSSL_PARAM params[])
 {
+    ecdh_ctx *ctx = vctx;
     OSSL_PARAM *p;
 
-    (void)vctx;
+    if (ctx->shadow != NULL)
+        return EVP_PKEY_CTX_get_params(ctx->shadow, params) == 1;
     if ((p = OSSL_PARAM_locate(params, OSSL_EXCHANGE_PARAM_EC_ECDH_COFACTOR_MODE)) != NULL &&
         !OSSL_PARAM_set_int(p, 0))
         return 0;

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/params.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,18 +20,22 @@
 #include "log.h"
 #include "provider.h"
 
+/* What a key object holds, as a keymgmt selection. */
+static int key_holds(const pico_pkey *key)
+{
+    if (key->hsm != NULL)
+        return OSSL_KEYMGMT_SELECT_ALL; /* the public half is read when first needed */
+    return key->pub != NULL ? key->sel : 0;
+}
+
 int pico_keymgmt_has(const void *keydata, int selection)
 {
     const pico_pkey *key = keydata;
 
     if (key == NULL)
         return 0;
-    if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 && key->hsm == NULL)
-        return 0;
-    /* A device key always has its public half (read when first needed) */
-    if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0 && key->hsm == NULL && key->pub == NULL)
-        return 0;
-    return 1;
+    selection &= OSSL_KEYMGMT_SELECT_ALL;
+    return (key_holds(key) & selection) == selection;
 }
 
 int pico_keymgmt_match(const void *a, const void *b, int selection)
@@ -69,19 +74,55 @@ void pico_keymgmt_free(void *keydata)
     pico_pkey_free(keydata);
 }
 
-void *pico_keymgmt_dup(const void *keydata, int selection)
+/* A software key of its own with the parts of pub that selection names. */
+static EVP_PKEY *sw_copy(pico_prov_ctx *prov, EVP_PKEY *pub, int selection)
 {
-    const pico_pkey *key = keydata;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *out = NULL;
 
-    if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 && key->hsm == NULL)
-        return NULL;
-    return pico_pkey_dup(key);
+    if (EVP_PKEY_todata(pub, selection, &params) == 1 &&
+        (ctx = EVP_PKEY_CTX_new_from_name(pico_prov_sw(prov), EVP_PKEY_get0_type_name(pub),
+                                          PICO_SW_PROPQ)) != NULL &&
+        EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &out, selection, params) != 1)
+        out = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    return out;
 }
 
 /*
- * Public halves only: exporting a device key gives the public key (that is how
- * the default provider verifies and encodes it); a request for the private key
- * alone is refused, since it never leaves the device.
+ * A device key duplicated with its private half stays the device key; without
+ * it (EVP_PKEY_copy_parameters, a public copy) it becomes what was asked for,
+ * a software copy that can be changed (set_params) without touching the key.
+ */
+void *pico_keymgmt_dup(const void *keydata, int selection)
+{
+    const pico_pkey *src = keydata;
+    pico_pkey *key;
+    EVP_PKEY *pub;
+    int want = key_holds(src) & selection & OSSL_KEYMGMT_SELECT_ALL;
+
+    if (src->hsm != NULL && (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0)
+        return pico_pkey_dup(src);
+    if ((pub = pico_pkey_public((pico_pkey *)src)) == NULL ||
+        (key = pico_pkey_new(src->prov, src->type)) == NULL)
+        return NULL;
+    key->rsa_pss = src->rsa_pss;
+    key->soft = src->soft;
+    key->sel = want;
+    if ((key->pub = sw_copy(src->prov, pub, want)) == NULL) {
+        pico_pkey_free(key);
+        return NULL;
+    }
+    return key;
+}
+
+/*
+ * Public halves only for device keys: exporting one gives the public key (that
+ * is how the default provider verifies and encodes it); a request for the
+ * private key is refused, since it never leaves the device. A soft key is a
+ * software key and exports as one.
  */
 int pico_keymgmt_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbarg)
 {
@@ -90,6 +131,12 @@ int pico_keymgmt_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *c
     EVP_PKEY *pub;
     int ok = 0;
 
+    if (key->soft) {
+        if (EVP_PKEY_todata(key->pub, selection & key_holds(key), &params) == 1)
+            ok = cb(params, cbarg);
+        OSSL_PARAM_free(params);
+        return ok;
+    }
     /* Strict, as OpenSSL relies on it: a request that includes the private key fails,
      * so that OpenSSL never moves a device key to a provider that would sign with
      * nothing; the public half alone is given to whoever asks for it */
@@ -112,23 +159,55 @@ int pico_keymgmt_import_pub(pico_pkey *key, const char *alg, int selection,
 {
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pub = NULL;
-    int ok = 0;
+    int part, ok = 0;
 
-    if (key->hsm != NULL || (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) == 0) {
-        /* a private key cannot be imported into the device this way */
-        pico_prov_raise(key->prov, PICO_E_UNSUPPORTED, "only public keys can be imported");
+    if (key->hsm != NULL) {
+        pico_prov_raise(key->prov, PICO_E_UNSUPPORTED, "a key on the device cannot be replaced");
         return 0;
     }
-    if ((ctx = EVP_PKEY_CTX_new_from_name(key->prov->libctx, alg, PICO_SW_PROPQ)) == NULL ||
+    /* A software private key is not taken in: pico can use private keys on the device
+     * only. Refused without an error, since this is how OpenSSL learns to run the
+     * operation with the key's own provider (evp_pkey_signature_init and its kin try
+     * that one next), with pico first or preferred just as with default alone */
+    if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 &&
+        (OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PRIV_KEY) != NULL ||
+         OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_RSA_D) != NULL)) {
+        pico_log("PROVIDER", "software %s private key not imported: its own provider serves it",
+                 alg);
+        return 0;
+    }
+    part = (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0 ? EVP_PKEY_PUBLIC_KEY
+                                                             : EVP_PKEY_KEY_PARAMETERS;
+    if ((ctx = EVP_PKEY_CTX_new_from_name(pico_prov_sw(key->prov), alg, PICO_SW_PROPQ)) == NULL ||
         EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pub, EVP_PKEY_PUBLIC_KEY, (OSSL_PARAM *)params) != 1)
+        EVP_PKEY_fromdata(ctx, &pub, part, (OSSL_PARAM *)params) != 1)
         goto end;
     EVP_PKEY_free(key->pub);
     key->pub = pub;
+    key->sel = part;
     ok = 1;
 end:
     EVP_PKEY_CTX_free(ctx);
     return ok;
+}
+
+int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[])
+{
+    pico_pkey *key = keydata;
+
+    if (params == NULL || params[0].key == NULL)
+        return 1;
+    if (key->hsm != NULL) {
+        pico_prov_raise(key->prov, PICO_E_UNSUPPORTED, "a key on the device cannot be changed");
+        return 0;
+    }
+    /* pub is this object's own (dup and import make a fresh one) */
+    if (key->pub == NULL || EVP_PKEY_set_params(key->pub, (OSSL_PARAM *)params) != 1)
+        return 0;
+    if (OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY) != NULL ||
+        OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PUB_KEY) != NULL)
+        key->sel |= OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_ALL_PARAMETERS;
+    return 1;
 }
 
 /* Security strength of an RSA modulus (SP 800-57 part 1, table 2). */
@@ -158,6 +237,9 @@ int pico_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
     EVP_PKEY *pub;
     int other = 0;
 
+    /* A key not on the device answers as its software provider does */
+    if (key->hsm == NULL)
+        return key->pub != NULL && EVP_PKEY_get_params(key->pub, params) == 1;
     if (bits == 0) {
         if ((pub = pico_pkey_public(key)) == NULL)
             return 0;
@@ -192,6 +274,15 @@ int pico_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
 
 /* ---------------------------------------------------------------- generation */
 
+#define GEN_MAX_ERRS 8
+
+/* An error the generation thread raised, carried to the caller's thread. */
+struct gen_err {
+    unsigned long code;
+    char file[96], func[64], data[256];
+    int line;
+};
+
 struct gen_job {
     pico_device *dev;
     const pico_keygen *spec;
@@ -200,7 +291,42 @@ struct gen_job {
     int done;
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    struct gen_err errs[GEN_MAX_ERRS];
+    int nerrs;
 };
+
+static void gen_errs_take(struct gen_job *job)
+{
+    const char *file, *func, *data;
+    unsigned long code;
+    int line, flags;
+
+    while ((code = ERR_get_error_all(&file, &line, &func, &data, &flags)) != 0) {
+        struct gen_err *e;
+        if (job->nerrs == GEN_MAX_ERRS)
+            continue;
+        e = &job->errs[job->nerrs++];
+        e->code = code;
+        e->line = line;
+        snprintf(e->file, sizeof(e->file), "%s", file != NULL ? file : "");
+        snprintf(e->func, sizeof(e->func), "%s", func != NULL ? func : "");
+        snprintf(e->data, sizeof(e->data), "%s",
+                 data != NULL && (flags & ERR_TXT_STRING) != 0 ? data : "");
+    }
+}
+
+/* OpenSSL's error queue is per thread: the worker's errors go to the caller's. */
+static void gen_errs_raise(const struct gen_job *job)
+{
+    int i;
+
+    for (i = 0; i < job->nerrs; i++) {
+        const struct gen_err *e = &job->errs[i];
+        ERR_new();
+        ERR_set_debug(e->file, e->line, e->func);
+        ERR_set_error(ERR_GET_LIB(e->code), ERR_GET_REASON(e->code), "%s", e->data);
+    }
+}
 
 static void *gen_thread(void *arg)
 {
@@ -210,6 +336,7 @@ static void *gen_thread(void *arg)
 
     err = pico_device_generate(job->dev, job->spec, &key);
     pthread_mutex_lock(&job->lock);
+    gen_errs_take(job);
     job->err = err;
     job->key = key;
     job->done = 1;
@@ -269,6 +396,7 @@ static pico_err generate_with_progress(pico_device *dev, const pico_keygen *spec
     pthread_join(th, NULL);
     pthread_mutex_destroy(&job.lock);
     pthread_cond_destroy(&job.cond);
+    gen_errs_raise(&job);
     progress(cb, cbarg, 3, 0);
     *out = job.key;
     return job.err;
@@ -284,17 +412,34 @@ static int take_first(void *arg, pico_device *dev)
     return 1;
 }
 
-pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type)
+pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type, const char *alg,
+                                   int selection)
 {
     pico_genctx *ctx = calloc(1, sizeof(*ctx));
+    OSSL_LIB_CTX *sw;
 
     if (ctx == NULL) {
         pico_prov_raise(prov, PICO_E_NOMEM, "key generation");
         return NULL;
     }
     ctx->prov = prov;
+    ctx->selection = selection;
     ctx->spec.type = type;
     ctx->spec.bits = 2048;
+    /* The software generator, for a key that names no device target; none when the
+     * application has no software provider (pico alone makes device keys only) */
+    sw = pico_prov_sw(prov);
+    if (sw != prov->own) {
+        ERR_set_mark();
+        if ((ctx->sw = EVP_PKEY_CTX_new_from_name(sw, alg, PICO_SW_PROPQ)) != NULL &&
+            ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0
+                 ? EVP_PKEY_keygen_init(ctx->sw)
+                 : EVP_PKEY_paramgen_init(ctx->sw)) != 1) {
+            EVP_PKEY_CTX_free(ctx->sw);
+            ctx->sw = NULL;
+        }
+        ERR_pop_to_mark();
+    }
     return ctx;
 }
 
@@ -312,14 +457,31 @@ int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[])
     const char *s = NULL;
     size_t i, n;
 
+    if (params == NULL)
+        return 1;
+    /* Every parameter also goes to the software generator (it ignores pico-*): a soft
+     * key is made as that provider alone would make it. A refusal there matters only
+     * if the key turns out soft */
+    if (ctx->sw != NULL && !ctx->sw_failed) {
+        ERR_set_mark();
+        ctx->sw_failed = EVP_PKEY_CTX_set_params(ctx->sw, params) != 1;
+        ERR_pop_to_mark();
+    }
     if ((p = OSSL_PARAM_locate_const(params, "pico-label")) != NULL) {
         if (!OSSL_PARAM_get_utf8_string_ptr(p, &s) || strlen(s) >= sizeof(ctx->label)) {
             pico_prov_raise(ctx->prov, PICO_E_ARGS, "pico-label: at most %zu characters",
                             sizeof(ctx->label) - 1);
             return 0;
         }
+        if (*s == '\0') {
+            pico_prov_raise(ctx->prov, PICO_E_ARGS,
+                            "pico-label: a key on the device needs a "
+                            "label of one character or more");
+            return 0;
+        }
         strcpy(ctx->label, s);
         ctx->spec.label = ctx->label;
+        ctx->target = 1;
     }
     if ((p = OSSL_PARAM_locate_const(params, "pico-id")) != NULL) {
         /* hex digits, with optional ':' separators as openssl prints them */
@@ -338,6 +500,7 @@ int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[])
         }
         ctx->spec.id = ctx->id;
         ctx->spec.id_len = n;
+        ctx->target = 1;
     }
     if ((p = OSSL_PARAM_locate_const(params, "pico-uri")) != NULL) {
         if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
@@ -348,6 +511,7 @@ int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[])
         }
         if ((ctx->uri = strdup(s)) == NULL)
             return 0;
+        ctx->target = 1;
     }
     return 1;
 }
@@ -362,7 +526,36 @@ void pico_keymgmt_gen_cleanup(void *genctx)
         OPENSSL_cleanse(ctx->uri, strlen(ctx->uri));
         free(ctx->uri);
     }
+    EVP_PKEY_CTX_free(ctx->sw);
     free(ctx);
+}
+
+/* A key made in software, for a request that names no device key. */
+static pico_pkey *soft_gen(pico_genctx *ctx)
+{
+    pico_pkey *key = NULL;
+    EVP_PKEY *pk = NULL;
+    int pair = (ctx->selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0;
+
+    if (ctx->sw == NULL) {
+        pico_prov_raise(ctx->prov, PICO_E_ARGS,
+                        "a key on the device needs a label (pico-label); keys without one are "
+                        "made in software, and no software provider is loaded");
+        return NULL;
+    }
+    if (ctx->sw_failed) {
+        pico_prov_raise(ctx->prov, PICO_E_ARGS, "key generation parameters refused");
+        return NULL;
+    }
+    if ((pair ? EVP_PKEY_generate(ctx->sw, &pk) : EVP_PKEY_paramgen(ctx->sw, &pk)) != 1 ||
+        (key = pico_pkey_new(ctx->prov, ctx->spec.type)) == NULL) {
+        EVP_PKEY_free(pk);
+        return NULL;
+    }
+    key->soft = 1;
+    key->pub = pk;
+    key->sel = pair ? OSSL_KEYMGMT_SELECT_ALL : OSSL_KEYMGMT_SELECT_ALL_PARAMETERS;
+    return key;
 }
 
 void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
@@ -374,11 +567,22 @@ void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
     struct first_dev first = {NULL};
     pico_key *hsm = NULL;
 
+    if (!ctx->target)
+        return soft_gen(ctx);
+    if ((ctx->selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0) {
+        pico_prov_raise(prov, PICO_E_UNSUPPORTED, "the device makes key pairs, not parameters");
+        return NULL;
+    }
+    /* Before the device is touched: what it can make, then a label no other key has */
+    if (ctx->check != NULL && !ctx->check(ctx))
+        return NULL;
     /* The URI says on which device (token=, reader=) and how to log in (the query) */
     if ((tmp = pico_pkey_new(prov, spec->type)) == NULL ||
         !pico_pkey_set_uri(tmp, ctx->uri != NULL ? ctx->uri : "pico:"))
         goto end;
     if (pico_device_foreach(&tmp->uri, take_first, &first) != PICO_OK)
+        goto end;
+    if (pico_device_check_new_key(first.dev, spec) != PICO_OK)
         goto end;
     if (pico_device_login(first.dev, &tmp->uri, NULL, pico_console_prompt()) != PICO_OK)
         goto end;

@@ -22,6 +22,7 @@ static OSSL_FUNC_keymgmt_query_operation_name_fn ec_keymgmt_query_operation_name
 static OSSL_FUNC_keymgmt_gen_init_fn ec_keymgmt_gen_init;
 static OSSL_FUNC_keymgmt_gen_set_params_fn ec_keymgmt_gen_set_params;
 static OSSL_FUNC_keymgmt_gen_settable_params_fn ec_keymgmt_gen_settable_params;
+static OSSL_FUNC_keymgmt_settable_params_fn ec_keymgmt_settable_params;
 
 static void *ec_keymgmt_new(void *provctx)
 {
@@ -62,6 +63,19 @@ static const OSSL_PARAM *ec_keymgmt_gettable_params(void *provctx)
     return gettable;
 }
 
+/* Keys not on the device only: libssl sets a peer's point on a key made from parameters */
+static const OSSL_PARAM *ec_keymgmt_settable_params(void *provctx)
+{
+    static const OSSL_PARAM settable[] = {
+        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, NULL, 0),
+        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_ENCODING, NULL, 0),
+        OSSL_PARAM_END,
+    };
+    (void)provctx;
+    return settable;
+}
+
 static const char *ec_keymgmt_query_operation_name(int operation_id)
 {
     switch (operation_id) {
@@ -73,30 +87,37 @@ static const char *ec_keymgmt_query_operation_name(int operation_id)
     return NULL;
 }
 
+/* The curve must be one the device makes (6.3, by OpenSSL short name): device keys only. */
+static int ec_gen_check(pico_genctx *ctx)
+{
+    const char *name = ctx->curve;
+    size_t i;
+    int nid;
+
+    /* "P-256", "prime256v1", "secp384r1", "brainpoolP256r1" */
+    if ((nid = EC_curve_nist2nid(name)) == NID_undef && (nid = OBJ_sn2nid(name)) == NID_undef)
+        nid = OBJ_ln2nid(name);
+    for (i = 0; nid != NID_undef && pico_cvc_curves[i] != NULL; i++)
+        if (strcmp(pico_cvc_curves[i], OBJ_nid2sn(nid)) == 0)
+            break;
+    if (nid == NID_undef || pico_cvc_curves[i] == NULL) {
+        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "curve %s: not one the device makes", name);
+        return 0;
+    }
+    ctx->spec.curve = pico_cvc_curves[i];
+    return 1;
+}
+
 static int ec_keymgmt_gen_set_params(void *genctx, const OSSL_PARAM params[])
 {
     pico_genctx *ctx = genctx;
     const OSSL_PARAM *p;
     const char *name = NULL;
-    size_t i;
-    int nid;
 
     if ((p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_GROUP_NAME)) != NULL) {
-        if (!OSSL_PARAM_get_utf8_string_ptr(p, &name))
+        if (!OSSL_PARAM_get_utf8_string_ptr(p, &name) || strlen(name) >= sizeof(ctx->curve))
             return 0;
-        /* "P-256", "prime256v1", "secp384r1", "brainpoolP256r1": the device's list (6.3)
-         * is by OpenSSL short name */
-        if ((nid = EC_curve_nist2nid(name)) == NID_undef && (nid = OBJ_sn2nid(name)) == NID_undef)
-            nid = OBJ_ln2nid(name);
-        for (i = 0; nid != NID_undef && pico_cvc_curves[i] != NULL; i++)
-            if (strcmp(pico_cvc_curves[i], OBJ_nid2sn(nid)) == 0)
-                break;
-        if (nid == NID_undef || pico_cvc_curves[i] == NULL) {
-            pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "curve %s", name);
-            return 0;
-        }
-        snprintf(ctx->curve, sizeof(ctx->curve), "%s", pico_cvc_curves[i]);
-        ctx->spec.curve = ctx->curve;
+        strcpy(ctx->curve, name);
     }
     return pico_keymgmt_gen_set_common(ctx, params);
 }
@@ -105,6 +126,9 @@ static const OSSL_PARAM *ec_keymgmt_gen_settable_params(void *genctx, void *prov
 {
     static const OSSL_PARAM settable[] = {
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+        /* for soft keys, as the default provider takes them */
+        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_ENCODING, NULL, 0),
+        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, NULL, 0),
         PICO_GEN_SETTABLE_COMMON,
         OSSL_PARAM_END,
     };
@@ -117,11 +141,11 @@ static void *ec_keymgmt_gen_init(void *provctx, int selection, const OSSL_PARAM 
 {
     pico_genctx *ctx;
 
-    if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0)
-        return NULL; /* parameters alone are not generated on the device */
-    if ((ctx = pico_keymgmt_gen_init(provctx, PICO_KEY_EC)) == NULL)
+    /* parameters alone (libssl's peer keys) are soft keys: see pico_keymgmt_gen */
+    if ((ctx = pico_keymgmt_gen_init(provctx, PICO_KEY_EC, "EC", selection)) == NULL)
         return NULL;
-    ctx->spec.curve = "prime256v1";
+    strcpy(ctx->curve, "prime256v1");
+    ctx->check = ec_gen_check;
     if (!ec_keymgmt_gen_set_params(ctx, params)) {
         pico_keymgmt_gen_cleanup(ctx);
         return NULL;
@@ -142,6 +166,8 @@ const OSSL_DISPATCH pico_ec_keymgmt_functions[] = {
     {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))ec_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))pico_keymgmt_get_params},
     {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))ec_keymgmt_gettable_params},
+    {OSSL_FUNC_KEYMGMT_SET_PARAMS, (void (*)(void))pico_keymgmt_set_params},
+    {OSSL_FUNC_KEYMGMT_SETTABLE_PARAMS, (void (*)(void))ec_keymgmt_settable_params},
     {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, (void (*)(void))ec_keymgmt_query_operation_name},
     {OSSL_FUNC_KEYMGMT_GEN_INIT, (void (*)(void))ec_keymgmt_gen_init},
     {OSSL_FUNC_KEYMGMT_GEN_SET_PARAMS, (void (*)(void))ec_keymgmt_gen_set_params},

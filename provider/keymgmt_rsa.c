@@ -82,41 +82,49 @@ static const char *rsa_keymgmt_query_operation_name(int operation_id)
     return "RSA";
 }
 
+/* What the firmware makes (6.2): device keys only; a soft key takes what software takes. */
+static int rsa_gen_check(pico_genctx *ctx)
+{
+    int bits = ctx->spec.bits;
+
+    if (bits != 1024 && bits != 2048 && bits != 3072 && bits != 4096) {
+        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED,
+                        "rsa_keygen_bits %d: the device makes 1024, 2048, 3072 or 4096", bits);
+        return 0;
+    }
+    if (ctx->e_bad) {
+        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "the device uses e = 65537 only");
+        return 0;
+    }
+    if (ctx->primes_bad) {
+        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "the device makes 2-prime keys");
+        return 0;
+    }
+    return 1;
+}
+
 static int rsa_keymgmt_gen_set_params(void *genctx, const OSSL_PARAM params[])
 {
     pico_genctx *ctx = genctx;
     const OSSL_PARAM *p;
     BIGNUM *e = NULL;
-    size_t bits;
-    int ok;
+    size_t bits, primes;
 
     if ((p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_RSA_BITS)) != NULL) {
-        if (!OSSL_PARAM_get_size_t(p, &bits))
+        if (!OSSL_PARAM_get_size_t(p, &bits) || bits > 16384)
             return 0;
-        /* 6.2: the sizes the firmware generates */
-        if (bits != 1024 && bits != 2048 && bits != 3072 && bits != 4096) {
-            pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED,
-                            "rsa_keygen_bits %zu: the device makes 1024, 2048, 3072 or 4096", bits);
-            return 0;
-        }
         ctx->spec.bits = (int)bits;
     }
     if ((p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_RSA_E)) != NULL) {
         if (!OSSL_PARAM_get_BN(p, &e))
             return 0;
-        ok = BN_is_word(e, 65537);
+        ctx->e_bad = !BN_is_word(e, 65537);
         BN_free(e);
-        if (!ok) {
-            pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "the device uses e = 65537 only");
-            return 0;
-        }
     }
     if ((p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_RSA_PRIMES)) != NULL) {
-        size_t primes;
-        if (!OSSL_PARAM_get_size_t(p, &primes) || primes != 2) {
-            pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "the device makes 2-prime keys");
+        if (!OSSL_PARAM_get_size_t(p, &primes))
             return 0;
-        }
+        ctx->primes_bad = primes != 2;
     }
     return pico_keymgmt_gen_set_common(ctx, params);
 }
@@ -135,14 +143,15 @@ static const OSSL_PARAM *rsa_keymgmt_gen_settable_params(void *genctx, void *pro
     return settable;
 }
 
-static void *rsa_keymgmt_gen_init(void *provctx, int selection, const OSSL_PARAM params[])
+static void *gen_init(void *provctx, const char *alg, int selection, const OSSL_PARAM params[])
 {
     pico_genctx *ctx;
 
     if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0)
+        return NULL; /* RSA has no parameters to generate */
+    if ((ctx = pico_keymgmt_gen_init(provctx, PICO_KEY_RSA, alg, selection)) == NULL)
         return NULL;
-    if ((ctx = pico_keymgmt_gen_init(provctx, PICO_KEY_RSA)) == NULL)
-        return NULL;
+    ctx->check = rsa_gen_check;
     if (!rsa_keymgmt_gen_set_params(ctx, params)) {
         pico_keymgmt_gen_cleanup(ctx);
         return NULL;
@@ -150,9 +159,14 @@ static void *rsa_keymgmt_gen_init(void *provctx, int selection, const OSSL_PARAM
     return ctx;
 }
 
+static void *rsa_keymgmt_gen_init(void *provctx, int selection, const OSSL_PARAM params[])
+{
+    return gen_init(provctx, "RSA", selection, params);
+}
+
 static void *rsapss_keymgmt_gen_init(void *provctx, int selection, const OSSL_PARAM params[])
 {
-    return rsa_keymgmt_gen_init(provctx, selection, params);
+    return gen_init(provctx, "RSA-PSS", selection, params);
 }
 
 static void *rsapss_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)

@@ -51,6 +51,8 @@ pico_pkey *pico_pkey_dup(const pico_pkey *src)
     if (key == NULL)
         return NULL;
     key->rsa_pss = src->rsa_pss;
+    key->soft = src->soft;
+    key->sel = src->sel;
     key->hsm = src->hsm;
     if (src->pub != NULL && EVP_PKEY_up_ref(src->pub))
         key->pub = src->pub;

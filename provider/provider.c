@@ -17,12 +17,14 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
+#include <openssl/provider.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "cvc.h"
 #include "log.h"
 #include "provider.h"
 
@@ -31,6 +33,7 @@ static OSSL_FUNC_provider_gettable_params_fn pico_gettable_params;
 static OSSL_FUNC_provider_get_params_fn pico_get_params;
 static OSSL_FUNC_provider_query_operation_fn pico_query_operation;
 static OSSL_FUNC_provider_get_reason_strings_fn pico_get_reason_strings;
+static OSSL_FUNC_provider_get_capabilities_fn pico_get_capabilities;
 
 #define ALG(names, funcs)                                                                          \
     {                                                                                              \
@@ -129,6 +132,94 @@ static int pico_get_params(void *provctx, OSSL_PARAM params[])
     return 1;
 }
 
+OSSL_LIB_CTX *pico_prov_sw(pico_prov_ctx *prov)
+{
+    OSSL_LIB_CTX *sw = NULL;
+    EVP_KEYMGMT *probe;
+
+    if (CRYPTO_THREAD_read_lock(prov->sw_lock)) {
+        sw = prov->sw;
+        CRYPTO_THREAD_unlock(prov->sw_lock);
+    }
+    if (sw != NULL)
+        return sw;
+    if (!CRYPTO_THREAD_write_lock(prov->sw_lock))
+        return prov->libctx;
+    if (prov->sw == NULL) {
+        /* Does the application have a software provider beside this one? */
+        ERR_set_mark();
+        probe = EVP_KEYMGMT_fetch(prov->libctx, "EC", PICO_SW_PROPQ);
+        ERR_pop_to_mark();
+        if (probe != NULL) {
+            prov->sw = prov->libctx;
+        } else if ((prov->own = OSSL_LIB_CTX_new()) != NULL &&
+                   (prov->own_default = OSSL_PROVIDER_load(prov->own, "default")) != NULL) {
+            pico_log("PROVIDER",
+                     "no software provider loaded: the default one in a private context");
+            prov->sw = prov->own;
+        } else {
+            prov->sw = prov->libctx; /* operations then fail, each with its own error */
+        }
+        EVP_KEYMGMT_free(probe);
+    }
+    sw = prov->sw;
+    CRYPTO_THREAD_unlock(prov->sw_lock);
+    return sw;
+}
+
+/* common/cvc.c builds public keys where the provider's software parts live */
+static OSSL_LIB_CTX *cvc_libctx(void *arg, const char **propq)
+{
+    *propq = PICO_SW_PROPQ;
+    return pico_prov_sw(arg);
+}
+
+struct group_fwd {
+    OSSL_CALLBACK *cb;
+    void *arg;
+    int ok;
+};
+
+/* Hands on the software provider's TLS groups whose keys pico's EC key manager makes. */
+static int group_forward(const OSSL_PARAM params[], void *arg)
+{
+    struct group_fwd *fwd = arg;
+    const OSSL_PARAM *p = OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_ALG);
+    const char *alg = NULL;
+
+    if (p == NULL || !OSSL_PARAM_get_utf8_string_ptr(p, &alg) || strcmp(alg, "EC") != 0)
+        return 1;
+    if (!fwd->cb(params, fwd->arg))
+        fwd->ok = 0;
+    return fwd->ok;
+}
+
+static int group_provider(OSSL_PROVIDER *p, void *arg)
+{
+    if (strcmp(OSSL_PROVIDER_get0_name(p), PICO_PROV_NAME) == 0)
+        return 1;
+    return OSSL_PROVIDER_get_capabilities(p, "TLS-GROUP", group_forward, arg) &&
+           ((struct group_fwd *)arg)->ok;
+}
+
+/*
+ * TLS-GROUP: libssl keeps a provider's groups only if the EC key manager it
+ * fetches comes from that provider, so with pico first (or preferred) the
+ * EC groups must be declared here or TLS has none (RFC 8422 ECDHE, TLS 1.3
+ * key shares). They are the software provider's own list, forwarded as it
+ * declares it: the same groups, ids and versions as with that provider
+ * alone; their ephemeral keys are made in software (soft keys).
+ */
+static int pico_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb,
+                                 void *arg)
+{
+    struct group_fwd fwd = {cb, arg, 1};
+
+    if (strcmp(capability, "TLS-GROUP") != 0)
+        return 0;
+    return OSSL_PROVIDER_do_all(pico_prov_sw(provctx), group_provider, &fwd) && fwd.ok;
+}
+
 static pico_prov_ctx *err_target; /* the context errors of common/ are raised against */
 
 void pico_prov_vraise(pico_prov_ctx *prov, pico_err code, const char *file, int line,
@@ -171,9 +262,13 @@ static void pico_teardown(void *provctx)
 
     if (err_target == prov) {
         pico_err_set_handler(NULL, NULL);
+        pico_cvc_set_libctx(NULL, NULL);
         err_target = NULL;
     }
     pico_device_cleanup();
+    OSSL_PROVIDER_unload(prov->own_default);
+    OSSL_LIB_CTX_free(prov->own);
+    CRYPTO_THREAD_lock_free(prov->sw_lock);
     OSSL_LIB_CTX_free(prov->libctx);
     free(prov->cfg_reader);
     free(prov->cfg_pin_source);
@@ -188,6 +283,7 @@ static const OSSL_DISPATCH pico_dispatch[] = {
     {OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))pico_get_params},
     {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))pico_query_operation},
     {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))pico_get_reason_strings},
+    {OSSL_FUNC_PROVIDER_GET_CAPABILITIES, (void (*)(void))pico_get_capabilities},
     {0, NULL},
 };
 
@@ -266,7 +362,9 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     pico_log_init(NULL);
     /* The software halves (hashing, public-key operations) run in a child library context
      * that mirrors the application's providers; PICO_SW_PROPQ keeps them off this one */
-    if ((prov->libctx = OSSL_LIB_CTX_new_child(handle, in)) == NULL) {
+    if ((prov->sw_lock = CRYPTO_THREAD_lock_new()) == NULL ||
+        (prov->libctx = OSSL_LIB_CTX_new_child(handle, in)) == NULL) {
+        CRYPTO_THREAD_lock_free(prov->sw_lock);
         free(prov);
         return 0;
     }
@@ -276,6 +374,7 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     }
     err_target = prov;
     pico_err_set_handler(common_error, NULL);
+    pico_cvc_set_libctx(cvc_libctx, prov);
     *out = pico_dispatch;
     *provctx = prov;
     return 1;

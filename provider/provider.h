@@ -24,7 +24,11 @@
 
 typedef struct pico_prov_ctx {
     const OSSL_CORE_HANDLE *handle;
-    OSSL_LIB_CTX *libctx; /* child library context: software parts (hashing, verify) */
+    OSSL_LIB_CTX *libctx; /* child library context: the application's providers (core BIOs) */
+    CRYPTO_RWLOCK *sw_lock;
+    OSSL_LIB_CTX *sw;       /* software parts: libctx, or own when the application has none */
+    OSSL_LIB_CTX *own;      /* private context with the default provider (pico loaded alone) */
+    OSSL_PROVIDER *own_default;
     OSSL_FUNC_core_new_error_fn *core_new_error;
     OSSL_FUNC_core_set_error_debug_fn *core_set_error_debug;
     OSSL_FUNC_core_vset_error_fn *core_vset_error;
@@ -33,15 +37,29 @@ typedef struct pico_prov_ctx {
 } pico_prov_ctx;
 
 /*
+ * The library context for the software parts (hashes, public-key operations,
+ * keys made in software): the application's providers other than this one,
+ * or, when the application loaded none (`-provider pico` alone), a private
+ * context with the default provider. Decided at first need, when the
+ * application has loaded all its providers.
+ */
+OSSL_LIB_CTX *pico_prov_sw(pico_prov_ctx *prov);
+
+/*
  * The provider's key object (keymgmt keydata). A key on the device has hsm
  * set; a public key imported from elsewhere (to verify, or to be matched)
- * has only pub. The login factors given with the key's URI travel with it,
- * secrets cleansed at free.
+ * has only pub. A key made by key generation without a device target
+ * (libssl's ephemeral ECDHE keys when pico's EC key manager is the one
+ * fetched) is soft: pub is a whole software key and every operation on it
+ * runs in software, as the default provider alone would do it. The login
+ * factors given with the key's URI travel with it, secrets cleansed at free.
  */
 typedef struct pico_pkey {
     pico_prov_ctx *prov;
     pico_key_type type;
     int rsa_pss;   /* RSA-PSS keymgmt flavour */
+    int soft;      /* pub is a software key pair (or its parameters), not on the device */
+    int sel;       /* without hsm: what pub holds (OSSL_KEYMGMT_SELECT_*) */
     pico_key *hsm; /* owned by the device object, not by this */
     EVP_PKEY *pub; /* public half (a reference we hold), may be NULL until needed */
     pico_uri uri;  /* where it came from: path + login factors */
@@ -107,22 +125,40 @@ int pico_keymgmt_has(const void *keydata, int selection);
 int pico_keymgmt_match(const void *a, const void *b, int selection);
 void *pico_keymgmt_load(const void *reference, size_t reference_sz);
 int pico_keymgmt_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbarg);
+/* Keys not on the device (peer keys, soft keys): the software key's own parameters. */
+int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[]);
 void pico_keymgmt_free(void *keydata);
 void *pico_keymgmt_dup(const void *keydata, int selection);
 /* Imports a public key into key: builds pub from params with the software provider. */
 int pico_keymgmt_import_pub(pico_pkey *key, const char *alg, int selection,
                             const OSSL_PARAM params[]);
-/* Key generation on the device, shared by RSA and EC: the context and its
- * pico-label, pico-id (hex) and pico-uri (device and login factors) parameters. */
+/*
+ * Key generation, shared by RSA and EC: the context and its pico-label,
+ * pico-id (hex) and pico-uri (device and login factors) parameters. A
+ * request that names a device key (any of them) makes it on the device;
+ * one that does not (libssl's ephemeral keys, `genpkey` of a software key
+ * with pico first) makes a soft key in software, with every parameter
+ * handed to the software provider's generator, as with that provider alone.
+ * The device's own limits (curves, sizes) are checked only for device keys,
+ * at generation (check, set by the RSA and EC files).
+ */
 typedef struct pico_genctx {
     pico_prov_ctx *prov;
     pico_keygen spec;
+    int selection;
+    int target; /* pico-label, pico-id or pico-uri given: a device key */
     char label[128];
     uint8_t id[64];
     char curve[32];
     char *uri;
+    EVP_PKEY_CTX *sw; /* the software generator, NULL without a software provider */
+    int sw_failed;    /* it refused a parameter: a soft key cannot be made */
+    int (*check)(struct pico_genctx *ctx); /* the device's limits, for device keys */
+    int e_bad, primes_bad;                 /* RSA parameters the device cannot make */
 } pico_genctx;
-pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type);
+/* alg: the software provider's name for the key type ("EC", "RSA", "RSA-PSS") */
+pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type, const char *alg,
+                                   int selection);
 int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[]);
 void pico_keymgmt_gen_cleanup(void *genctx);
 void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg);

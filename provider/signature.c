@@ -148,7 +148,8 @@ static int shadow_sync(sig_ctx *ctx)
 }
 
 /* The software context over the key's public half, made on first need (it costs a
- * read of the public key when the process does not know it yet). */
+ * read of the public key when the process does not know it yet); for a soft key,
+ * over the whole software key, signing too. */
 static int shadow_get(sig_ctx *ctx)
 {
     EVP_PKEY *pub;
@@ -157,8 +158,10 @@ static int shadow_get(sig_ctx *ctx)
         return 1;
     if ((pub = pico_pkey_public(ctx->key)) == NULL)
         return 0;
-    if ((ctx->shadow = EVP_PKEY_CTX_new_from_pkey(ctx->prov->libctx, pub, PICO_SW_PROPQ)) == NULL ||
-        EVP_PKEY_verify_init(ctx->shadow) != 1 || !shadow_sync(ctx)) {
+    if ((ctx->shadow = EVP_PKEY_CTX_new_from_pkey(pico_prov_sw(ctx->prov), pub, PICO_SW_PROPQ)) ==
+            NULL ||
+        (ctx->verify ? EVP_PKEY_verify_init(ctx->shadow) : EVP_PKEY_sign_init(ctx->shadow)) != 1 ||
+        !shadow_sync(ctx)) {
         EVP_PKEY_CTX_free(ctx->shadow);
         ctx->shadow = NULL;
         return 0;
@@ -168,7 +171,7 @@ static int shadow_get(sig_ctx *ctx)
 
 static int set_md(sig_ctx *ctx, const char *name, const char *props)
 {
-    EVP_MD *md = EVP_MD_fetch(ctx->prov->libctx, name, props != NULL ? props : PICO_SW_PROPQ);
+    EVP_MD *md = EVP_MD_fetch(pico_prov_sw(ctx->prov), name, props != NULL ? props : PICO_SW_PROPQ);
 
     if (md == NULL) {
         pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "digest %s", name);
@@ -188,7 +191,7 @@ static int signature_init(sig_ctx *ctx, void *vkey, int verify, const OSSL_PARAM
             pico_prov_raise(ctx->prov, PICO_E_ARGS, "key type does not match the signature");
             return 0;
         }
-        if (!verify && key->hsm == NULL) {
+        if (!verify && key->hsm == NULL && !key->soft) {
             pico_prov_raise(ctx->prov, PICO_E_ARGS,
                             "not a key on the device: nothing to sign with");
             return 0;
@@ -204,7 +207,7 @@ static int signature_init(sig_ctx *ctx, void *vkey, int verify, const OSSL_PARAM
     ctx->shadow = NULL;
     if (!signature_set_ctx_params(ctx, params))
         return 0;
-    return !verify || shadow_get(ctx);
+    return (!verify && !ctx->key->soft) || shadow_get(ctx);
 }
 
 static int signature_sign_init(void *vctx, void *vkey, const OSSL_PARAM params[])
@@ -314,7 +317,7 @@ static int encode_pss(sig_ctx *ctx, const uint8_t *mhash, size_t hlen, int slen,
         return 0;
     }
     memset(em, 0, k);
-    if (slen > 0 && RAND_bytes_ex(ctx->prov->libctx, salt, (size_t)slen, 0) != 1)
+    if (slen > 0 && RAND_bytes_ex(pico_prov_sw(ctx->prov), salt, (size_t)slen, 0) != 1)
         return 0;
     db = e;
     /* H = Hash(00*8 || mHash || salt), placed after DB */
@@ -398,6 +401,8 @@ static int signature_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t
     sig_ctx *ctx = vctx;
     int max;
 
+    if (ctx->key != NULL && ctx->key->soft) /* a software key: software signs */
+        return shadow_get(ctx) && EVP_PKEY_sign(ctx->shadow, sig, siglen, tbs, tbslen) == 1;
     if (ctx->key == NULL || ctx->key->hsm == NULL)
         return 0;
     if (ctx->type == PICO_KEY_EC) {
@@ -599,7 +604,7 @@ static int signature_set_ctx_params(void *vctx, const OSSL_PARAM params[])
         if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL) {
             EVP_MD *md;
             if (!OSSL_PARAM_get_utf8_string_ptr(p, &s) ||
-                (md = EVP_MD_fetch(ctx->prov->libctx, s, PICO_SW_PROPQ)) == NULL)
+                (md = EVP_MD_fetch(pico_prov_sw(ctx->prov), s, PICO_SW_PROPQ)) == NULL)
                 return 0;
             EVP_MD_free(ctx->mgf1);
             ctx->mgf1 = md;

@@ -53,6 +53,8 @@ struct opts {
     const char *dev_name;
     const char *log;
     const char *ready_file;
+    int fail_ins; /* --fail: the first APDU with this INS gets fail_sw unprocessed (-1: none) */
+    uint16_t fail_sw;
 };
 
 static FILE *logf_;
@@ -73,11 +75,12 @@ static void usage(FILE *out)
             "  --device-name NAME    name in the device certificate (default ESPICOHSMTR00001)\n"
             "  --log FILE|-          log every APDU (secrets hidden) to FILE or stderr\n"
             "  --ready-file FILE     create FILE once the reader has powered the card\n"
+            "  --fail INS:SW         answer the first APDU with instruction INS (hex) with\n"
+            "                        status SW (hex), not carried out (tests of failure paths)\n"
             "  --help, --version\n");
 }
 
-static void log_line(const char *dir, const uint8_t *p, size_t n, size_t hide_from,
-                     size_t hide_len)
+static void log_line(const char *dir, const uint8_t *p, size_t n, size_t hide_from, size_t hide_len)
 {
     if (logf_ == NULL)
         return;
@@ -117,8 +120,8 @@ static int initialize(sim_card *card, sim_state *st, const struct opts *o)
     sim_bytes resp = {0};
     int ret = -1;
 
-    if (hex_to_bytes(o->init_so_pin, so, sizeof(so), &so_len) != 0 || so_len != 8 ||
-        pin_len < 1 || pin_len > 16) {
+    if (hex_to_bytes(o->init_so_pin, so, sizeof(so), &so_len) != 0 || so_len != 8 || pin_len < 1 ||
+        pin_len > 16) {
         fprintf(stderr, "pico-hsm-sim: --init-so-pin needs 16 hex digits, --init-pin 1-16 "
                         "characters\n");
         return -1;
@@ -294,6 +297,17 @@ static int serve(int fd, sim_card *card, sim_state *st, const struct opts *o, in
                 fflush(logf_);
             continue;
         }
+        if (o->fail_ins >= 0 && len >= 4 && body[1] == (uint8_t)o->fail_ins) {
+            uint8_t sw[2] = {(uint8_t)(o->fail_sw >> 8), (uint8_t)o->fail_sw};
+            ((struct opts *)o)->fail_ins = -1;                  /* once */
+            log_line(">", body, len, 5, len > 5 ? len - 5 : 0); /* data unread: hidden */
+            log_line("<", sw, 2, 0, 0);
+            if (logf_)
+                fputs("# failed on request (--fail)\n", logf_);
+            if (send_msg(fd, sw, 2) != 0)
+                break;
+            continue;
+        }
         if (sim_card_process(card, body, len, &resp) != 0) {
             /* Malformed framing: the firmware stays silent (1.4). */
             log_line(">", body, len, 0, 0);
@@ -334,35 +348,73 @@ int main(int argc, char **argv)
         {"device-name", required_argument, NULL, 'n'},
         {"log", required_argument, NULL, 'l'},
         {"ready-file", required_argument, NULL, 'R'},
+        {"fail", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct opts o = {.host = "127.0.0.1", .port = 35963, .init_retries = 3};
+    struct opts o = {.host = "127.0.0.1", .port = 35963, .init_retries = 3, .fail_ins = -1};
     sim_state st;
     sim_card *card = NULL;
     int c, rc = 1, ready = 0;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': o.state = optarg; break;
-        case 'H': o.host = optarg; break;
-        case 'p': o.port = atoi(optarg); break;
-        case 'F': o.factory_reset = 1; break;
-        case 'P': o.init_pin = optarg; break;
-        case 'S': o.init_so_pin = optarg; break;
-        case 'r': o.init_retries = atoi(optarg); break;
-        case 'n': o.dev_name = optarg; break;
-        case 'l': o.log = optarg; break;
-        case 'R': o.ready_file = optarg; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("pico-hsm-sim " PACKAGE_VERSION " (firmware 6.6)\n"); return 0;
-        default: usage(stderr); return 2;
+        case 's':
+            o.state = optarg;
+            break;
+        case 'H':
+            o.host = optarg;
+            break;
+        case 'p':
+            o.port = atoi(optarg);
+            break;
+        case 'F':
+            o.factory_reset = 1;
+            break;
+        case 'P':
+            o.init_pin = optarg;
+            break;
+        case 'S':
+            o.init_so_pin = optarg;
+            break;
+        case 'r':
+            o.init_retries = atoi(optarg);
+            break;
+        case 'n':
+            o.dev_name = optarg;
+            break;
+        case 'l':
+            o.log = optarg;
+            break;
+        case 'R':
+            o.ready_file = optarg;
+            break;
+        case 'f': {
+            unsigned ins, sw;
+            if (sscanf(optarg, "%x:%x", &ins, &sw) != 2 || ins > 0xFF || sw > 0xFFFF) {
+                usage(stderr);
+                return 2;
+            }
+            o.fail_ins = (int)ins;
+            o.fail_sw = (uint16_t)sw;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("pico-hsm-sim " PACKAGE_VERSION " (firmware 6.6)\n");
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (o.state == NULL || optind != argc || o.port <= 0 || o.port > 65535 ||
         (o.init_pin == NULL) != (o.init_so_pin == NULL) || o.init_retries < 1 ||
-        o.init_retries > 15 || (o.dev_name && (strlen(o.dev_name) == 0 || strlen(o.dev_name) > 32))) {
+        o.init_retries > 15 ||
+        (o.dev_name && (strlen(o.dev_name) == 0 || strlen(o.dev_name) > 32))) {
         usage(stderr);
         return 2;
     }

@@ -316,8 +316,7 @@ static int parse_type(const char *type, pico_keygen *spec)
 static int key_generate(tool_ctx *ctx, int argc, char **argv)
 {
     pico_keygen spec;
-    pico_key **keys = NULL, *key = NULL;
-    size_t n = 0, i;
+    pico_key *key = NULL;
     key_args a;
     progress prog;
     char id[2 * PICO_URI_MAX_ID + 1];
@@ -336,17 +335,8 @@ static int key_generate(tool_ctx *ctx, int argc, char **argv)
     spec.id = a.id_len > 0 ? a.id : NULL;
     spec.id_len = a.id_len;
     if ((err = tool_open_device(ctx)) != PICO_OK ||
-        (err = pico_device_keys(ctx->dev, &keys, &n)) != PICO_OK)
+        (err = pico_device_check_new_key(ctx->dev, &spec)) != PICO_OK)
         return tool_fail(err);
-    /* A second key under the same label or ID would make both ambiguous in every URI */
-    for (i = 0; i < n; i++) {
-        if (keys[i]->label != NULL && strcmp(keys[i]->label, a.label) == 0)
-            return tool_fail(pico_err_raise(PICO_E_ARGS, "key %u already has the label '%s'",
-                                            keys[i]->keyref, a.label));
-        if (a.id_len > 0 && key_matches(keys[i], NULL, a.id, a.id_len))
-            return tool_fail(
-                pico_err_raise(PICO_E_ARGS, "key %u already has that id", keys[i]->keyref));
-    }
     if ((err = tool_login(ctx, &a.auth)) != PICO_OK)
         return tool_fail(err);
     if (spec.type == PICO_KEY_RSA)
@@ -390,25 +380,8 @@ typedef struct delete_run {
 static pico_err delete_fn(void *arg, pico_card *card)
 {
     delete_run *r = arg;
-    const uint8_t prefix[] = {PICO_PREFIX_PRKD, PICO_PREFIX_EE_CERT};
-    size_t i;
-    pico_err err;
 
-    if ((err = pico_schsm_delete_file(card, (uint16_t)(PICO_PREFIX_KEY << 8 | r->keyref))) !=
-        PICO_OK)
-        return err;
-    /* 6.8: DELETE of CCxx leaves the description and the certificate behind */
-    for (i = 0; i < sizeof(prefix); i++) {
-        uint16_t fid = (uint16_t)(prefix[i] << 8 | r->keyref);
-        pico_err_quiet_push(); /* a file that is not there (6A82) is no error here */
-        err = pico_schsm_delete_file(card, fid);
-        pico_err_quiet_pop();
-        if (err == PICO_OK)
-            r->files++;
-        else if (err != PICO_E_NOT_FOUND)
-            return pico_err_raise(err, "DELETE FILE %04X (key %u)", fid, r->keyref);
-    }
-    return PICO_OK;
+    return pico_schsm_delete_key(card, r->keyref, &r->files);
 }
 
 static int key_delete(tool_ctx *ctx, int argc, char **argv)

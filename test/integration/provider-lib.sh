@@ -135,3 +135,20 @@ pico_cnf() {
         for line in "$@"; do printf '%s\n' "$line"; done
     } > "$file"
 }
+
+# Restarts device N (1-based) on its state with extra pico-hsm-sim options, e.g.
+# `sim_restart_with 1 --fail D7:6581`, and waits until its reader has the card again.
+sim_restart_with() {
+    local i=$1 pidvar="PICO_SIM_PID$1" cmdvar="PICO_SIM_CMD$1" n
+    shift
+    kill "${!pidvar}" 2>/dev/null || true
+    while kill -0 "${!pidvar}" 2>/dev/null; do sleep 0.01; done
+    ${!cmdvar} "$@" &
+    export "PICO_SIM_PID$i=$!"
+    for n in $(seq 500); do
+        "$top_builddir/test/tools/pcsc-apdu" $((i - 1)) 00A404000BE82B0601040181C31F020100 \
+            2>/dev/null | grep -q ' 9000$' && return 0
+        sleep 0.02
+    done
+    fail "device $i did not come back"
+}

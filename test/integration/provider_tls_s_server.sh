@@ -3,7 +3,10 @@
 # libssl serves TLS with device keys: `openssl s_server -key pico:...` and a
 # plain `openssl s_client` that verifies the certificate. TLS 1.3 with ECDSA
 # and RSA-PSS, TLS 1.2 with ECDHE-RSA (PKCS#1 signatures) and with RSA key
-# exchange (the premaster secret decrypted on the device).
+# exchange (the premaster secret decrypted on the device). Then the same
+# server and a client through the provider with key files (software keys):
+# in either provider order the EC groups are there and TLS works as with the
+# default provider alone.
 . "$(dirname "$0")/provider-lib.sh"
 with_devices
 
@@ -41,10 +44,11 @@ serve() {
 }
 
 # connect [s_client options]: a handshake that verifies the server's certificate
+# (CLIENT="ossl" runs the client with the providers too)
 connect() {
-    echo "+ s_client $*" >&2
+    echo "+ ${CLIENT:-openssl} s_client $*" >&2
     printf 'GET / HTTP/1.0\r\n\r\n' |
-        openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/ca.crt" -verify_return_error \
+        ${CLIENT:-openssl} s_client -connect "127.0.0.1:$port" -CAfile "$work/ca.crt" -verify_return_error \
             -servername localhost -ign_eof "$@" > "$work/client.log" 2>&1 ||
         { cat "$work/client.log" "$work/server.log" >&2; fail "handshake failed: $*"; }
     grep -q 'Verify return code: 0 (ok)' "$work/client.log" || fail "certificate not verified: $*"
@@ -78,6 +82,57 @@ grep -q 'Cipher is AES128-GCM-SHA256' "$work/client.log" || fail "not the RSA ke
 
 serve tls-ec
 connect -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
+
+# The EC groups the default provider declares, through pico's key manager when it
+# is the one fetched: TLS 1.3 key shares and TLS 1.2 ECDHE, the client through pico
+# too (its ephemeral keys and its view of the server's)
+for group in prime256v1:P-256 secp384r1:P-384 secp521r1:P-521; do
+    serve tls-ec -groups "${group#*:}"
+    CLIENT=ossl connect -tls1_3 -groups "${group#*:}"
+    grep -q "Server Temp Key: ECDH, ${group%:*}" "$work/client.log" ||
+        fail "TLS 1.3 without ${group%:*}: $(grep 'Temp Key' "$work/client.log")"
+done
+serve tls-ec -groups secp384r1
+# (TLS 1.2: the client lists the certificate's curve too, RFC 8422 5.1)
+CLIENT=ossl connect -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384 -groups secp384r1:prime256v1
+grep -q 'Server Temp Key: ECDH, secp384r1' "$work/client.log" || fail "TLS 1.2 not ECDHE on P-384"
+
+# Key files, no device key: the server and client with both providers serve and
+# connect as the default provider alone does
+run openssl genpkey -algorithm EC -pkeyopt group:P-256 -out "$work/file-ec.key"
+run openssl req -new -x509 -key "$work/file-ec.key" -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost" -days 2 -out "$work/file-ec.crt"
+run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/file-rsa.key"
+run openssl req -new -x509 -key "$work/file-rsa.key" -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost" -days 2 -out "$work/file-rsa.crt"
+cat "$work/file-ec.crt" "$work/file-rsa.crt" >> "$work/ca.crt"
+serve_file() {
+    local name=$1
+    shift
+    stop_server
+    port=$((port + 1))
+    ossl s_server -accept "127.0.0.1:$port" -key "$work/$name.key" -cert "$work/$name.crt" \
+        -www -naccept 1 "$@" > "$work/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do
+        grep -q ACCEPT "$work/server.log" && return 0
+        kill -0 "$server" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$work/server.log" >&2
+    fail "s_server on $name did not start"
+}
+serve_file file-ec
+CLIENT=ossl connect -tls1_3
+serve_file file-ec -groups P-256
+CLIENT=ossl connect -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -groups P-256
+grep -q 'Server Temp Key: ECDH, prime256v1' "$work/client.log" || fail "file key: not ECDHE"
+serve_file file-rsa
+connect -tls1_3
+serve_file file-rsa
+CLIENT=ossl connect -tls1_2 -cipher AES128-GCM-SHA256
+serve_file file-rsa
+connect -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
 stop_server
 [ "$(apdus 46)" = "$keygens" ] || fail "a TLS handshake generated a key on the device"
 echo PASS
