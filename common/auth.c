@@ -162,6 +162,8 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
     switch (state) {
     case PICO_PIN_VERIFIED:
         err = PICO_OK;
+        if (f->pin_verified != NULL)
+            *f->pin_verified = 1;
         goto pka;
     case PICO_PIN_BLOCKED:
         err = pico_err_raise(PICO_E_PIN_BLOCKED, "%s", f->device);
@@ -200,9 +202,11 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
     /* One VERIFY, never repeated: a wrong PIN is reported with the tries left */
     err = pico_schsm_verify(card, PICO_PIN_USER, (const uint8_t *)pin, len, &tries);
     if (err == PICO_E_PIN_INCORRECT)
-        pico_log("AUTH", "pin refused, %d tries left", tries);
+        pico_log("AUTH", "pin refused, %d %s left", tries, tries == 1 ? "try" : "tries");
     if (err != PICO_OK)
         goto end;
+    if (f->pin_verified != NULL)
+        *f->pin_verified = 1;
     if (held != NULL) {
         memcpy(held, pin, len);
         *held_len = len;

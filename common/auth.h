@@ -40,6 +40,7 @@ typedef struct pico_auth_factors {
     pico_pka_signer *const *signers;
     size_t n_signers;
     const char *dev_name;
+    int *pin_verified; /* out, may be NULL: 1 when the login holds a verified PIN */
 } pico_auth_factors;
 
 /* What happened to each PKA key of a round. */

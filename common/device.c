@@ -515,7 +515,12 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
         d->logged_in = 1; /* the login this process had: gone, handled below */
         err = PICO_E_NOT_LOGGED_IN;
     }
-    if ((err == PICO_E_NOT_LOGGED_IN || err == PICO_E_KEY_LOCKED) && d->logged_in) {
+    if (err == PICO_E_KEY_LOCKED && d->logged_in && d->login_had_pin) {
+        /* 6400 while the PIN this process verified holds: the MKEK is open, so the
+         * device refused this input (field-notes.md: RSA input >= n), not the login */
+        err = pico_err_raise(PICO_E_DEVICE, "%s with key %u: the device refused the input (6400)",
+                             op, k->keyref);
+    } else if ((err == PICO_E_NOT_LOGGED_IN || err == PICO_E_KEY_LOCKED) && d->logged_in) {
         pico_err refusal = err;
         d->logged_in = 0;
         if ((err = dev_upgrade(d)) != PICO_OK)

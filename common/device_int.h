@@ -37,6 +37,7 @@ struct pico_device {
     /* the factors of the last login, held when the user allowed it (pico-cache-pin) */
     int can_relogin;
     int login_had_pka; /* the last login ran a PKA round */
+    int login_had_pin; /* the last login verified the PIN (the MKEK is open) */
     pico_pka_signer *held_signers[PICO_URI_MAX_PKA_KEYS];
     size_t n_held_signers;
 };

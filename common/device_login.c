@@ -28,8 +28,10 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char
                                  const pico_pin_prompt *prompt, pico_pka_signer *const *signers,
                                  size_t n_signers)
 {
-    pico_auth_factors f = {uri,       app_pin, pico_dev_config.pin_source, prompt, d->desc, signers,
-                           n_signers, d->name};
+    int had_pin = 0;
+    pico_auth_factors f = {uri,       app_pin, pico_dev_config.pin_source,
+                           prompt,    d->desc, signers,
+                           n_signers, d->name, &had_pin};
     uint8_t pin[PICO_PIN_MAX];
     size_t pin_len = 0;
     pico_err err;
@@ -38,6 +40,7 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char
     if (err == PICO_OK) {
         d->logged_in = 1;
         d->login_had_pka = n_signers > 0;
+        d->login_had_pin = had_pin;
         pico_dev_drop_held(d);
         if (pico_dev_config.cache_pin) {
             if (pin_len > 0 && (d->held_pin = pico_secret_hold((const char *)pin, pin_len)) != NULL)
@@ -52,12 +55,14 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char
 /* The login again after a reset or another client's SELECT, with the held factors. */
 pico_err pico_dev_relogin_locked(pico_device *d)
 {
-    pico_auth_factors f = {NULL,   NULL, NULL, NULL, d->desc, d->held_signers, d->n_held_signers,
-                           d->name};
+    int had_pin = 0;
+    pico_auth_factors f = {
+        NULL, NULL, NULL, NULL, d->desc, d->held_signers, d->n_held_signers, d->name, &had_pin};
     pico_err err;
 
     f.pin = d->held_len > 0 ? d->held_pin : NULL;
     err = pico_auth_login(d->card, &f, NULL, NULL);
+    d->login_had_pin = had_pin;
     if (err == PICO_OK)
         d->logged_in = 1;
     else /* held factors that no longer work are dropped: never tried again */

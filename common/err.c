@@ -36,6 +36,8 @@ static const char *const reasons[PICO_E_MAX] = {
     [PICO_E_PKA_REQUIRED] = "public key authentication required: give pka-key",
     [PICO_E_PKA_FAILED] = "public key authentication refused by the device",
     [PICO_E_TIMEOUT] = "device did not answer in time",
+    [PICO_E_PKCS11_URI] = "malformed pkcs11: uri",
+    [PICO_E_FILE] = "cannot read the file",
 };
 
 const char *pico_err_reason(pico_err code)

@@ -38,6 +38,8 @@ typedef enum pico_err {
     PICO_E_PKA_REQUIRED,   /* PKA factor missing */
     PICO_E_PKA_FAILED,     /* PKA signature refused */
     PICO_E_TIMEOUT,
+    PICO_E_PKCS11_URI,     /* malformed pkcs11: URI (a PKA signer) */
+    PICO_E_FILE,           /* a file the user named cannot be read (a PEM signer) */
     PICO_E_MAX
 } pico_err;
 

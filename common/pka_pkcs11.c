@@ -160,33 +160,33 @@ static pico_err p11_parse_part(const char *p, size_t n, int in_query, p11_uri *u
         idx++;
         eq = memchr(p, '=', (size_t)(next - p));
         if (eq == NULL || eq == p)
-            return pico_err_raise(PICO_E_URI, "pkcs11 uri: %s attribute %u is not name=value", part,
-                                  idx);
+            return pico_err_raise(PICO_E_PKCS11_URI,
+                                  "pkcs11 uri: %s attribute %u is not name=value", part, idx);
         name_len = (size_t)(eq - p);
         for (a = 0; a < P11_NATTRS; a++)
             if (strlen(p11_attrs[a].name) == name_len &&
                 memcmp(p11_attrs[a].name, p, name_len) == 0)
                 break;
         if (a == P11_NATTRS && (name_len < 3 || strncmp(p, "x-", 2) != 0))
-            return pico_err_raise(PICO_E_URI, "pkcs11 uri: unknown attribute '%.*s'", (int)name_len,
-                                  p);
+            return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: unknown attribute '%.*s'",
+                                  (int)name_len, p);
         if (a < P11_NATTRS) {
             const char *name = p11_attrs[a].name;
             if (p11_attrs[a].in_query != in_query)
-                return pico_err_raise(PICO_E_URI, "pkcs11 uri: %s belongs in the %s", name,
+                return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: %s belongs in the %s", name,
                                       in_query ? "path (before '?')" : "query (after '?')");
             if (u->v[a] != NULL)
-                return pico_err_raise(PICO_E_URI, "pkcs11 uri: %s given twice", name);
+                return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: %s given twice", name);
             if (eq + 1 == next)
-                return pico_err_raise(PICO_E_URI, "pkcs11 uri: %s has no value", name);
+                return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: %s has no value", name);
             dec = pct_decode(eq + 1, (size_t)(next - eq - 1), in_query, &dec_len);
             if (dec == NULL)
-                return pico_err_raise(PICO_E_URI,
+                return pico_err_raise(PICO_E_PKCS11_URI,
                                       "pkcs11 uri: bad percent-encoding or character in %s", name);
             u->v[a] = dec;
             u->len[a] = dec_len;
             if (a != P11_ID && strlen(dec) != dec_len)
-                return pico_err_raise(PICO_E_URI, "pkcs11 uri: %s holds a NUL byte", name);
+                return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: %s holds a NUL byte", name);
         }
         if (next == end)
             return PICO_OK;
@@ -206,12 +206,13 @@ static pico_err p11_uri_parse(const char *spec, p11_uri *u)
         return err;
     if ((sid = u->v[P11_SLOT_ID]) != NULL &&
         (strspn(sid, "0123456789") != strlen(sid) || strlen(sid) > 19))
-        return pico_err_raise(PICO_E_URI, "pkcs11 uri: slot-id is a decimal number");
+        return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: slot-id is a decimal number");
     if (u->v[P11_TYPE] != NULL && strcmp(u->v[P11_TYPE], "private") != 0)
-        return pico_err_raise(PICO_E_URI, "pkcs11 uri: a pka key is a private key (type=private)");
+        return pico_err_raise(PICO_E_PKCS11_URI,
+                              "pkcs11 uri: a pka key is a private key (type=private)");
     if (u->v[P11_MODULE_NAME] != NULL)
-        return pico_err_raise(PICO_E_URI, "pkcs11 uri: module-name is not supported: give "
-                                          "module-path, or neither for p11-kit's modules");
+        return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: module-name is not supported: give "
+                                                 "module-path, or neither for p11-kit's modules");
     return PICO_OK;
 }
 

@@ -196,8 +196,7 @@ static pico_err file_open(pico_pka_signer *s, const char *path, const char *pin_
     if ((bio = BIO_new_file(path, "r")) == NULL) {
         int e = errno;
         ERR_pop_to_mark();
-        err = pico_err_raise(e == ENOENT ? PICO_E_NOT_FOUND : PICO_E_ARGS, "%s: %s", s->name,
-                             strerror(e));
+        err = pico_err_raise(PICO_E_FILE, "%s: %s", s->name, strerror(e));
         goto end;
     }
     dctx = OSSL_DECODER_CTX_new_for_pkey(&s->priv, "PEM", NULL, NULL, EVP_PKEY_KEYPAIR, NULL,
@@ -381,7 +380,7 @@ pico_err pico_pka_signer_open(const char *spec, const char *pin_source,
             err = pico_open(s, spec, pin_source, prompt);
         } else {
             /* not echoed: it may be a secret given in the wrong place */
-            err = pico_err_raise(PICO_E_URI, "a pka key is file:PATH, pkcs11:... or pico:...");
+            err = pico_err_raise(PICO_E_ARGS, "a pka key is file:PATH, pkcs11:... or pico:...");
         }
     }
     if (err == PICO_OK)

@@ -23,7 +23,8 @@ pico_err pico_schsm_sw_error(uint16_t sw, const char *name)
     if (sw == 0x9000)
         return PICO_OK;
     if ((sw & 0xFFF0) == 0x63C0)
-        return pico_err_raise(PICO_E_PIN_INCORRECT, "%s: %d tries left", name, sw & 0x0F);
+        return pico_err_raise(PICO_E_PIN_INCORRECT, "%s: %d %s left", name, sw & 0x0F,
+                              (sw & 0x0F) == 1 ? "try" : "tries");
     switch (sw) {
     case 0x6983:
         return pico_err_raise(PICO_E_PIN_BLOCKED, "%s: sw=6983", name);

@@ -268,7 +268,7 @@ static int rsa_cipher_decrypt(void *vctx, unsigned char *out, size_t *outlen, si
         return 0;
     }
     if (pico_pkey_login(ctx->key) != PICO_OK ||
-        pico_device_decipher(ctx->key->hsm, PICO_ALG_RSA_DECRYPT_RAW, ct, k, em, &emlen) != PICO_OK)
+        pico_pkey_decipher(ctx->key, PICO_ALG_RSA_DECRYPT_RAW, ct, k, em, &emlen) != PICO_OK)
         return 0;
     if (emlen > k) {
         pico_prov_raise(ctx->prov, PICO_E_BAD_RESPONSE, "decipher answered %zu bytes", emlen);

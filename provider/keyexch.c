@@ -146,7 +146,7 @@ static int ecdh_derive(void *vctx, unsigned char *secret, size_t *secretlen, siz
     if (pico_pkey_login(ctx->key) != PICO_OK)
         goto end;
     zlen = sizeof(z);
-    if (pico_device_decipher(ctx->key->hsm, PICO_ALG_ECDH, pt, ptlen, z, &zlen) != PICO_OK)
+    if (pico_pkey_decipher(ctx->key, PICO_ALG_ECDH, pt, ptlen, z, &zlen) != PICO_OK)
         goto end;
     if (zlen != flen + 1 || z[0] != 0x04) {
         pico_prov_raise(ctx->prov, PICO_E_BAD_RESPONSE, "ecdh answered %zu bytes, %zu expected",

@@ -6,6 +6,7 @@
  */
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/ui.h>
 #include <stdio.h>
@@ -131,6 +132,57 @@ pico_err pico_pkey_login(pico_pkey *key)
         key->app_pin = NULL;
     }
     return err;
+}
+
+/* A source that gives the same PIN when read again: a file or a variable, not a pipe. */
+static int rereadable(const char *source)
+{
+    return source != NULL && (strncmp(source, "file:", 5) == 0 || strncmp(source, "env:", 4) == 0);
+}
+
+typedef pico_err (*device_op_fn)(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
+                                 uint8_t *out, size_t *out_len);
+
+static pico_err key_op(pico_pkey *key, device_op_fn fn, uint8_t alg, const uint8_t *in,
+                       size_t in_len, uint8_t *out, size_t *out_len)
+{
+    const pico_uri *uri = &key->uri;
+    size_t cap = *out_len;
+    int again = uri->pin_value != NULL || rereadable(uri->pin_source) ||
+                (uri->pin_source == NULL && rereadable(key->prov->cfg_pin_source));
+    pico_err err;
+
+    if (again)
+        ERR_set_mark();
+    err = fn(key->hsm, alg, in, in_len, out, out_len);
+    if (!again)
+        return err;
+    if (err != PICO_E_NOT_LOGGED_IN) {
+        ERR_clear_last_mark();
+        return err;
+    }
+    /* The login is gone: the factors the user configured log in again (no prompt) */
+    ERR_pop_to_mark();
+    pico_log("PROVIDER",
+             "key %u: the device lost the login, logging in again from the "
+             "configured factors",
+             key->hsm->keyref);
+    if ((err = pico_device_login(key->hsm->dev, uri, NULL, NULL)) != PICO_OK)
+        return err;
+    *out_len = cap;
+    return fn(key->hsm, alg, in, in_len, out, out_len);
+}
+
+pico_err pico_pkey_sign(pico_pkey *key, uint8_t alg, const uint8_t *in, size_t in_len, uint8_t *out,
+                        size_t *out_len)
+{
+    return key_op(key, pico_device_sign, alg, in, in_len, out, out_len);
+}
+
+pico_err pico_pkey_decipher(pico_pkey *key, uint8_t alg, const uint8_t *in, size_t in_len,
+                            uint8_t *out, size_t *out_len)
+{
+    return key_op(key, pico_device_decipher, alg, in, in_len, out, out_len);
 }
 
 pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *uri,

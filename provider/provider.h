@@ -26,8 +26,8 @@ typedef struct pico_prov_ctx {
     const OSSL_CORE_HANDLE *handle;
     OSSL_LIB_CTX *libctx; /* child library context: the application's providers (core BIOs) */
     CRYPTO_RWLOCK *sw_lock;
-    OSSL_LIB_CTX *sw;       /* software parts: libctx, or own when the application has none */
-    OSSL_LIB_CTX *own;      /* private context with the default provider (pico loaded alone) */
+    OSSL_LIB_CTX *sw;  /* software parts: libctx, or own when the application has none */
+    OSSL_LIB_CTX *own; /* private context with the default provider (pico loaded alone) */
     OSSL_PROVIDER *own_default;
     OSSL_FUNC_core_new_error_fn *core_new_error;
     OSSL_FUNC_core_set_error_debug_fn *core_set_error_debug;
@@ -86,6 +86,21 @@ void pico_pkey_free(pico_pkey *key);
 EVP_PKEY *pico_pkey_public(pico_pkey *key);
 /* Logs in for this key's device with the key's factors, if not yet logged in. */
 pico_err pico_pkey_login(pico_pkey *key);
+
+/*
+ * The key's private-key operations on the device (pico_device_sign and
+ * pico_device_decipher), after pico_pkey_login. When the device lost the
+ * login meanwhile (a reset, another client's SELECT: sc-hsm-protocol.md 4.6)
+ * and the key's PIN comes from what the user configured (pin-value or a
+ * file:/env: pin-source in the URI or openssl.cnf), they log in again by
+ * reading it again, with the configured PKA keys, and repeat once. A PIN
+ * typed at a prompt or handed in by the application is not kept for that:
+ * only pico-cache-pin holds one (and the device layer uses it itself).
+ */
+pico_err pico_pkey_sign(pico_pkey *key, uint8_t alg, const uint8_t *in, size_t in_len, uint8_t *out,
+                        size_t *out_len);
+pico_err pico_pkey_decipher(pico_pkey *key, uint8_t alg, const uint8_t *in, size_t in_len,
+                            uint8_t *out, size_t *out_len);
 
 /* Raises a provider error with a reason from err.h (common/ reaches it through its handler). */
 #define pico_prov_raise(prov, code, ...)                                                           \

@@ -389,7 +389,7 @@ static int rsa_sign(sig_ctx *ctx, uint8_t *sig, size_t *siglen, const uint8_t *t
         pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "rsa padding mode %d", ctx->pad);
         return 0;
     }
-    if (pico_device_sign(ctx->key->hsm, alg, in, inlen, sig, siglen) != PICO_OK)
+    if (pico_pkey_sign(ctx->key, alg, in, inlen, sig, siglen) != PICO_OK)
         return 0;
     OPENSSL_cleanse(em, sizeof(em));
     return 1;
@@ -427,7 +427,7 @@ static int signature_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t
     if (ctx->type == PICO_KEY_RSA)
         return rsa_sign(ctx, sig, siglen, tbs, tbslen);
     /* 7.1 alg 70: the device truncates the hash to the order and answers DER */
-    return pico_device_sign(ctx->key->hsm, PICO_ALG_ECDSA, tbs, tbslen, sig, siglen) == PICO_OK;
+    return pico_pkey_sign(ctx->key, PICO_ALG_ECDSA, tbs, tbslen, sig, siglen) == PICO_OK;
 }
 
 static int signature_verify(void *vctx, const unsigned char *sig, size_t siglen,

@@ -99,6 +99,8 @@ int tool_exit_code(pico_err err)
         return TOOL_EXIT_OK;
     case PICO_E_ARGS:
     case PICO_E_URI:
+    case PICO_E_PKCS11_URI:
+    case PICO_E_FILE:
         return TOOL_EXIT_USAGE;
     case PICO_E_PIN_INCORRECT:
     case PICO_E_PIN_BLOCKED:

@@ -46,7 +46,7 @@ with_devices() {
             echo "SKIP: the PC/SC harness needs root (namespaces)"
             exit 77
         fi
-        if [ -n "${PICO_ORDER:-}" ]; then
+        if [ -n "$pico_order_given" ]; then
             exec "$top_srcdir/test/with-devices" "$@" -- "$0"
         fi
         for order in default-first pico-first; do
@@ -57,6 +57,7 @@ with_devices() {
         exit 0
     fi
 }
+pico_order_given=${PICO_ORDER:-} # as the caller set it: unset runs both orders
 export PICO_ORDER=${PICO_ORDER:-default-first}
 
 # The -provider options in the order under test.

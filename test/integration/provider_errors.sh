@@ -26,6 +26,7 @@ grep -q "2 tries left" "$work/err" || fail "tries left not shown"
 [ "$(pin_status)" = 63c2 ] || fail "one wrong PIN spent more than one try: $(pin_status)"
 run_fails ossl dgst -sha256 -sign "pico:object=web?pin-source=file:$work/w2.pin" "$work/msg"
 [ "$(pin_status)" = 63c1 ] || fail "second wrong PIN: $(pin_status)"
+grep -q "1 try left" "$work/err" || fail "one try left: not said in good English"
 
 # 2. the last try is not spent unless asked for
 run_fails ossl dgst -sha256 -sign "pico:object=web?pin-source=file:$work/w3.pin" "$work/msg"
@@ -52,6 +53,15 @@ run_fails ossl dgst -sha256 -sign "pico:object=we%zzb?pin-source=file:$work/righ
 grep -qi "encoding" "$work/err" || fail "bad percent-encoding not reported"
 run_fails ossl dgst -sha256 -sign "pico:colour=red" "$work/msg"
 grep -qi "unknown uri attribute" "$work/err" || fail "unknown attribute not reported"
+# a PKA signer's pkcs11: URI is not a pico: URI; a missing PEM signer is a missing file
+run_fails ossl dgst -sha256 -sign "pico:object=web?pin-source=file:$work/right.pin&pka-key=pkcs11:colour=red" \
+    "$work/msg"
+grep -q "malformed pkcs11: uri" "$work/err" || fail "pkcs11 uri error not named as such"
+! grep -q "pico: uri" "$work/err" || fail "a pkcs11 uri error says pico: uri"
+run_fails ossl dgst -sha256 -sign "pico:object=web?pin-source=file:$work/right.pin&pka-key=file:$work/none.pem" \
+    "$work/msg"
+grep -q "cannot read the file" "$work/err" || fail "missing PEM signer: not a file error"
+! grep -q "on the device" "$work/err" || fail "missing PEM signer reported as not on the device"
 
 # 6. a reader that does not exist; no pcscd at all
 run_fails ossl dgst -sha256 -sign "pico:reader=No%20Such%20Reader;object=web?pin-source=file:$work/right.pin" "$work/msg"

@@ -39,4 +39,23 @@ head -c 1 /dev/zero > "$work/bad"
 head -c 255 /dev/urandom >> "$work/bad"
 run_fails ossl pkeyutl -decrypt -inkey "$key" -in "$work/bad" -out "$work/out2"
 [ ! -s "$work/out2" ] || fail "a bad block produced output"
+
+# A ciphertext not below the modulus is refused on the host, as the default provider
+# refuses it (the device would answer 6400); nothing is sent, the login is kept
+head -c 256 /dev/zero | tr '\0' '\377' > "$work/big"
+decipher=$(apdus 62)
+run_fails ossl pkeyutl -decrypt -inkey "$key" -pkeyopt rsa_padding_mode:none -in "$work/big" \
+    -out "$work/out3"
+grep -q 'not smaller than the modulus' "$work/err" || fail "ciphertext >= n: not explained"
+! grep -qi 'locked\|pin' "$work/err" || fail "ciphertext >= n reported as a login problem"
+[ "$(apdus 62)" = "$decipher" ] || fail "ciphertext >= n was sent to the device"
+run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/soft.key"
+run_fails openssl pkeyutl -decrypt -inkey "$work/soft.key" -pkeyopt rsa_padding_mode:none \
+    -in "$work/big" -out "$work/out3"
+# 6400 from the device while this process's PIN login holds: the device refused the
+# input, not "locked" (which is 6400 without a PIN session: PKA alone)
+sim_restart_with 1 --fail 62:6400
+run_fails ossl pkeyutl -decrypt -inkey "$key" -in "$work/ct" -out "$work/out3"
+grep -q 'refused the input (6400)' "$work/err" || fail "6400 after a PIN login: not explained"
+! grep -qi 'locked' "$work/err" || fail "6400 after a PIN login reported as locked keys"
 echo PASS

@@ -3,7 +3,8 @@
  * A long-running signer: loads a key by URI, signs and verifies once, waits
  * for a line on stdin (the test makes the device lose its login meanwhile),
  * then signs and verifies again. Prints "first ok", then "second ok" or the
- * errors of the second signature.
+ * errors of the second signature. With SIGN_TWICE_PIN set, the application
+ * hands that PIN in through its passphrase callback (as -passin does).
  *
  *   sign-twice URI
  */
@@ -11,7 +12,10 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 #include <openssl/store.h>
+#include <openssl/ui.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "load-providers.h"
 
@@ -29,8 +33,22 @@ static int sign_verify(EVP_PKEY *key)
     return ok;
 }
 
+static int app_pin(char *buf, int size, int rwflag, void *u)
+{
+    const char *pin = getenv("SIGN_TWICE_PIN");
+    int n = pin != NULL ? (int)strlen(pin) : 0;
+
+    (void)rwflag;
+    (void)u;
+    if (n == 0 || n >= size)
+        return 0;
+    memcpy(buf, pin, (size_t)n);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
+    UI_METHOD *ui = NULL;
     OSSL_STORE_CTX *store;
     EVP_PKEY *key = NULL;
     char line[16];
@@ -41,10 +59,12 @@ int main(int argc, char **argv)
         return 2;
     }
     /* as openssl.cnf would: the configuration file in OPENSSL_CONF loads the providers */
-    if (!OSSL_PROVIDER_available(NULL, "pico") &&
-        !load_providers())
+    if (!OSSL_PROVIDER_available(NULL, "pico") && !load_providers())
         goto end;
-    if ((store = OSSL_STORE_open(argv[1], NULL, NULL, NULL, NULL)) == NULL ||
+    if (getenv("SIGN_TWICE_PIN") != NULL &&
+        (ui = UI_UTIL_wrap_read_pem_callback(app_pin, 0)) == NULL)
+        goto end;
+    if ((store = OSSL_STORE_open(argv[1], ui, NULL, NULL, NULL)) == NULL ||
         !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY))
         goto end;
     while (key == NULL && !OSSL_STORE_eof(store)) {
@@ -67,5 +87,6 @@ int main(int argc, char **argv)
 end:
     ERR_print_errors_fp(stderr);
     EVP_PKEY_free(key);
+    UI_destroy_method(ui);
     return rc;
 }

@@ -228,8 +228,9 @@ static void test_file_errors(void **state)
     char path[] = "/tmp/pico-pka-XXXXXX", spec[80];
     int fd = mkstemp(path);
 
+    /* a missing file is a file error, not "not found on the device" */
     assert_int_equal(pico_pka_signer_open("file:/nonexistent/pka.pem", NULL, NULL, &s),
-                     PICO_E_NOT_FOUND);
+                     PICO_E_FILE);
     assert_null(s);
     assert_int_equal(pico_pka_signer_open("file:", NULL, NULL, &s), PICO_E_ARGS);
     /* a file that holds no key */
@@ -242,7 +243,8 @@ static void test_file_errors(void **state)
     assert_int_equal(pico_pka_signer_open(NULL, NULL, NULL, &s), PICO_E_ARGS);
 }
 
-/* Every malformed URI is a PICO_E_URI whose message never holds the secret "s3cret". */
+/* Every malformed URI is an error of its own scheme (PICO_E_PKCS11_URI, PICO_E_URI; a
+ * spec of no scheme PICO_E_ARGS) whose message never holds the secret "s3cret". */
 static void test_uri_errors_never_echo_secrets(void **state)
 {
     static const char *const bad[] = {
@@ -273,8 +275,11 @@ static void test_uri_errors_never_echo_secrets(void **state)
     pico_err_set_handler(record, NULL);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         last_error[0] = '\0';
-        if (pico_pka_signer_open(bad[i], NULL, NULL, &s) != PICO_E_URI)
-            fail_msg("%s: not a uri error (%s)", bad[i], last_error);
+        pico_err want = strncmp(bad[i], "pkcs11:", 7) == 0 ? PICO_E_PKCS11_URI
+                        : strncmp(bad[i], "pico:", 5) == 0 ? PICO_E_URI
+                                                           : PICO_E_ARGS;
+        if (pico_pka_signer_open(bad[i], NULL, NULL, &s) != want)
+            fail_msg("%s: not a uri error of its scheme (%s)", bad[i], last_error);
         assert_null(s);
         assert_true(last_error[0] != '\0');
         if (strstr(last_error, "s3cret") != NULL)
