@@ -69,12 +69,34 @@ void pico_keymgmt_free(void *keydata)
     pico_pkey_free(keydata);
 }
 
+/* An EC key object with the curve of key and no key: what EVP_PKEY_copy_parameters makes. */
+static pico_pkey *dup_params(const pico_pkey *key)
+{
+    pico_pkey *copy = NULL;
+    EVP_PKEY *pub, *params = NULL;
+
+    if ((pub = pico_pkey_public((pico_pkey *)key)) == NULL)
+        goto end;
+    if ((params = EVP_PKEY_new()) == NULL || !EVP_PKEY_copy_parameters(params, pub) ||
+        (copy = pico_pkey_new(key->prov, key->type)) == NULL)
+        goto end;
+    copy->pub = params;
+    params = NULL;
+end:
+    EVP_PKEY_free(params);
+    return copy;
+}
+
 void *pico_keymgmt_dup(const void *keydata, int selection)
 {
     const pico_pkey *key = keydata;
 
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 && key->hsm == NULL)
         return NULL;
+    /* Parameters alone (EVP_PKEY_copy_parameters, how CMS makes the originator's key before
+     * it sets its point): the curve, never the device key, which would stand in for the peer */
+    if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0 && key->type == PICO_KEY_EC)
+        return dup_params(key);
     return pico_pkey_dup(key);
 }
 

@@ -18,6 +18,8 @@ static OSSL_FUNC_keymgmt_new_fn ec_keymgmt_new;
 static OSSL_FUNC_keymgmt_import_fn ec_keymgmt_import;
 static OSSL_FUNC_keymgmt_import_types_fn ec_keymgmt_types;
 static OSSL_FUNC_keymgmt_gettable_params_fn ec_keymgmt_gettable_params;
+static OSSL_FUNC_keymgmt_set_params_fn ec_keymgmt_set_params;
+static OSSL_FUNC_keymgmt_settable_params_fn ec_keymgmt_settable_params;
 static OSSL_FUNC_keymgmt_query_operation_name_fn ec_keymgmt_query_operation_name;
 static OSSL_FUNC_keymgmt_gen_init_fn ec_keymgmt_gen_init;
 static OSSL_FUNC_keymgmt_gen_set_params_fn ec_keymgmt_gen_set_params;
@@ -60,6 +62,51 @@ static const OSSL_PARAM *ec_keymgmt_gettable_params(void *provctx)
     };
     (void)provctx;
     return gettable;
+}
+
+/*
+ * The public point of a key that is not on the device (EVP_PKEY_set1_encoded_public_key,
+ * as CMS sets the originator's key on a copy of the recipient key's parameters). Without
+ * it OpenSSL 3.0 takes the call as done and the point is lost.
+ */
+static int ec_keymgmt_set_params(void *keydata, const OSSL_PARAM params[])
+{
+    pico_pkey *key = keydata;
+    EVP_PKEY *pub = NULL;
+    int ok = 0;
+
+    if (OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY) == NULL)
+        return 1;
+    if (key->hsm != NULL) {
+        pico_prov_raise(key->prov, PICO_E_ARGS, "a device key's public point is the device's");
+        return 0;
+    }
+    if (key->pub == NULL) {
+        pico_prov_raise(key->prov, PICO_E_ARGS, "a public point needs a curve first");
+        return 0;
+    }
+    /* a copy: the old public key may be shared with other key objects */
+    if ((pub = EVP_PKEY_dup(key->pub)) == NULL || !EVP_PKEY_set_params(pub, (OSSL_PARAM *)params)) {
+        pico_prov_raise(key->prov, PICO_E_ARGS, "public point not on the key's curve");
+        goto end;
+    }
+    EVP_PKEY_free(key->pub);
+    key->pub = pub;
+    pub = NULL;
+    ok = 1;
+end:
+    EVP_PKEY_free(pub);
+    return ok;
+}
+
+static const OSSL_PARAM *ec_keymgmt_settable_params(void *provctx)
+{
+    static const OSSL_PARAM settable[] = {
+        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+        OSSL_PARAM_END,
+    };
+    (void)provctx;
+    return settable;
 }
 
 static const char *ec_keymgmt_query_operation_name(int operation_id)
@@ -142,6 +189,8 @@ const OSSL_DISPATCH pico_ec_keymgmt_functions[] = {
     {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))ec_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))pico_keymgmt_get_params},
     {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))ec_keymgmt_gettable_params},
+    {OSSL_FUNC_KEYMGMT_SET_PARAMS, (void (*)(void))ec_keymgmt_set_params},
+    {OSSL_FUNC_KEYMGMT_SETTABLE_PARAMS, (void (*)(void))ec_keymgmt_settable_params},
     {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, (void (*)(void))ec_keymgmt_query_operation_name},
     {OSSL_FUNC_KEYMGMT_GEN_INIT, (void (*)(void))ec_keymgmt_gen_init},
     {OSSL_FUNC_KEYMGMT_GEN_SET_PARAMS, (void (*)(void))ec_keymgmt_gen_set_params},
