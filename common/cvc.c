@@ -62,31 +62,23 @@ pico_err pico_cvc_chr(const uint8_t *cv, size_t len, const uint8_t **chr, size_t
     return PICO_OK;
 }
 
-/* Strips leading zero bytes of a big-endian number. */
-static void strip(const uint8_t **p, size_t *n)
-{
-    while (*n > 1 && **p == 0) {
-        (*p)++;
-        (*n)--;
-    }
-}
-
+/*
+ * Whether the big-endian number t holds bn's value. By value, not by bytes:
+ * firmware 6.6 writes a = 0 (secp192k1, secp256k1) as one zero byte, libcvc as
+ * field-length zeros, and both pad or strip the other parameters as they like.
+ */
 static int bn_equals(const BIGNUM *bn, const pico_tlv *t)
 {
-    uint8_t buf[80];
-    const uint8_t *p = t->val;
-    size_t n = t->len;
-    int bl = BN_num_bytes(bn);
+    BIGNUM *v = BN_bin2bn(t->val, (int)t->len, NULL);
+    int eq = v != NULL && BN_cmp(v, bn) == 0;
 
-    strip(&p, &n);
-    if (bl <= 0 || (size_t)bl != n || n > sizeof(buf))
-        return 0;
-    BN_bn2bin(bn, buf);
-    return memcmp(buf, p, n) == 0;
+    BN_free(v);
+    return eq;
 }
 
 /* 6.3: the card knows a curve by its prime; compare p, a and the order like OpenSC does. */
-static const char *curve_by_params(const pico_tlv *p, const pico_tlv *a, const pico_tlv *order)
+static const char *curve_by_params(const pico_tlv *p, const pico_tlv *a, const pico_tlv *order,
+                                   int *degree)
 {
     const char *found = NULL;
     BIGNUM *bp = BN_new(), *ba = BN_new(), *bb = BN_new(), *bo = NULL;
@@ -101,8 +93,10 @@ static const char *curve_by_params(const pico_tlv *p, const pico_tlv *a, const p
         if (EC_GROUP_get_curve(g, bp, ba, bb, NULL) && bn_equals(bp, p) &&
             (a == NULL || a->len == 0 || bn_equals(ba, a)) &&
             (order == NULL || (bo = (BIGNUM *)EC_GROUP_get0_order(g)) == NULL ||
-             bn_equals(bo, order)))
+             bn_equals(bo, order))) {
             found = pico_cvc_curves[i];
+            *degree = EC_GROUP_get_degree(g);
+        }
         EC_GROUP_free(g);
     }
 end:
@@ -171,16 +165,13 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
             goto end;
         }
         name = curve_by_params(&f[1], (have & (1 << 2)) ? &f[2] : NULL,
-                               (have & (1 << 5)) ? &f[5] : NULL);
+                               (have & (1 << 5)) ? &f[5] : NULL, bits);
         if (name == NULL) {
             err = pico_err_raise(PICO_E_UNSUPPORTED, "cv object: EC curve not recognised");
             goto end;
         }
         if (curve != NULL)
             snprintf(curve, cap, "%s", name);
-        *bits = (int)((q->len - 1) / 2 * 8);
-        if (strcmp(name, "secp521r1") == 0)
-            *bits = 521;
         if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, name, 0) ||
             !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, q->val, q->len)) {
             err = pico_err_raise(PICO_E_NOMEM, "public key");

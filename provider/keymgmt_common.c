@@ -194,6 +194,7 @@ end:
 int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[])
 {
     pico_pkey *key = keydata;
+    EVP_PKEY *pub;
 
     if (params == NULL || params[0].key == NULL)
         return 1;
@@ -201,9 +202,20 @@ int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[])
         pico_prov_raise(key->prov, PICO_E_UNSUPPORTED, "a key on the device cannot be changed");
         return 0;
     }
-    /* pub is this object's own (dup and import make a fresh one) */
-    if (key->pub == NULL || EVP_PKEY_set_params(key->pub, (OSSL_PARAM *)params) != 1)
+    if (key->pub == NULL) {
+        pico_prov_raise(key->prov, PICO_E_ARGS, "a public point needs a curve first");
         return 0;
+    }
+    /* On a copy: the old public key may be shared with other key objects */
+    if ((pub = EVP_PKEY_dup(key->pub)) == NULL ||
+        EVP_PKEY_set_params(pub, (OSSL_PARAM *)params) != 1) {
+        EVP_PKEY_free(pub);
+        pico_prov_raise(key->prov, PICO_E_ARGS,
+                        "key parameters refused (a point not on the curve?)");
+        return 0;
+    }
+    EVP_PKEY_free(key->pub);
+    key->pub = pub;
     if (OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY) != NULL ||
         OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PUB_KEY) != NULL)
         key->sel |= OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_ALL_PARAMETERS;

@@ -18,10 +18,12 @@ static OSSL_FUNC_keymgmt_new_fn ec_keymgmt_new;
 static OSSL_FUNC_keymgmt_import_fn ec_keymgmt_import;
 static OSSL_FUNC_keymgmt_import_types_fn ec_keymgmt_types;
 static OSSL_FUNC_keymgmt_gettable_params_fn ec_keymgmt_gettable_params;
+static OSSL_FUNC_keymgmt_settable_params_fn ec_keymgmt_settable_params;
 static OSSL_FUNC_keymgmt_query_operation_name_fn ec_keymgmt_query_operation_name;
 static OSSL_FUNC_keymgmt_gen_init_fn ec_keymgmt_gen_init;
 static OSSL_FUNC_keymgmt_gen_set_params_fn ec_keymgmt_gen_set_params;
 static OSSL_FUNC_keymgmt_gen_settable_params_fn ec_keymgmt_gen_settable_params;
+static OSSL_FUNC_keymgmt_gen_set_template_fn ec_keymgmt_gen_set_template;
 static OSSL_FUNC_keymgmt_settable_params_fn ec_keymgmt_settable_params;
 
 static void *ec_keymgmt_new(void *provctx)
@@ -122,6 +124,22 @@ static int ec_keymgmt_gen_set_params(void *genctx, const OSSL_PARAM params[])
     return pico_keymgmt_gen_set_common(ctx, params);
 }
 
+/* A key on the template's curve (libssl's server key share: the client's group). */
+static int ec_keymgmt_gen_set_template(void *genctx, void *templ)
+{
+    pico_pkey *key = templ;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY *pub;
+    int ok;
+
+    if ((pub = pico_pkey_public(key)) == NULL ||
+        EVP_PKEY_todata(pub, EVP_PKEY_KEY_PARAMETERS, &params) != 1)
+        return 0;
+    ok = ec_keymgmt_gen_set_params(genctx, params);
+    OSSL_PARAM_free(params);
+    return ok;
+}
+
 static const OSSL_PARAM *ec_keymgmt_gen_settable_params(void *genctx, void *provctx)
 {
     static const OSSL_PARAM settable[] = {
@@ -171,6 +189,7 @@ const OSSL_DISPATCH pico_ec_keymgmt_functions[] = {
     {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, (void (*)(void))ec_keymgmt_query_operation_name},
     {OSSL_FUNC_KEYMGMT_GEN_INIT, (void (*)(void))ec_keymgmt_gen_init},
     {OSSL_FUNC_KEYMGMT_GEN_SET_PARAMS, (void (*)(void))ec_keymgmt_gen_set_params},
+    {OSSL_FUNC_KEYMGMT_GEN_SET_TEMPLATE, (void (*)(void))ec_keymgmt_gen_set_template},
     {OSSL_FUNC_KEYMGMT_GEN_SETTABLE_PARAMS, (void (*)(void))ec_keymgmt_gen_settable_params},
     {OSSL_FUNC_KEYMGMT_GEN, (void (*)(void))pico_keymgmt_gen},
     {OSSL_FUNC_KEYMGMT_GEN_CLEANUP, (void (*)(void))pico_keymgmt_gen_cleanup},

@@ -54,42 +54,76 @@ static void test_keygen_request_ec(void **state)
                      PICO_E_UNSUPPORTED);
 }
 
-/* Builds the CV request a device answers to key generation (6.2), around key. */
-static size_t make_cv_request(EVP_PKEY *key, uint8_t *out)
+/* Appends tag, a one- or two-byte length (81 xx / 82 xx xx) and the value. */
+static uint8_t *put(uint8_t *k, unsigned tag, const uint8_t *v, size_t n)
 {
-    uint8_t q[133], *p = out, body[600], *b = body, pk[500], *k = pk;
-    size_t qlen = 0, n;
-    BIGNUM *bp = BN_new(), *ba = BN_new(), *bb = BN_new();
-    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    if (tag > 0xFF)
+        *k++ = (uint8_t)(tag >> 8);
+    *k++ = (uint8_t)tag;
+    if (n >= 0x100)
+        *k++ = 0x82, *k++ = (uint8_t)(n >> 8);
+    else if (n >= 0x80)
+        *k++ = 0x81;
+    *k++ = (uint8_t)n;
+    memcpy(k, v, n);
+    return k + n;
+}
+
+static uint8_t *put_bn(uint8_t *k, unsigned tag, const BIGNUM *bn, size_t width)
+{
     uint8_t tmp[80];
 
+    assert_true(width <= sizeof(tmp));
+    assert_int_equal(BN_bn2binpad(bn, tmp, (int)width), (int)width);
+    return put(k, tag, tmp, width);
+}
+
+/*
+ * Builds the CV request a device answers to key generation (6.2), around an EC
+ * key: 67 { 7F21 { 7F4E { 5F29, 42 CAR, 7F49 { 06 id-TA-ECDSA-SHA-256, 81 p,
+ * 82 a, 83 b, 84 G, 85 order, 86 Q, 87 01 01 }, 5F20 CHR } } }. libcvc (the
+ * current firmware) writes p, a, b and the order field-length; firmware 6.6
+ * (v66) writes each at its own size, a = 0 (the k1 curves) as one zero byte.
+ */
+static size_t make_cv_request(EVP_PKEY *key, int v66, uint8_t *out)
+{
+    uint8_t q[133], G[133], *p = out, body[900], *b = body, pk[800], *k = pk;
+    size_t qlen = 0, glen, w, n;
+    BIGNUM *bp = BN_new(), *ba = BN_new(), *bb = BN_new();
+    char name[64];
+    EC_GROUP *g;
+    const BIGNUM *order;
+
+    assert_int_equal(EVP_PKEY_get_group_name(key, name, sizeof(name), NULL), 1);
+    g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(name));
+    assert_non_null(g);
     EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, q, sizeof(q), &qlen);
     EC_GROUP_get_curve(g, bp, ba, bb, NULL);
-    memcpy(k, "\x06\x0A\x04\x00\x7F\x00\x07\x02\x02\x02\x02\x03", 12);
-    k += 12;
-    *k++ = 0x81, *k++ = 32, BN_bn2binpad(bp, k, 32), k += 32;
-    *k++ = 0x82, *k++ = 32, BN_bn2binpad(ba, k, 32), k += 32;
-    BN_bn2binpad(EC_GROUP_get0_order(g), tmp, 32);
-    *k++ = 0x85, *k++ = 32, memcpy(k, tmp, 32), k += 32;
-    *k++ = 0x86, *k++ = (uint8_t)qlen, memcpy(k, q, qlen), k += qlen;
-    n = (size_t)(k - pk);
-    memcpy(b,
-           "\x5F\x29\x01\x00\x42\x03"
-           "CAR",
-           9);
-    b += 9;
-    *b++ = 0x7F, *b++ = 0x49, *b++ = 0x81, *b++ = (uint8_t)n, memcpy(b, pk, n), b += n;
-    memcpy(b,
-           "\x5F\x20\x03"
-           "CHR",
-           6);
-    b += 6;
-    n = (size_t)(b - body);
-    *p++ = 0x67, *p++ = 0x81, *p++ = (uint8_t)(n + 4 + 4);
-    *p++ = 0x7F, *p++ = 0x21, *p++ = 0x81, *p++ = (uint8_t)(n + 4);
-    *p++ = 0x7F, *p++ = 0x4E, *p++ = 0x81, *p++ = (uint8_t)n;
-    memcpy(p, body, n);
-    p += n;
+    order = EC_GROUP_get0_order(g);
+    w = (size_t)BN_num_bytes(bp);
+    glen = EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED, G,
+                              sizeof(G), NULL);
+    k = put(k, 0x06, (const uint8_t *)"\x04\x00\x7F\x00\x07\x02\x02\x02\x02\x03", 10);
+    k = put_bn(k, 0x81, bp, w);
+    if (v66) {
+        k = put_bn(k, 0x82, ba, BN_is_zero(ba) ? 1 : (size_t)BN_num_bytes(ba));
+        k = put_bn(k, 0x83, bb, (size_t)BN_num_bytes(bb));
+    } else {
+        k = put_bn(k, 0x82, ba, w);
+        k = put_bn(k, 0x83, bb, w);
+    }
+    k = put(k, 0x84, G, glen);
+    n = (size_t)BN_num_bytes(order);
+    k = put_bn(k, 0x85, order, v66 || n > w ? n : w);
+    k = put(k, 0x86, q, qlen);
+    k = put(k, 0x87, (const uint8_t *)"\x01", 1);
+    b = put(b, 0x5F29, (const uint8_t *)"\x00", 1);
+    b = put(b, 0x42, (const uint8_t *)"CAR", 3);
+    b = put(b, 0x7F49, pk, (size_t)(k - pk));
+    b = put(b, 0x5F20, (const uint8_t *)"CHR", 3);
+    k = put(pk, 0x7F4E, body, (size_t)(b - body));
+    b = put(body, 0x7F21, pk, (size_t)(k - pk));
+    p = put(out, 0x67, body, (size_t)(b - body));
     BN_free(bp);
     BN_free(ba);
     BN_free(bb);
@@ -100,8 +134,8 @@ static size_t make_cv_request(EVP_PKEY *key, uint8_t *out)
 static void test_public_key_from_cv_request(void **state)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256"), *pub = NULL;
-    uint8_t cv[800];
-    size_t len = make_cv_request(key, cv);
+    uint8_t cv[1200];
+    size_t len = make_cv_request(key, 0, cv);
     const uint8_t *chr;
     size_t chr_len;
     char curve[32];
@@ -119,6 +153,89 @@ static void test_public_key_from_cv_request(void **state)
     assert_int_equal(pico_cvc_public_key(cv, len - 10, &pub, curve, sizeof(curve), &bits),
                      PICO_E_BAD_RESPONSE);
     assert_null(pub);
+    EVP_PKEY_free(key);
+}
+
+/* The curves of 6.3 (firmware: pico-keys-sdk ec_curves_mbed), their field sizes and primes'
+ * first bytes: the key generation request and the public key read back, both answer forms. */
+static const struct {
+    const char *name;
+    int bits;
+    uint8_t p0[4];
+} firmware_curves[] = {
+    {"prime192v1", 192, {0xFF, 0xFF, 0xFF, 0xFF}},
+    {"prime256v1", 256, {0xFF, 0xFF, 0xFF, 0xFF}},
+    {"secp384r1", 384, {0xFF, 0xFF, 0xFF, 0xFF}},
+    {"secp521r1", 521, {0x01, 0xFF, 0xFF, 0xFF}},
+    {"brainpoolP256r1", 256, {0xA9, 0xFB, 0x57, 0xDB}},
+    {"brainpoolP384r1", 384, {0x8C, 0xB9, 0x1E, 0x82}},
+    {"brainpoolP512r1", 512, {0xAA, 0xDD, 0x9D, 0xB8}},
+    {"secp192k1", 192, {0xFF, 0xFF, 0xFF, 0xFF}},
+    {"secp256k1", 256, {0xFF, 0xFF, 0xFF, 0xFF}},
+};
+
+static void test_every_firmware_curve(void **state)
+{
+    size_t i, n = 0;
+    int v66;
+
+    for (i = 0; pico_cvc_curves[i] != NULL; i++)
+        n++;
+    /* the host's table is the firmware's, no more, no less */
+    assert_int_equal(n, sizeof(firmware_curves) / sizeof(firmware_curves[0]));
+    for (i = 0; i < n; i++) {
+        const char *name = firmware_curves[i].name;
+        size_t w = ((size_t)firmware_curves[i].bits + 7) / 8, len;
+        EVP_PKEY *key = EVP_EC_gen(name), *pub = NULL;
+        uint8_t *req, cv[1200];
+        char curve[32];
+        int bits = 0;
+
+        print_message("curve %s\n", name);
+        assert_non_null(key);
+        /* key generation: 5F29 01 00, 7F49 { 06 0A <ECDSA-SHA-256>, 81 <w> p, ... } */
+        assert_int_equal(pico_cvc_keygen_request(1, 0, name, &req, &len), PICO_OK);
+        assert_memory_equal(req, "\x5F\x29\x01\x00\x7F\x49", 6);
+        {
+            size_t at = req[6] == 0x82 ? 9 : req[6] == 0x81 ? 8 : 7;
+            assert_memory_equal(req + at, "\x06\x0A\x04\x00\x7F\x00\x07\x02\x02\x02\x02\x03", 12);
+            assert_int_equal(req[at + 12], 0x81);
+            assert_int_equal(req[at + 13], w);
+            assert_memory_equal(req + at + 14, firmware_curves[i].p0, 4);
+        }
+        free(req);
+        for (v66 = 0; v66 <= 1; v66++) {
+            len = make_cv_request(key, v66, cv);
+            assert_int_equal(pico_cvc_public_key(cv, len, &pub, curve, sizeof(curve), &bits),
+                             PICO_OK);
+            assert_string_equal(curve, name);
+            assert_int_equal(bits, firmware_curves[i].bits);
+            assert_int_equal(EVP_PKEY_eq(key, pub), 1);
+            EVP_PKEY_free(pub);
+            pub = NULL;
+        }
+        EVP_PKEY_free(key);
+    }
+}
+
+static void test_curve_not_on_firmware(void **state)
+{
+    /* secp224r1 (6A81 on the device): a CV key on it is not taken for another curve */
+    EVP_PKEY *key = EVP_EC_gen("secp224r1"), *pub = NULL;
+    uint8_t cv[1200];
+    size_t len = make_cv_request(key, 0, cv);
+    char curve[32];
+    int bits = 0;
+
+    assert_int_equal(pico_cvc_public_key(cv, len, &pub, curve, sizeof(curve), &bits),
+                     PICO_E_UNSUPPORTED);
+    assert_null(pub);
+    EVP_PKEY_free(key);
+    /* brainpoolP256t1 shares brainpoolP256r1's prime but not its a: not recognised either */
+    key = EVP_EC_gen("brainpoolP256t1");
+    len = make_cv_request(key, 0, cv);
+    assert_int_equal(pico_cvc_public_key(cv, len, &pub, curve, sizeof(curve), &bits),
+                     PICO_E_UNSUPPORTED);
     EVP_PKEY_free(key);
 }
 
@@ -231,6 +348,8 @@ int main(void)
         cmocka_unit_test(test_pka_request_bad_chr),
         cmocka_unit_test(test_keygen_request_ec),
         cmocka_unit_test(test_public_key_from_cv_request),
+        cmocka_unit_test(test_every_firmware_curve),
+        cmocka_unit_test(test_curve_not_on_firmware),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
