@@ -427,6 +427,12 @@ static int collect(store_ctx *ctx)
                                          : pico_device_foreach(uri, collect_device, &a);
     if (err != PICO_OK || a.err != PICO_OK)
         return 0;
+    if (pico_log_enabled()) {
+        char *where = pico_uri_format(uri); /* the path only: no secret */
+        pico_log("STORE", "collect %s%s: %zu objects",
+                 where != NULL ? where : "pico:", searching(ctx) ? " (search)" : "", ctx->n);
+        free(where);
+    }
     if (!listing(ctx) && !searching(ctx) && ctx->n == 0 && wanted(ctx) != 0) {
         char *where = pico_uri_format(uri);
         pico_prov_raise(ctx->prov, PICO_E_NOT_FOUND, "%s", where != NULL ? where : "object");
