@@ -151,6 +151,21 @@ static void key_free(pico_key *k)
     free(k);
 }
 
+static void dev_certs_free(pico_device *d)
+{
+    size_t i;
+
+    for (i = 0; i < d->ncerts; i++) {
+        X509_free(d->certs[i]->x509);
+        free(d->certs[i]->label);
+        free(d->certs[i]);
+    }
+    free(d->certs);
+    d->certs = NULL;
+    d->ncerts = 0;
+    d->certs_read = 0;
+}
+
 static void dev_free(pico_device *d)
 {
     size_t i;
@@ -158,6 +173,7 @@ static void dev_free(pico_device *d)
     for (i = 0; i < d->nkeys; i++)
         key_free(d->keys[i]);
     free(d->keys);
+    dev_certs_free(d);
     if (d->card != NULL) {
         if (d->card->t != NULL)
             d->card->t->ops->free(d->card->t);
@@ -253,14 +269,14 @@ static int token_matches(pico_device *d, const char *token)
            (n > 5 && strlen(token) == n - 5 && strncmp(name, token, n - 5) == 0);
 }
 
-pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg)
+/* Calls fn for the device in each of these readers that matches uri, counting them. */
+static void foreach_in(char **readers, size_t n, const pico_uri *uri, pico_device_fn fn, void *arg,
+                       size_t *matched)
 {
-    char **readers = NULL;
-    size_t n = 0, i, matched = 0;
+    size_t i;
     pico_err err;
 
-    if ((err = pico_pcsc_list_readers(&readers, &n)) != PICO_OK)
-        return err;
+    *matched = 0;
     for (i = 0; i < n; i++) {
         const char *want = uri && uri->reader ? uri->reader : pico_dev_config.default_reader;
         pico_device *d = NULL;
@@ -280,17 +296,52 @@ pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg)
         }
         if (uri && uri->token && !token_matches(d, uri->token))
             continue;
-        matched++;
+        (*matched)++;
         stop = fn(arg, d);
         if (stop)
             break;
     }
+}
+
+static pico_err no_device(const pico_uri *uri)
+{
+    return pico_err_raise(PICO_E_NO_DEVICE, "%s%s%s%s", uri && uri->token ? "token=" : "",
+                          uri && uri->token ? uri->token : "", uri && uri->reader ? " reader=" : "",
+                          uri && uri->reader ? uri->reader : "");
+}
+
+pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg)
+{
+    char **readers = NULL;
+    size_t n = 0, matched = 0;
+    pico_err err;
+
+    if ((err = pico_pcsc_list_readers(&readers, &n)) != PICO_OK)
+        return err;
+    if (n == 0)
+        err = pico_err_raise(PICO_E_NO_READER, "no reader attached");
+    else
+        foreach_in(readers, n, uri, fn, arg, &matched);
     pico_pcsc_free_readers(readers, n);
-    if (matched == 0)
-        return pico_err_raise(PICO_E_NO_DEVICE, "%s%s%s%s", uri && uri->token ? "token=" : "",
-                              uri && uri->token ? uri->token : "",
-                              uri && uri->reader ? " reader=" : "",
-                              uri && uri->reader ? uri->reader : "");
+    if (err == PICO_OK && matched == 0)
+        err = no_device(uri);
+    return err;
+}
+
+pico_err pico_device_foreach_listing(const pico_uri *uri, pico_device_fn fn, void *arg)
+{
+    char **readers = NULL;
+    size_t n = 0, matched = 0;
+    int named = (uri && (uri->token || uri->reader)) || pico_dev_config.default_reader;
+    pico_err err;
+
+    /* SCARD_E_NO_SERVICE is raised here: a listing must not pass for an empty one */
+    if ((err = pico_pcsc_list_readers(&readers, &n)) != PICO_OK)
+        return err;
+    foreach_in(readers, n, uri, fn, arg, &matched);
+    pico_pcsc_free_readers(readers, n);
+    if (matched == 0 && named)
+        return no_device(uri);
     return PICO_OK;
 }
 
@@ -471,6 +522,103 @@ pico_err pico_device_key_public(pico_key *k, EVP_PKEY **pub)
     }
     *pub = k->pub;
     return PICO_OK;
+}
+
+/* C8xx descriptions and the CAxx each points to (6.1): certificates stored without a key. */
+static pico_err dev_read_certs(pico_device *d)
+{
+    size_t i;
+    pico_err err = PICO_OK;
+
+    if (d->certs_read)
+        return PICO_OK;
+    for (i = 0; err == PICO_OK && i < d->nfids; i++) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        const uint8_t *p;
+        pico_cd cd;
+        pico_cert *c = NULL, **nc;
+        uint16_t fid;
+        X509 *x = NULL;
+
+        if ((d->fids[i] >> 8) != PICO_PREFIX_CD)
+            continue;
+        if ((err = pico_schsm_read_file(d->card, d->fids[i], &data, &len)) != PICO_OK)
+            break;
+        if (pico_cd_decode(data, len, &cd) != 0) {
+            /* OpenSC skips a description it cannot read, and so do we */
+            pico_log("DEVICE", "skip %04X: not a certificate description", d->fids[i]);
+            free(data);
+            continue;
+        }
+        free(data);
+        data = NULL;
+        /* the path names the CAxx; OpenSC's is CA<same byte> */
+        fid = (cd.fid >> 8) == PICO_PREFIX_CA_CERT
+                  ? cd.fid
+                  : (uint16_t)(PICO_PREFIX_CA_CERT << 8 | (d->fids[i] & 0xFF));
+        /* ENUMERATE does not list CAxx on a Pico (6.5): a missing one shows as 6A82 */
+        pico_err_quiet_push();
+        err = pico_schsm_read_file(d->card, fid, &data, &len);
+        pico_err_quiet_pop();
+        if (err == PICO_E_NOT_FOUND) {
+            pico_log("DEVICE", "skip %04X: %04X not found", d->fids[i], fid);
+            err = PICO_OK;
+            continue;
+        }
+        if (err != PICO_OK) {
+            err = pico_err_raise(err, "certificate %04X on %s", fid, d->desc);
+            break;
+        }
+        p = data;
+        x = d2i_X509(NULL, &p, (long)len);
+        free(data);
+        if (x == NULL) {
+            pico_log("DEVICE", "skip %04X: %04X holds no X.509 certificate", d->fids[i], fid);
+            continue;
+        }
+        if ((c = calloc(1, sizeof(*c))) == NULL ||
+            (cd.label[0] != '\0' && (c->label = strdup(cd.label)) == NULL) ||
+            (nc = realloc(d->certs, (d->ncerts + 1) * sizeof(*nc))) == NULL) {
+            if (c != NULL)
+                free(c->label);
+            free(c);
+            X509_free(x);
+            err = pico_err_raise(PICO_E_NOMEM, "certificate list");
+            break;
+        }
+        c->dev = d;
+        c->fid = fid;
+        memcpy(c->id, cd.id, cd.id_len);
+        c->id_len = cd.id_len;
+        c->authority = cd.authority;
+        c->x509 = x;
+        d->certs = nc;
+        d->certs[d->ncerts++] = c;
+    }
+    if (err == PICO_OK)
+        d->certs_read = 1;
+    else
+        dev_certs_free(d);
+    return err;
+}
+
+pico_err pico_device_certs(pico_device *d, pico_cert ***certs, size_t *count)
+{
+    pico_err err;
+
+    *certs = NULL;
+    *count = 0;
+    if ((err = pico_dev_enter(d)) != PICO_OK)
+        return err;
+    if ((err = dev_list(d)) == PICO_OK)
+        err = dev_read_certs(d);
+    pico_dev_leave(d);
+    if (err == PICO_OK) {
+        *certs = d->certs;
+        *count = d->ncerts;
+    }
+    return err;
 }
 
 typedef pico_err (*key_op_fn)(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
@@ -754,6 +902,7 @@ void pico_device_forget(pico_device *d)
     free(d->keys);
     d->keys = NULL;
     d->nkeys = 0;
+    dev_certs_free(d);
     d->nfids = 0;
     d->listed = 0;
     d->logged_in = 0;

@@ -64,6 +64,14 @@ void pico_device_set_config(const pico_config *cfg);
 typedef int (*pico_device_fn)(void *arg, pico_device *dev);
 pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg);
 
+/*
+ * The same for a listing (pico:, a store search): when neither uri nor the
+ * configuration names a token= or reader=, no reader and no device in any
+ * reader are an empty result (PICO_OK, fn never called), not an error. A
+ * PC/SC service that cannot be reached stays an error (PICO_E_NO_READER).
+ */
+pico_err pico_device_foreach_listing(const pico_uri *uri, pico_device_fn fn, void *arg);
+
 /* Reader name, device name (CHR of the device certificate) and serial. */
 const char *pico_device_reader(const pico_device *dev);
 const char *pico_device_name(pico_device *dev);
@@ -76,6 +84,29 @@ pico_err pico_device_find_key(pico_device *dev, const pico_uri *uri, pico_key **
 
 /* Public key of a key (reads CExx on first use). Not owned by the caller. */
 pico_err pico_device_key_public(pico_key *key, EVP_PKEY **pub);
+
+/*
+ * A certificate stored without a key: EF CAxx, described by the PKCS#15
+ * certificate description in C8xx (label, ID), as OpenSC stores a
+ * certificate whose ID matches no key. A key's own certificate (CExx) is
+ * pico_key.cert, under the key's label and ID.
+ */
+typedef struct pico_cert {
+    pico_device *dev; /* not owned */
+    uint16_t fid;     /* CAxx */
+    char *label;      /* CD label, may be NULL */
+    uint8_t id[64];   /* CD ID */
+    size_t id_len;
+    int authority; /* the CD's authority flag */
+    X509 *x509;
+} pico_cert;
+
+/*
+ * The certificates stored without a key, read once per process (each C8xx
+ * and its CAxx; a description without a readable certificate is skipped).
+ * The array belongs to the device.
+ */
+pico_err pico_device_certs(pico_device *dev, pico_cert ***certs, size_t *count);
 
 /*
  * Makes sure the device is logged in for key use: PIN status (no try spent),

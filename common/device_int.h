@@ -40,6 +40,10 @@ struct pico_device {
     int login_had_pin; /* the last login verified the PIN (the MKEK is open) */
     pico_pka_signer *held_signers[PICO_URI_MAX_PKA_KEYS];
     size_t n_held_signers;
+    /* certificates stored without a key (C8xx + CAxx), read once: pico_device_certs */
+    pico_cert **certs;
+    size_t ncerts;
+    int certs_read;
 };
 
 struct pico_dev_config {

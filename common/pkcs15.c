@@ -94,8 +94,7 @@ size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap)
     const uint8_t size_be[2] = {(uint8_t)(in->size >> 8), (uint8_t)in->size};
     size_t ncoa, ncka, nattrs, nseq, nbody;
 
-    if ((ncoa = put(coa, 0, sizeof(coa), 0x0C, (const uint8_t *)in->label,
-                    strlen(in->label))) == 0)
+    if ((ncoa = put(coa, 0, sizeof(coa), 0x0C, (const uint8_t *)in->label, strlen(in->label))) == 0)
         return 0;
     if ((ncka = put(cka, 0, sizeof(cka), 0x04, in->id, in->id_len)) == 0 ||
         (ncka = put(cka, ncka, sizeof(cka), 0x03, in->is_ec ? ec_usage : rsa_usage,
@@ -111,4 +110,75 @@ size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap)
         (nbody = put(body, nbody, sizeof(body), 0xA1, seq, nseq)) == 0)
         return 0;
     return put(out, 0, cap, in->is_ec ? 0xA0 : 0x30, body, nbody);
+}
+
+/* The label UTF8String of CommonObjectAttributes, into a NUL-terminated buffer. */
+static void common_label(const uint8_t *p, size_t n, char *label, size_t cap)
+{
+    pico_tlv f;
+
+    if (pico_tlv_find(p, n, 0x0C, &f) == 1) {
+        size_t l = f.len < cap - 1 ? f.len : cap - 1;
+        memcpy(label, f.val, l);
+        label[l] = '\0';
+    }
+}
+
+/* X509CertificateAttributes { value Path { OCTET STRING path ... } ... }: the last file ID. */
+static uint16_t cert_attr_fid(const uint8_t *p, size_t n)
+{
+    pico_tlv attrs, path, f;
+
+    if (pico_tlv_next(&p, &n, &attrs) != 1 || attrs.tag != 0x30)
+        return 0;
+    p = attrs.val;
+    n = attrs.len;
+    /* the value is a Path (indirect); a direct [0] value has no file */
+    if (pico_tlv_next(&p, &n, &path) != 1 || path.tag != 0x30)
+        return 0;
+    if (pico_tlv_find(path.val, path.len, 0x04, &f) != 1 || f.len < 2 || f.len % 2 != 0)
+        return 0;
+    return (uint16_t)(f.val[f.len - 2] << 8 | f.val[f.len - 1]);
+}
+
+int pico_cd_decode(const uint8_t *der, size_t len, pico_cd *out)
+{
+    pico_tlv obj, t, f;
+    const uint8_t *p, *q;
+    size_t n, m;
+    int child = 0, have_attrs = 0;
+
+    memset(out, 0, sizeof(*out));
+    p = der;
+    n = len;
+    /* x509Certificate is the SEQUENCE choice of CertificateType; others are tagged [n] */
+    if (pico_tlv_next(&p, &n, &obj) != 1 || obj.tag != 0x30)
+        return -1;
+    p = obj.val;
+    n = obj.len;
+    for (;;) {
+        int r = pico_tlv_next(&p, &n, &t);
+        if (r == 0)
+            break;
+        if (r < 0)
+            return -1;
+        child++;
+        if (child == 1 && t.tag == 0x30) {
+            common_label(t.val, t.len, out->label, sizeof(out->label));
+        } else if (child == 2 && t.tag == 0x30) {
+            /* CommonCertificateAttributes: iD OCTET STRING, authority BOOLEAN DEFAULT FALSE */
+            q = t.val;
+            m = t.len;
+            if (pico_tlv_next(&q, &m, &f) != 1 || f.tag != 0x04 || f.len > sizeof(out->id))
+                return -1;
+            memcpy(out->id, f.val, f.len);
+            out->id_len = f.len;
+            if (pico_tlv_next(&q, &m, &f) == 1 && f.tag == 0x01 && f.len == 1)
+                out->authority = f.val[0] != 0;
+        } else if (child >= 3 && t.tag == 0xA1) {
+            out->fid = cert_attr_fid(t.val, t.len);
+            have_attrs = 1;
+        }
+    }
+    return child >= 2 && have_attrs ? 0 : -1;
 }

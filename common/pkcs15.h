@@ -2,7 +2,8 @@
 /*
  * PKCS#15 private key descriptions (PrKD, EF C4xx; sc-hsm-protocol.md 6.4):
  * where a key's label, ID and size live. The device writes a default at key
- * generation; hosts replace it.
+ * generation; hosts replace it. Certificate descriptions (CD, EF C8xx) name
+ * the certificates stored without a key.
  */
 #ifndef PICO_PKCS15_H
 #define PICO_PKCS15_H
@@ -11,11 +12,11 @@
 #include <stdint.h>
 
 typedef struct pico_prkd {
-    int is_ec;        /* A0 PrivateECKeyObject, else 30 PrivateRSAKeyObject */
-    char label[128];  /* empty when absent */
+    int is_ec;       /* A0 PrivateECKeyObject, else 30 PrivateRSAKeyObject */
+    char label[128]; /* empty when absent */
     uint8_t id[64];
     size_t id_len;
-    int size;         /* EC field bits or RSA modulus bits; 0 when absent */
+    int size; /* EC field bits or RSA modulus bits; 0 when absent */
 } pico_prkd;
 
 /* Parses a PrKD. 0 ok, -1 malformed. */
@@ -27,5 +28,25 @@ int pico_prkd_decode(const uint8_t *der, size_t len, pico_prkd *out);
  * does not fit in cap.
  */
 size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap);
+
+/*
+ * A PKCS#15 certificate description (CD, EF C8xx; sc-hsm-protocol.md 6.1): a
+ * certificate stored without a key, in EF CAxx. OpenSC writes one when it
+ * stores a certificate whose ID matches no key:
+ *
+ *   30 { 30 { 0C label, 03 flags }              CommonObjectAttributes
+ *        30 { 04 ID, [01 authority] }           CommonCertificateAttributes
+ *        A1 { 30 { 30 { 04 CA xx } } } }        X509CertificateAttributes { Path }
+ */
+typedef struct pico_cd {
+    char label[128]; /* empty when absent */
+    uint8_t id[64];
+    size_t id_len;
+    int authority; /* the CA flag of CommonCertificateAttributes */
+    uint16_t fid;  /* the last file ID of the value's path; 0 when there is none */
+} pico_cd;
+
+/* Parses a CD. 0 ok, -1 malformed or not an X.509 certificate's description. */
+int pico_cd_decode(const uint8_t *der, size_t len, pico_cd *out);
 
 #endif

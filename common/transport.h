@@ -36,7 +36,11 @@ struct pico_transport {
     char *name; /* reader name, for messages */
 };
 
-/* PC/SC: lists the readers (a malloc'ed array of malloc'ed names). */
+/*
+ * PC/SC: lists the readers (a malloc'ed array of malloc'ed names). No reader
+ * with pcscd running is an empty list; PICO_E_NO_READER when the PC/SC
+ * service cannot be reached (SCARD_E_NO_SERVICE: pcscd not running).
+ */
 pico_err pico_pcsc_list_readers(char ***names, size_t *count);
 void pico_pcsc_free_readers(char **names, size_t count);
 

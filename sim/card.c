@@ -583,7 +583,9 @@ static uint16_t cmd_list_keys(sim_card *c, const sim_apdu *a)
     for (size_t k = 0; k < sizeof(order); k++)
         for (size_t i = 0; i < c->st->nfiles; i++) {
             uint16_t f = c->st->files[i].fid;
-            if ((f >> 8) != order[k] || (f & 0xFF) == 0)
+            /* C400 and CC00 went first; C800 and C900 are ordinary descriptions (the
+             * firmware's cmd_list_keys lists every C8xx/C9xx) */
+            if ((f >> 8) != order[k] || ((f & 0xFF) == 0 && k < 2))
                 continue;
             fid[0] = (uint8_t)(f >> 8);
             fid[1] = (uint8_t)f;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* PrKD encoding and decoding (common/pkcs15.c) against sc-hsm-protocol.md 6.4. */
+/*
+ * PrKD encoding and decoding (common/pkcs15.c) against sc-hsm-protocol.md 6.4;
+ * certificate descriptions (C8xx, 6.1) against the bytes OpenSC writes.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +18,9 @@ static const uint8_t ec_tls[] = {0xA0, 0x1E, 0x30, 0x05, 0x0C, 0x03, 0x74, 0x6C,
                                  0x04, 0x02, 0x01, 0x02, 0x03, 0x03, 0x07, 0x20, 0x80, 0xA1, 0x0A,
                                  0x30, 0x08, 0x30, 0x02, 0x04, 0x00, 0x02, 0x02, 0x01, 0x00};
 /* 6.4: "RSA-2048 equivalent" */
-static const uint8_t rsa_tls[] = {0x30, 0x1D, 0x30, 0x05, 0x0C, 0x03, 0x74, 0x6C, 0x73, 0x30,
-                                  0x08, 0x04, 0x02, 0x01, 0x02, 0x03, 0x02, 0x02, 0x74, 0xA1,
-                                  0x0A, 0x30, 0x08, 0x30, 0x02, 0x04, 0x00, 0x02, 0x02, 0x08,
-                                  0x00};
+static const uint8_t rsa_tls[] = {0x30, 0x1D, 0x30, 0x05, 0x0C, 0x03, 0x74, 0x6C, 0x73, 0x30, 0x08,
+                                  0x04, 0x02, 0x01, 0x02, 0x03, 0x02, 0x02, 0x74, 0xA1, 0x0A, 0x30,
+                                  0x08, 0x30, 0x02, 0x04, 0x00, 0x02, 0x02, 0x08, 0x00};
 
 static void test_prkd_encode_matches_reference(void **state)
 {
@@ -64,11 +66,9 @@ static void test_prkd_decode(void **state)
 static void test_prkd_decode_opensc_extras(void **state)
 {
     static const uint8_t der[] = {
-        0xA0, 0x29,
-        0x30, 0x0C, 0x0C, 0x03, 'w', 'e', 'b', 0x03, 0x02, 0x07, 0x80, 0x04, 0x01, 0x01,
-        0x30, 0x0B, 0x04, 0x01, 0x45, 0x03, 0x03, 0x07, 0x20, 0x80, 0x02, 0x01, 0x03,
-        0xA0, 0x00,
-        0xA1, 0x0A, 0x30, 0x08, 0x30, 0x02, 0x04, 0x00, 0x02, 0x02, 0x01, 0x80,
+        0xA0, 0x29, 0x30, 0x0C, 0x0C, 0x03, 'w',  'e',  'b',  0x03, 0x02, 0x07, 0x80, 0x04, 0x01,
+        0x01, 0x30, 0x0B, 0x04, 0x01, 0x45, 0x03, 0x03, 0x07, 0x20, 0x80, 0x02, 0x01, 0x03, 0xA0,
+        0x00, 0xA1, 0x0A, 0x30, 0x08, 0x30, 0x02, 0x04, 0x00, 0x02, 0x02, 0x01, 0x80,
     };
     pico_prkd k;
 
@@ -96,6 +96,61 @@ static void test_prkd_decode_bad(void **state)
     assert_int_equal(pico_prkd_decode(ec_tls, 0, &k), -1);
 }
 
+/*
+ * C800 as OpenSC 0.23 writes it for `pkcs11-tool --write-object ca.der --type cert
+ * --id 42 --label myca` when no key has ID 42 (UPDATE BINARY data, taken from the
+ * virtual device's APDU log): label, flags "modifiable", ID, Path CA00.
+ */
+static const uint8_t cd_opensc[] = {0x30, 0x1B, 0x30, 0x0A, 0x0C, 0x04, 'm',  'y',  'c',  'a',
+                                    0x03, 0x02, 0x06, 0x40, 0x30, 0x03, 0x04, 0x01, 0x42, 0xA1,
+                                    0x08, 0x30, 0x06, 0x30, 0x04, 0x04, 0x02, 0xCA, 0x00};
+
+static void test_cd_decode_opensc(void **state)
+{
+    pico_cd cd;
+
+    assert_int_equal(pico_cd_decode(cd_opensc, sizeof(cd_opensc), &cd), 0);
+    assert_string_equal(cd.label, "myca");
+    assert_int_equal(cd.id_len, 1);
+    assert_int_equal(cd.id[0], 0x42);
+    assert_false(cd.authority);
+    assert_int_equal(cd.fid, 0xCA00);
+}
+
+/* authority TRUE, a two-byte ID, a full path (3F00 prefix), no label */
+static void test_cd_decode_authority_path(void **state)
+{
+    static const uint8_t der[] = {0x30, 0x1A, 0x30, 0x00, 0x30, 0x07, 0x04, 0x02, 0x01, 0x02,
+                                  0x01, 0x01, 0xFF, 0xA1, 0x0D, 0x30, 0x0B, 0x30, 0x09, 0x04,
+                                  0x04, 0x3F, 0x00, 0xCA, 0x07, 0x02, 0x01, 0x00};
+    pico_cd cd;
+
+    assert_int_equal(pico_cd_decode(der, sizeof(der), &cd), 0);
+    assert_string_equal(cd.label, "");
+    assert_int_equal(cd.id_len, 2);
+    assert_int_equal(cd.id[1], 0x02);
+    assert_true(cd.authority);
+    assert_int_equal(cd.fid, 0xCA07);
+}
+
+/* truncated, a PrKD instead of a CD, no type attributes, a direct value: refused or no file */
+static void test_cd_decode_bad(void **state)
+{
+    static const uint8_t no_attrs[] = {0x30, 0x0A, 0x30, 0x03, 0x0C, 0x01,
+                                       'x',  0x30, 0x03, 0x04, 0x01, 0x01};
+    static const uint8_t direct[] = {0x30, 0x14, 0x30, 0x00, 0x30, 0x03, 0x04, 0x01,
+                                     0x01, 0xA1, 0x0B, 0x30, 0x09, 0xA0, 0x07, 0x30,
+                                     0x05, 0x02, 0x01, 0x00, 0x05, 0x00};
+    pico_cd cd;
+
+    assert_int_equal(pico_cd_decode(cd_opensc, sizeof(cd_opensc) - 1, &cd), -1);
+    assert_int_equal(pico_cd_decode(ec_tls, sizeof(ec_tls), &cd), -1);
+    assert_int_equal(pico_cd_decode(no_attrs, sizeof(no_attrs), &cd), -1);
+    assert_int_equal(pico_cd_decode(direct, sizeof(direct), &cd), 0);
+    assert_int_equal(cd.fid, 0);
+    assert_int_equal(pico_cd_decode(cd_opensc, 0, &cd), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -103,6 +158,9 @@ int main(void)
         cmocka_unit_test(test_prkd_decode),
         cmocka_unit_test(test_prkd_decode_opensc_extras),
         cmocka_unit_test(test_prkd_decode_bad),
+        cmocka_unit_test(test_cd_decode_opensc),
+        cmocka_unit_test(test_cd_decode_authority_path),
+        cmocka_unit_test(test_cd_decode_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
