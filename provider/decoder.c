@@ -57,14 +57,17 @@ static int find_on_device(void *arg, pico_device *dev)
 /*
  * Stage 1 (input pem, output "DER" with structure pico-uri): our PEM block to
  * the bare URI. Its output type is DER, not a name of our own, because that
- * is what the file: store's decoder chain is built from: OSSL_STORE (and so
- * every openssl command that reads a key file) adds only decoders whose
+ * is what the file: store's decoder chain is built from (OSSL_STORE, and so
+ * every openssl command that reads a key file): it takes only decoders whose
  * output feeds its DER-to-object decoder, and hands what they decode to
- * ossl_store_handle_load_result, which decodes it again as a key (stage 2,
- * in OSSL_DECODER_CTX_new_for_pkey, where the key reference stays with this
- * provider). The structure name keeps every other DER decoder off these
- * bytes. Not our block: "nothing decoded" (return 1 without an object), so
- * the next decoder gets its turn, with no error left behind.
+ * ossl_store_handle_load_result. A key reference cannot go that way (the
+ * file: store belongs to the default provider and has no export_object, so a
+ * reference reaches no keymgmt of ours), but data can: with no reference the
+ * store decodes the bytes again as a key (OSSL_DECODER_CTX_new_for_pkey),
+ * where stage 2 hands the reference to this provider's keymgmt. The
+ * structure name keeps every other DER decoder off these bytes. Not our
+ * block: "nothing decoded" (return 1 without an object), so the next decoder
+ * gets its turn, with no error left behind.
  */
 static int pem_decoder_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBACK *data_cb,
                               void *data_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
