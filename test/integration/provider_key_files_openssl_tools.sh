@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # The key files `openssl genpkey -out` writes (PEM "PICO HSM KEY URI") load
 # wherever the openssl tools take a key file, through the file: store:
-# pkey -in, storeutl, pkeyutl -inkey, dgst -sign, req -key, x509 -key, s_server -key,
-# and OSSL_STORE_open on the path and on a file: URI. EC and RSA keys, the
-# providers given as -provider options and from openssl.cnf, the PIN from
-# -passin (the application's passphrase callback) or from the URI inside the
-# file (pin-source=). Every signature verifies with plain openssl against the
-# device's public key; a file naming a missing key fails without its PIN in
-# the error or the debug log.
+# pkey -in, storeutl, pkeyutl -inkey, dgst -sign, req -key, x509 -key,
+# s_server -key, and OSSL_STORE_open on the path and on a file: URI. EC and
+# RSA keys, the providers given as -provider options and from openssl.cnf,
+# the PIN from -passin (the application's passphrase callback) or from the URI
+# inside the file (pin-source=); without either there is no PIN. Every
+# signature verifies with plain openssl against the device's public key; a
+# file naming a missing key fails without its PIN in the error or the debug
+# log.
 . "$(dirname "$0")/provider-lib.sh"
 with_devices
 
@@ -62,6 +63,13 @@ for alg in EC RSA; do
     path=$(sed '1d;$d' "$work/$k.uri.pem" | openssl base64 -d)
     case "$path" in pico:*object=$k*) ;; *) fail "$k: the key file holds '$path'" ;; esac
     uri_file "$path?pin-source=file:$work/pin.txt" "$work/$k.pin.pem"
+    # the file genpkey wrote names no PIN: without -passin the signature fails, spending no
+    # try (setsid: no terminal to prompt on), so the rounds below prove where their PIN came from
+    # shellcheck disable=SC2046
+    run_fails setsid -w openssl dgst $(providers) -sha256 -sign "$work/$k.uri.pem" \
+        -out "$work/sig" "$work/msg" < /dev/null
+    grep -q 'pin required' "$work/err" || fail "$k: no 'pin required' without a PIN"
+    [ "$(pin_tries)" = 3 ] || fail "$k: a PIN try was spent without a PIN"
 
     # two rounds: providers as options with the PIN from -passin, then from openssl.cnf
     # with the PIN from the file's URI
