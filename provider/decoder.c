@@ -55,7 +55,17 @@ static int find_on_device(void *arg, pico_device *dev)
 }
 
 /*
- * Stage 1 (input pem): our PEM block to the bare URI, typed PICO-URI. Not our
+ * Stage 1 (input pem, output "DER" with structure pico-uri): our PEM block to
+ * the bare URI. Its output type is DER, not a name of our own, because that
+ * is what the file: store's decoder chain is built from (OSSL_STORE, and so
+ * every openssl command that reads a key file): it takes only decoders whose
+ * output feeds its DER-to-object decoder, and hands what they decode to
+ * ossl_store_handle_load_result. A key reference cannot go that way (the
+ * file: store belongs to the default provider and has no export_object, so a
+ * reference reaches no keymgmt of ours), but data can: with no reference the
+ * store decodes the bytes again as a key (OSSL_DECODER_CTX_new_for_pkey),
+ * where stage 2 hands the reference to this provider's keymgmt. The
+ * structure name keeps every other DER decoder off these bytes. Not our
  * block: "nothing decoded" (return 1 without an object), so the next decoder
  * gets its turn, with no error left behind.
  */
@@ -82,8 +92,6 @@ static int pem_decoder_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSS
         goto end;
     }
     ERR_pop_to_mark();
-    /* The structure name lets a store that receives this object as it is (the file:
-     * loader) decode it again, with stage 2, where the key lands in this provider */
     params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &object_type);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_DATA, data, (size_t)len);
     params[2] =
@@ -99,8 +107,10 @@ end:
 }
 
 /*
- * Stage 2 (input PICO-URI): the URI to the device key, handed on by reference
- * with a data type only this provider's keymgmt answers to.
+ * Stage 2 (input DER, structure pico-uri): the URI to the device key, handed
+ * on by reference with a data type only this provider's keymgmt answers to,
+ * so that the decoder's key constructor (decoder_pkey.c) loads it with this
+ * provider's keymgmt in either provider order.
  */
 static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *cin,
                       OSSL_CALLBACK *data_cb, void *data_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb,
@@ -129,8 +139,12 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
     }
     f.uri = &holder->uri;
     if (pico_device_foreach(&holder->uri, find_on_device, &f) != PICO_OK || f.key == NULL) {
-        if (f.key == NULL)
-            pico_prov_raise(prov, PICO_E_NOT_FOUND, "%s", uri);
+        if (f.key == NULL) {
+            /* the path only: the query may hold a PIN */
+            char *where = pico_uri_format(&holder->uri);
+            pico_prov_raise(prov, PICO_E_NOT_FOUND, "%s", where != NULL ? where : "key");
+            free(where);
+        }
         ok = 0;
         goto end;
     }
@@ -214,10 +228,10 @@ static const OSSL_DISPATCH rsa_uri_decoder_functions[] = {
     {0, NULL},
 };
 
-#define URI_PROPS PICO_PROPS ",input=" PICO_URI_TYPE ",structure=" PICO_URI_STRUCTURE
+#define URI_PROPS PICO_PROPS ",input=der,structure=" PICO_URI_STRUCTURE
 
 const OSSL_ALGORITHM pico_decoders[] = {
-    {PICO_URI_TYPE, PICO_PROPS ",input=pem", pem_decoder_functions, "PEM file holding a pico: URI"},
+    {"DER", PICO_PROPS ",input=pem", pem_decoder_functions, "PEM file holding a pico: URI"},
     {"EC:" PICO_EC_TYPE, URI_PROPS, ec_uri_decoder_functions, "pico: URI to a device EC key"},
     {"RSA:" PICO_RSA_TYPE, URI_PROPS, rsa_uri_decoder_functions, "pico: URI to a device RSA key"},
     {NULL, NULL, NULL, NULL},

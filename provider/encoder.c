@@ -9,8 +9,11 @@
  *   cGljbzp0b2tlbj1FU1BJQ09IU01UUjAwMDAxO29iamVjdD13ZWI7dHlwZT1wcml2YXRl
  *   -----END PICO HSM KEY URI-----
  *
- * Public keys are encoded by the software provider from the exported public
- * half (SubjectPublicKeyInfo, text).
+ * A text encoder (`openssl pkey -text`, `openssl storeutl -text`,
+ * EVP_PKEY_print_private) prints what a device key is: its type and size,
+ * its URI (path only), the reader of its device, then its public half as the
+ * software provider prints it. Public keys are encoded by the software
+ * provider from the exported public half (SubjectPublicKeyInfo).
  */
 #include <openssl/bio.h>
 #include <openssl/core_dispatch.h>
@@ -25,6 +28,8 @@ static OSSL_FUNC_encoder_newctx_fn uri_encoder_newctx;
 static OSSL_FUNC_encoder_freectx_fn uri_encoder_freectx;
 static OSSL_FUNC_encoder_does_selection_fn uri_encoder_does_selection;
 static OSSL_FUNC_encoder_encode_fn uri_encoder_encode;
+static OSSL_FUNC_encoder_does_selection_fn text_encoder_does_selection;
+static OSSL_FUNC_encoder_encode_fn text_encoder_encode;
 
 static void *uri_encoder_newctx(void *provctx)
 {
@@ -42,6 +47,18 @@ static int uri_encoder_does_selection(void *ctx, int selection)
     return (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0;
 }
 
+/* The key's URI as a key file holds it: the path only (the query may carry a PIN), naming
+ * the device the key is on. */
+static char *key_path_uri(const pico_pkey *key, pico_obj_type type)
+{
+    pico_uri path = key->uri;
+
+    path.token = (char *)pico_device_name(key->hsm->dev);
+    path.reader = NULL;
+    path.type = type;
+    return pico_uri_format(&path);
+}
+
 static int uri_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_raw,
                               const OSSL_PARAM obj_abstract[], int selection,
                               OSSL_PASSPHRASE_CALLBACK *cb, void *cbarg)
@@ -49,7 +66,6 @@ static int uri_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_r
     pico_prov_ctx *prov = vctx;
     const pico_pkey *key = obj_raw;
     char *uri = NULL;
-    pico_uri path;
     BIO *out = NULL;
     int ok = 0;
 
@@ -58,11 +74,7 @@ static int uri_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_r
     (void)cbarg;
     if (key == NULL || key->hsm == NULL || (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) == 0)
         return 0;
-    /* the path only (the query may carry a PIN), naming the device the key is on */
-    path = key->uri;
-    path.token = (char *)pico_device_name(key->hsm->dev);
-    path.reader = NULL;
-    if ((uri = pico_uri_format(&path)) == NULL)
+    if ((uri = key_path_uri(key, key->uri.type)) == NULL)
         goto end;
     if ((out = BIO_new_from_core_bio(prov->libctx, cout)) == NULL)
         goto end;
@@ -73,6 +85,66 @@ end:
     free(uri);
     return ok;
 }
+
+static int text_encoder_does_selection(void *ctx, int selection)
+{
+    (void)ctx;
+    return (selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0;
+}
+
+/*
+ * The private key stays on the device, so its "text" is where it is; the public half
+ * comes from the software provider's printer, the same text `openssl pkey -pubin -text`
+ * gives for the exported public key.
+ */
+static int text_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_raw,
+                               const OSSL_PARAM obj_abstract[], int selection,
+                               OSSL_PASSPHRASE_CALLBACK *cb, void *cbarg)
+{
+    pico_prov_ctx *prov = vctx;
+    pico_pkey *key = (pico_pkey *)obj_raw;
+    int private = (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0;
+    const char *alg = key == NULL                ? ""
+                      : key->type == PICO_KEY_EC ? "EC"
+                      : key->rsa_pss             ? "RSA-PSS"
+                                                 : "RSA";
+    EVP_PKEY *pub;
+    char *uri = NULL;
+    BIO *out = NULL;
+    int ok = 0;
+
+    (void)obj_abstract;
+    (void)cb;
+    (void)cbarg;
+    if (key == NULL || (private && key->hsm == NULL))
+        return 0;
+    if ((pub = pico_pkey_public(key)) == NULL)
+        return 0;
+    if ((out = BIO_new_from_core_bio(prov->libctx, cout)) == NULL)
+        goto end;
+    if (key->hsm != NULL) {
+        if ((uri = key_path_uri(key, private ? PICO_OBJ_PRIVATE : PICO_OBJ_PUBLIC)) == NULL)
+            goto end;
+        if (BIO_printf(out, "Pico HSM %s %s Key (%d bit)%s\n", alg, private ? "Private" : "Public",
+                       EVP_PKEY_get_bits(pub), private ? ", on the device" : "") <= 0 ||
+            BIO_printf(out, "URI: %s\n", uri) <= 0 ||
+            BIO_printf(out, "Reader: %s\n", pico_device_reader(key->hsm->dev)) <= 0)
+            goto end;
+    }
+    ok = EVP_PKEY_print_public(out, pub, 0, NULL) > 0;
+end:
+    BIO_free(out);
+    free(uri);
+    return ok;
+}
+
+static const OSSL_DISPATCH pico_text_encoder_functions[] = {
+    {OSSL_FUNC_ENCODER_NEWCTX, (void (*)(void))uri_encoder_newctx},
+    {OSSL_FUNC_ENCODER_FREECTX, (void (*)(void))uri_encoder_freectx},
+    {OSSL_FUNC_ENCODER_DOES_SELECTION, (void (*)(void))text_encoder_does_selection},
+    {OSSL_FUNC_ENCODER_ENCODE, (void (*)(void))text_encoder_encode},
+    {0, NULL},
+};
 
 const OSSL_DISPATCH pico_uri_encoder_functions[] = {
     {OSSL_FUNC_ENCODER_NEWCTX, (void (*)(void))uri_encoder_newctx},
@@ -88,9 +160,20 @@ const OSSL_DISPATCH pico_uri_encoder_functions[] = {
             "pico: URI of a device key, as PEM"                                                    \
     }
 
+#define TEXT_ENCODER(names)                                                                        \
+    {                                                                                              \
+        names, PICO_PROPS ",output=text", pico_text_encoder_functions,                             \
+            "device key: type, URI, reader, public key"                                            \
+    }
+
+/* clang-format off */
 const OSSL_ALGORITHM pico_encoders[] = {
     URI_ENCODER("RSA:rsaEncryption"),
     URI_ENCODER("RSA-PSS:RSASSA-PSS"),
     URI_ENCODER("EC:id-ecPublicKey"),
+    TEXT_ENCODER("RSA:rsaEncryption"),
+    TEXT_ENCODER("RSA-PSS:RSASSA-PSS"),
+    TEXT_ENCODER("EC:id-ecPublicKey"),
     {NULL, NULL, NULL, NULL},
 };
+/* clang-format on */
