@@ -14,10 +14,17 @@
  * its URI (path only), the reader of its device, then its public half as the
  * software provider prints it. Public keys are encoded by the software
  * provider from the exported public half (SubjectPublicKeyInfo).
+ *
+ * A soft key (made in software by a key generation that named no device key,
+ * with pico's key manager fetched first) is written as the software provider
+ * writes it, encryption included: `openssl genpkey -aes256 -out` then gives
+ * the same file with pico first as with default alone.
  */
 #include <openssl/bio.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
+#include <openssl/encoder.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +37,94 @@ static OSSL_FUNC_encoder_does_selection_fn uri_encoder_does_selection;
 static OSSL_FUNC_encoder_encode_fn uri_encoder_encode;
 static OSSL_FUNC_encoder_does_selection_fn text_encoder_does_selection;
 static OSSL_FUNC_encoder_encode_fn text_encoder_encode;
+static OSSL_FUNC_encoder_set_ctx_params_fn encoder_set_ctx_params;
+static OSSL_FUNC_encoder_settable_ctx_params_fn encoder_settable_ctx_params;
+
+typedef struct encoder_ctx {
+    pico_prov_ctx *prov;
+    char *cipher, *cipher_props; /* for a soft key's encrypted PEM */
+} encoder_ctx;
 
 static void *uri_encoder_newctx(void *provctx)
 {
-    return provctx;
+    encoder_ctx *ctx = OPENSSL_zalloc(sizeof(*ctx));
+
+    if (ctx != NULL)
+        ctx->prov = provctx;
+    return ctx;
 }
 
-static void uri_encoder_freectx(void *ctx)
+static void uri_encoder_freectx(void *vctx)
 {
-    (void)ctx;
+    encoder_ctx *ctx = vctx;
+
+    if (ctx == NULL)
+        return;
+    OPENSSL_free(ctx->cipher);
+    OPENSSL_free(ctx->cipher_props);
+    OPENSSL_free(ctx);
+}
+
+static int set_string(char **slot, const OSSL_PARAM *p)
+{
+    const char *s = NULL;
+
+    if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
+        return 0;
+    OPENSSL_free(*slot);
+    *slot = s != NULL && *s != '\0' ? OPENSSL_strdup(s) : NULL;
+    return s == NULL || *s == '\0' || *slot != NULL;
+}
+
+/* The cipher (and its properties) an encrypted PEM asks for: used for soft keys only,
+ * a device key's file holds nothing to encrypt. */
+static int encoder_set_ctx_params(void *vctx, const OSSL_PARAM params[])
+{
+    encoder_ctx *ctx = vctx;
+    const OSSL_PARAM *p;
+
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_ENCODER_PARAM_CIPHER)) != NULL &&
+        !set_string(&ctx->cipher, p))
+        return 0;
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_ENCODER_PARAM_PROPERTIES)) != NULL &&
+        !set_string(&ctx->cipher_props, p))
+        return 0;
+    return 1;
+}
+
+static const OSSL_PARAM *encoder_settable_ctx_params(void *provctx)
+{
+    static const OSSL_PARAM settable[] = {
+        OSSL_PARAM_utf8_string(OSSL_ENCODER_PARAM_CIPHER, NULL, 0),
+        OSSL_PARAM_utf8_string(OSSL_ENCODER_PARAM_PROPERTIES, NULL, 0),
+        OSSL_PARAM_END,
+    };
+    (void)provctx;
+    return settable;
+}
+
+/* A soft key, written by the software provider (output type, structure as asked). */
+static int soft_encode(encoder_ctx *ctx, const pico_pkey *key, OSSL_CORE_BIO *cout,
+                       const char *type, const char *structure, int selection,
+                       OSSL_PASSPHRASE_CALLBACK *cb, void *cbarg)
+{
+    OSSL_ENCODER_CTX *ectx;
+    BIO *out = NULL;
+    int ok = 0;
+
+    if ((ectx = OSSL_ENCODER_CTX_new_for_pkey(key->pub, selection, type, structure,
+                                              PICO_SW_PROPQ)) == NULL ||
+        OSSL_ENCODER_CTX_get_num_encoders(ectx) == 0 ||
+        (ctx->cipher != NULL &&
+         !OSSL_ENCODER_CTX_set_cipher(ectx, ctx->cipher, ctx->cipher_props)) ||
+        (cb != NULL && !OSSL_ENCODER_CTX_set_passphrase_cb(ectx, cb, cbarg)) ||
+        (out = BIO_new_from_core_bio(ctx->prov->libctx, cout)) == NULL)
+        goto end;
+    ok = OSSL_ENCODER_to_bio(ectx, out);
+end:
+    BIO_free(out);
+    OSSL_ENCODER_CTX_free(ectx);
+    return ok;
 }
 
 static int uri_encoder_does_selection(void *ctx, int selection)
@@ -63,20 +149,20 @@ static int uri_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_r
                               const OSSL_PARAM obj_abstract[], int selection,
                               OSSL_PASSPHRASE_CALLBACK *cb, void *cbarg)
 {
-    pico_prov_ctx *prov = vctx;
+    encoder_ctx *ctx = vctx;
     const pico_pkey *key = obj_raw;
     char *uri = NULL;
     BIO *out = NULL;
     int ok = 0;
 
     (void)obj_abstract;
-    (void)cb;
-    (void)cbarg;
+    if (key != NULL && key->soft)
+        return soft_encode(ctx, key, cout, "PEM", "PrivateKeyInfo", selection, cb, cbarg);
     if (key == NULL || key->hsm == NULL || (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) == 0)
         return 0;
     if ((uri = key_path_uri(key, key->uri.type)) == NULL)
         goto end;
-    if ((out = BIO_new_from_core_bio(prov->libctx, cout)) == NULL)
+    if ((out = BIO_new_from_core_bio(ctx->prov->libctx, cout)) == NULL)
         goto end;
     ok = PEM_write_bio(out, PICO_PEM_URI_NAME, "", (const unsigned char *)uri, (long)strlen(uri)) >
          0;
@@ -101,7 +187,7 @@ static int text_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_
                                const OSSL_PARAM obj_abstract[], int selection,
                                OSSL_PASSPHRASE_CALLBACK *cb, void *cbarg)
 {
-    pico_prov_ctx *prov = vctx;
+    encoder_ctx *ctx = vctx;
     pico_pkey *key = (pico_pkey *)obj_raw;
     int private = (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0;
     const char *alg = key == NULL                ? ""
@@ -114,13 +200,13 @@ static int text_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_
     int ok = 0;
 
     (void)obj_abstract;
-    (void)cb;
-    (void)cbarg;
+    if (key != NULL && key->soft)
+        return soft_encode(ctx, key, cout, "TEXT", NULL, selection, cb, cbarg);
     if (key == NULL || (private && key->hsm == NULL))
         return 0;
     if ((pub = pico_pkey_public(key)) == NULL)
         return 0;
-    if ((out = BIO_new_from_core_bio(prov->libctx, cout)) == NULL)
+    if ((out = BIO_new_from_core_bio(ctx->prov->libctx, cout)) == NULL)
         goto end;
     if (key->hsm != NULL) {
         if ((uri = key_path_uri(key, private ? PICO_OBJ_PRIVATE : PICO_OBJ_PUBLIC)) == NULL)
@@ -143,6 +229,8 @@ static const OSSL_DISPATCH pico_text_encoder_functions[] = {
     {OSSL_FUNC_ENCODER_FREECTX, (void (*)(void))uri_encoder_freectx},
     {OSSL_FUNC_ENCODER_DOES_SELECTION, (void (*)(void))text_encoder_does_selection},
     {OSSL_FUNC_ENCODER_ENCODE, (void (*)(void))text_encoder_encode},
+    {OSSL_FUNC_ENCODER_SET_CTX_PARAMS, (void (*)(void))encoder_set_ctx_params},
+    {OSSL_FUNC_ENCODER_SETTABLE_CTX_PARAMS, (void (*)(void))encoder_settable_ctx_params},
     {0, NULL},
 };
 
@@ -151,6 +239,8 @@ const OSSL_DISPATCH pico_uri_encoder_functions[] = {
     {OSSL_FUNC_ENCODER_FREECTX, (void (*)(void))uri_encoder_freectx},
     {OSSL_FUNC_ENCODER_DOES_SELECTION, (void (*)(void))uri_encoder_does_selection},
     {OSSL_FUNC_ENCODER_ENCODE, (void (*)(void))uri_encoder_encode},
+    {OSSL_FUNC_ENCODER_SET_CTX_PARAMS, (void (*)(void))encoder_set_ctx_params},
+    {OSSL_FUNC_ENCODER_SETTABLE_CTX_PARAMS, (void (*)(void))encoder_settable_ctx_params},
     {0, NULL},
 };
 

@@ -71,6 +71,14 @@ for k in soft-ec soft-rsa soft-pss; do
     grep -q 'BEGIN PRIVATE KEY' "$work/$k.pem" || fail "$k: not a software private key file"
     run openssl pkey -in "$work/$k.pem" -noout
 done
+# encrypted as asked, and printed as the default provider prints it
+run ossl genpkey -algorithm EC -pkeyopt group:P-256 -aes256 -pass pass:secret-pw -out "$work/soft-enc.pem"
+grep -q 'BEGIN ENCRYPTED PRIVATE KEY' "$work/soft-enc.pem" || fail "genpkey -aes256: not encrypted"
+run openssl pkey -in "$work/soft-enc.pem" -passin pass:secret-pw -noout
+ossl genpkey -algorithm EC -pkeyopt group:P-256 -text -out "$work/soft-text.pem" > "$work/text" ||
+    fail "genpkey -text of a software key"
+grep -q '^priv:' "$work/text" || grep -q 'priv:' "$work/soft-text.pem" ||
+    fail "genpkey -text: no private key text"
 expect_bits() { openssl pkey -in "$1" -text -noout | head -1 | grep -q "$2" || fail "$1: not $2"; }
 expect_bits "$work/soft-ec.pem" "384 bit"
 expect_bits "$work/soft-rsa.pem" "1536 bit"
