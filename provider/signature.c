@@ -147,23 +147,28 @@ static int shadow_sync(sig_ctx *ctx)
     return EVP_PKEY_CTX_set_params(ctx->shadow, params) == 1;
 }
 
-/* The software context over the key's public half, made on first need (it costs a
- * read of the public key when the process does not know it yet). */
+/*
+ * The software context over the key's public half, made on first need (it costs a
+ * read of the public key when the process does not know it yet), and handed the
+ * current settings at every use: the digest of a digest-verify, the padding and salt
+ * set after init all reach it, whatever order the application set them in.
+ */
 static int shadow_get(sig_ctx *ctx)
 {
     EVP_PKEY *pub;
 
-    if (ctx->shadow != NULL)
-        return 1;
-    if ((pub = pico_pkey_public(ctx->key)) == NULL)
-        return 0;
-    if ((ctx->shadow = EVP_PKEY_CTX_new_from_pkey(ctx->prov->libctx, pub, PICO_SW_PROPQ)) == NULL ||
-        EVP_PKEY_verify_init(ctx->shadow) != 1 || !shadow_sync(ctx)) {
-        EVP_PKEY_CTX_free(ctx->shadow);
-        ctx->shadow = NULL;
-        return 0;
+    if (ctx->shadow == NULL) {
+        if ((pub = pico_pkey_public(ctx->key)) == NULL)
+            return 0;
+        if ((ctx->shadow = EVP_PKEY_CTX_new_from_pkey(ctx->prov->libctx, pub, PICO_SW_PROPQ)) ==
+                NULL ||
+            EVP_PKEY_verify_init(ctx->shadow) != 1) {
+            EVP_PKEY_CTX_free(ctx->shadow);
+            ctx->shadow = NULL;
+            return 0;
+        }
     }
-    return 1;
+    return shadow_sync(ctx);
 }
 
 static int set_md(sig_ctx *ctx, const char *name, const char *props)
@@ -194,11 +199,14 @@ static int signature_init(sig_ctx *ctx, void *vkey, int verify, const OSSL_PARAM
             return 0;
         }
         ctx->key = key;
-        if (key->rsa_pss)
-            ctx->pad = RSA_PKCS1_PSS_PADDING;
     }
     if (ctx->key == NULL)
         return 0;
+    /* Each operation starts from the key's defaults, as the default provider's does */
+    ctx->pad = ctx->key->rsa_pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
+    ctx->saltlen = SALT_AUTO;
+    EVP_MD_free(ctx->mgf1);
+    ctx->mgf1 = NULL;
     ctx->verify = verify;
     EVP_PKEY_CTX_free(ctx->shadow);
     ctx->shadow = NULL;
@@ -525,7 +533,7 @@ static int signature_get_ctx_params(void *vctx, OSSL_PARAM params[])
                           OSSL_PARAM_END};
         unsigned char *aid = NULL;
         int ok;
-        if (!shadow_get(ctx) || !shadow_sync(ctx) || EVP_PKEY_CTX_get_params(ctx->shadow, q) != 1 ||
+        if (!shadow_get(ctx) || EVP_PKEY_CTX_get_params(ctx->shadow, q) != 1 ||
             !OSSL_PARAM_modified(q) || (aid = OPENSSL_malloc(q[0].return_size)) == NULL)
             return 0;
         q[0].data = aid;
