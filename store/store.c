@@ -193,13 +193,15 @@ static int collect(store_ctx *ctx)
 
 static const char *key_algorithm(const pico_key *k)
 {
-    return k->type == PICO_KEY_EC ? "EC" : "RSA";
+    return k->type == PICO_KEY_EC ? "EC" : pico_rsa_pss_key(k) ? "RSA-PSS" : "RSA";
 }
 
 /* The data type of a reference: this provider's keymgmt only (provider.h). */
 static const char *key_ref_type(const pico_key *k)
 {
-    return k->type == PICO_KEY_EC ? PICO_EC_TYPE : PICO_RSA_TYPE;
+    return k->type == PICO_KEY_EC ? PICO_EC_TYPE
+           : pico_rsa_pss_key(k)  ? PICO_RSA_PSS_TYPE
+                                  : PICO_RSA_TYPE;
 }
 
 static int emit_name(store_ctx *ctx, const store_item *it, OSSL_CALLBACK *cb, void *cbarg)
@@ -224,8 +226,8 @@ static int emit_name(store_ctx *ctx, const store_item *it, OSSL_CALLBACK *cb, vo
                  k->label ? " '" : "", k->label ? k->label : "", k->label ? "'" : "",
                  pico_device_reader(k->dev));
     else
-        snprintf(desc, sizeof(desc), "%s: RSA %d-bit key%s%s%s in reader '%s'",
-                 it->name_type == PICO_OBJ_CERT ? "certificate" : "key", k->bits,
+        snprintf(desc, sizeof(desc), "%s: %s %d-bit key%s%s%s in reader '%s'",
+                 it->name_type == PICO_OBJ_CERT ? "certificate" : "key", key_algorithm(k), k->bits,
                  k->label ? " '" : "", k->label ? k->label : "", k->label ? "'" : "",
                  pico_device_reader(k->dev));
     params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &object_type);
@@ -268,7 +270,13 @@ static int emit_der(store_ctx *ctx, const store_item *it, OSSL_CALLBACK *cb, voi
 
     if (pico_device_key_public(it->key, &pub) != PICO_OK)
         return 0;
+    /* an RSA-PSS key's public key carries its restrictions (keymgmt_rsa.c) */
+    if (it->kind == ITEM_PUBLIC && pico_rsa_pss_key(it->key) &&
+        (pub = pico_rsa_pss_public(ctx->prov, it->key, pub)) == NULL)
+        return 0;
     len = it->kind == ITEM_CERT ? i2d_X509(it->key->cert, &der) : i2d_PUBKEY(pub, &der);
+    if (it->kind == ITEM_PUBLIC && pico_rsa_pss_key(it->key))
+        EVP_PKEY_free(pub);
     if (len <= 0) {
         pico_prov_raise(ctx->prov, PICO_E_INTERNAL, "encoding");
         return 0;

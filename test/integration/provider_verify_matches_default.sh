@@ -3,7 +3,8 @@
 # Verification through pico gives the default provider's answer, for every
 # signature scheme a device key signs with: RSA PKCS#1 v1.5 (sha1..sha512),
 # PSS (salt digest/max/auto/explicit, MGF1 digest other than the message's),
-# raw RSA, ECDSA on P-256/P-384/P-521 with every digest. Signatures made
+# raw RSA, RSA-PSS keys (restricted and not), ECDSA on P-256/P-384/P-521 with
+# every digest. Signatures made
 # through pico (pkeyutl over a digest, dgst) and by the default provider with
 # a software key are verified through pico (pkeyutl over a digest, pkeyutl
 # -rawin -digest, dgst) and with plain openssl: each form's answer (status and
@@ -21,14 +22,23 @@ pico_genkey RSA rsa_keygen_bits:2048 rsa2k
 pico_genkey EC group:P-256 ec256
 pico_genkey EC group:P-384 ec384
 pico_genkey EC group:P-521 ec521
-for k in rsa2k ec256 ec384 ec521; do
+# RSA-PSS: restricted to SHA-256, MGF1 SHA-256, salt >= 32; and unrestricted
+pss_opts=(-pkeyopt rsa_pss_keygen_md:sha256 -pkeyopt rsa_pss_keygen_mgf1_md:sha256
+    -pkeyopt rsa_pss_keygen_saltlen:32)
+run ossl genpkey -propquery provider=pico -algorithm RSA-PSS "${pss_opts[@]}" \
+    -pkeyopt pico-label:pssr -pkeyopt "pico-uri:pico:?pin-value=$PIN" -out "$work/pssr.uri.pem"
+run ossl genpkey -propquery provider=pico -algorithm RSA-PSS \
+    -pkeyopt pico-label:pssu -pkeyopt "pico-uri:pico:?pin-value=$PIN" -out "$work/pssu.uri.pem"
+for k in rsa2k ec256 ec384 ec521 pssr pssu; do
     run ossl pkey -pubin -in "pico:object=$k;type=public" -pubout -out "$work/$k.pub.pem"
 done
 run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/sw-rsa2k.pem"
 run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/sw-ec256.pem"
 run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$work/sw-ec384.pem"
 run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$work/sw-ec521.pem"
-for k in rsa2k ec256 ec384 ec521; do
+run openssl genpkey -algorithm RSA-PSS "${pss_opts[@]}" -out "$work/sw-pssr.pem"
+run openssl genpkey -algorithm RSA-PSS -out "$work/sw-pssu.pem"
+for k in rsa2k ec256 ec384 ec521 pssr pssu; do
     run openssl pkey -in "$work/sw-$k.pem" -pubout -out "$work/sw-$k.pub.pem"
 done
 for md in sha1 sha224 sha256 sha384 sha512; do
@@ -173,6 +183,16 @@ rsa2k sha256 pss,20              !pss,32
 rsa2k sha256 pss,digest,mgf1=sha1 !pss,digest
 rsa2k sha256 pss,digest          !pkcs1
 rsa2k sha256 pkcs1               !pss,auto
+# RSA-PSS keys: the restricted key's defaults (its salt), longer salts, what it refuses
+pssr sha256 -          =
+pssr sha256 64         =
+pssr sha256 max        =
+pssr sha256 -          !20
+pssr sha256 48         !pss,32
+pssu sha256 -          =
+pssu sha384 digest     =
+pssu sha512 20,mgf1=sha1 =
+pssu sha256 digest     !pkcs1
 # ECDSA, every curve and digest
 ec256 sha1   - =
 ec256 sha224 - =
