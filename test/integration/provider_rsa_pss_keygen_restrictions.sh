@@ -48,6 +48,13 @@ for entry in "${keys[@]}"; do
 done
 grep -q "RSA-PSS 2048-bit key 'pss-full'" <(ossl storeutl 'pico:') ||
     fail "storeutl does not list pss-full as an RSA-PSS key"
+# Restrictions OpenSSL cannot hold are refused before the device makes a key
+for bad in rsa_pss_keygen_md:nosuch rsa_pss_keygen_mgf1_md:md5 rsa_pss_keygen_saltlen:-5; do
+    run_fails ossl genpkey -propquery provider=pico -algorithm RSA-PSS -pkeyopt "$bad" \
+        -pkeyopt pico-label:bad -pkeyopt "pico-uri:pico:?pin-value=$PIN" -out "$work/bad.pem"
+done
+[ "$(ossl storeutl 'pico:' | grep -c "^[0-9]*: Name")" = "${#keys[@]}" ] ||
+    fail "a refused key generation left a key on the device"
 
 # Signs as the software twin does (pico) and must refuse what it refuses:
 #   sign_like NAME MD [OPTS...]   where OPTS are -sigopt values
