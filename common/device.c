@@ -446,6 +446,8 @@ static pico_err key_read_desc(pico_key *k)
                 err = pico_err_raise(PICO_E_NOMEM, "key label");
             memcpy(k->id, prkd.id, prkd.id_len);
             k->id_len = prkd.id_len;
+            memcpy(k->algid, prkd.algid, prkd.algid_len);
+            k->algid_len = prkd.algid_len;
         }
         free(data);
         if (err != PICO_OK)
@@ -765,6 +767,8 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     pico_err err;
 
     *key = NULL;
+    if (spec->algid_len > sizeof(prkd.algid)) /* before the device makes a key */
+        return pico_err_raise(PICO_E_ARGS, "key restriction too long");
     if ((err = pico_cvc_keygen_request(spec->type == PICO_KEY_EC, spec->bits, spec->curve, &req,
                                        &req_len)) != PICO_OK)
         return err;
@@ -830,6 +834,9 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
         memcpy(prkd.id, md, md_len);
         prkd.id_len = md_len;
     }
+    if (spec->algid_len > 0)
+        memcpy(prkd.algid, spec->algid, spec->algid_len);
+    prkd.algid_len = spec->algid_len;
     prkd_len = pico_prkd_encode(&prkd, prkd_der, sizeof(prkd_der));
     if (prkd_len == 0) {
         err = pico_err_raise(PICO_E_ARGS, "label too long");
@@ -842,6 +849,8 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
         k->label = strdup(prkd.label);
     memcpy(k->id, prkd.id, prkd.id_len);
     k->id_len = prkd.id_len;
+    memcpy(k->algid, prkd.algid, prkd.algid_len);
+    k->algid_len = prkd.algid_len;
     k->bits = prkd.size;
     k->desc_loaded = 1;
     if ((nk = realloc(d->keys, (d->nkeys + 1) * sizeof(*nk))) == NULL) {

@@ -39,8 +39,10 @@ typedef struct pico_key {
     char *label;    /* PrKD label, may be NULL */
     uint8_t id[64]; /* PrKD ID */
     size_t id_len;
-    EVP_PKEY *pub; /* public key, read lazily: use pico_device_key_public() */
-    X509 *cert;    /* certificate stored in CExx, when it holds X.509 */
+    uint8_t algid[128]; /* PrKD: the AlgorithmIdentifier (DER) the key is restricted to, as */
+    size_t algid_len;   /* an RSASSA-PSS key's; 0 when it has none (pkcs15.h) */
+    EVP_PKEY *pub;      /* public key, read lazily: use pico_device_key_public() */
+    X509 *cert;         /* certificate stored in CExx, when it holds X.509 */
     int pub_loaded;
     int desc_loaded; /* PrKD read */
 } pico_key;
@@ -161,6 +163,8 @@ typedef struct pico_keygen {
     const char *label;
     const uint8_t *id;
     size_t id_len;
+    const uint8_t *algid; /* restriction written in the PrKD (pico_key.algid), may be NULL */
+    size_t algid_len;
 } pico_keygen;
 pico_err pico_device_generate(pico_device *dev, const pico_keygen *spec, pico_key **key);
 

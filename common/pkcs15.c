@@ -5,24 +5,36 @@
 
 #include "tlv.h"
 
-/* The first INTEGER inside typeAttributes [1] { SEQUENCE { Path, INTEGER size ... } }. */
-static int type_attr_size(const uint8_t *p, size_t n)
+/* typeAttributes [1] { SEQUENCE { Path, INTEGER size, ..., [0] { AlgorithmIdentifier } } }:
+ * the first INTEGER is the size; the [0] our restriction extension. -1 when malformed. */
+static int type_attrs(const uint8_t *p, size_t n, pico_prkd *out)
 {
-    pico_tlv seq, t;
-    size_t i, v = 0;
+    pico_tlv seq, t, a;
+    const uint8_t *q;
+    size_t i, m, v = 0;
+    int have_size = 0;
 
     if (pico_tlv_next(&p, &n, &seq) != 1 || seq.tag != 0x30)
         return 0;
     p = seq.val;
     n = seq.len;
     while (pico_tlv_next(&p, &n, &t) == 1) {
-        if (t.tag != 0x02)
-            continue;
-        if (t.len == 0 || t.len > 3)
-            return 0;
-        for (i = 0; i < t.len; i++)
-            v = v << 8 | t.val[i];
-        return (int)v;
+        if (t.tag == 0x02 && !have_size) {
+            have_size = 1;
+            if (t.len == 0 || t.len > 3)
+                continue;
+            for (i = 0; i < t.len; i++)
+                v = v << 8 | t.val[i];
+            out->size = (int)v;
+        } else if (t.tag == 0xA0 && have_size) {
+            q = t.val;
+            m = t.len;
+            if (pico_tlv_next(&q, &m, &a) != 1 || a.tag != 0x30 ||
+                (size_t)(q - t.val) > sizeof(out->algid))
+                return -1;
+            out->algid_len = (size_t)(q - t.val);
+            memcpy(out->algid, t.val, out->algid_len);
+        }
     }
     return 0;
 }
@@ -64,7 +76,8 @@ int pico_prkd_decode(const uint8_t *der, size_t len, pico_prkd *out)
                 out->id_len = f.len;
             }
         } else if (t.tag == 0xA1) {
-            out->size = type_attr_size(t.val, t.len);
+            if (type_attrs(t.val, t.len, out) != 0)
+                return -1;
         }
     }
     return child >= 2 ? 0 : -1;
@@ -90,7 +103,7 @@ size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap)
     static const uint8_t rsa_usage[] = {0x02, 0x74};
     /* Path { OCTET STRING empty }: the key reference always comes from the FID (6.4) */
     static const uint8_t empty_path[] = {0x04, 0x00};
-    uint8_t coa[160], cka[80], attrs[16], seq[24], body[320];
+    uint8_t coa[160], cka[80], attrs[160], seq[168], body[512];
     const uint8_t size_be[2] = {(uint8_t)(in->size >> 8), (uint8_t)in->size};
     size_t ncoa, ncka, nattrs, nseq, nbody;
 
@@ -100,9 +113,13 @@ size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap)
         (ncka = put(cka, ncka, sizeof(cka), 0x03, in->is_ec ? ec_usage : rsa_usage,
                     in->is_ec ? sizeof(ec_usage) : sizeof(rsa_usage))) == 0)
         return 0;
-    /* typeAttributes [1] { SEQUENCE { Path, INTEGER field size | modulus bits } } */
+    /* typeAttributes [1] { SEQUENCE { Path, INTEGER field size | modulus bits,
+     * [0] { AlgorithmIdentifier } when the key is restricted to one } } */
     if ((nattrs = put(attrs, 0, sizeof(attrs), 0x30, empty_path, sizeof(empty_path))) == 0 ||
         (nattrs = put(attrs, nattrs, sizeof(attrs), 0x02, size_be, 2)) == 0 ||
+        (in->algid_len > 0 &&
+         (in->algid_len > sizeof(in->algid) ||
+          (nattrs = put(attrs, nattrs, sizeof(attrs), 0xA0, in->algid, in->algid_len)) == 0)) ||
         (nseq = put(seq, 0, sizeof(seq), 0x30, attrs, nattrs)) == 0)
         return 0;
     if ((nbody = put(body, 0, sizeof(body), 0x30, coa, ncoa)) == 0 ||

@@ -17,6 +17,11 @@ typedef struct pico_prkd {
     uint8_t id[64];
     size_t id_len;
     int size; /* EC field bits or RSA modulus bits; 0 when absent */
+    /* RSA: the AlgorithmIdentifier the key is restricted to (an RSASSA-PSS key, RFC 4055),
+     * DER, kept as bytes: a host extension, [0] after modulusLength in the type attributes
+     * (PKCS#15's extension marker allows it; OpenSC skips it). Empty when absent. */
+    uint8_t algid[128];
+    size_t algid_len;
 } pico_prkd;
 
 /* Parses a PrKD. 0 ok, -1 malformed. */

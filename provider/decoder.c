@@ -155,8 +155,11 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
         goto end;
     }
     params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &object_type);
-    params[1] = OSSL_PARAM_construct_utf8_string(
-        OSSL_OBJECT_PARAM_DATA_TYPE, type == PICO_KEY_EC ? PICO_EC_TYPE : PICO_RSA_TYPE, 0);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE,
+                                                 type == PICO_KEY_EC ? PICO_EC_TYPE
+                                                 : key->rsa_pss      ? PICO_RSA_PSS_TYPE
+                                                                     : PICO_RSA_TYPE,
+                                                 0);
     params[2] = OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &key, sizeof(key));
     params[3] = OSSL_PARAM_construct_end();
     ok = data_cb(params, data_cbarg);

@@ -88,8 +88,11 @@ EVP_PKEY *pico_pkey_public(pico_pkey *key)
     }
     if (pico_device_key_public(key->hsm, &pub) != PICO_OK)
         return NULL;
-    if (!EVP_PKEY_up_ref(pub))
-        return NULL;
+    /* The device knows an RSA key; its description makes it an RSA-PSS key */
+    if (pico_rsa_pss_key(key->hsm))
+        pub = pico_rsa_pss_public(key->prov, key->hsm, pub);
+    else if (!EVP_PKEY_up_ref(pub))
+        pub = NULL;
     key->pub = pub;
     return pub;
 }
@@ -197,6 +200,7 @@ pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *
     if ((key = pico_pkey_new(prov, hsm->type)) == NULL)
         return PICO_E_NOMEM;
     key->hsm = hsm;
+    key->rsa_pss = pico_rsa_pss_key(hsm);
     /* The key's own URI: its label and id, with the user's login factors. The device
      * name (token=) costs a file read: the encoder adds it when it writes the URI */
     if (!pico_uri_dup(uri, &key->uri) ||

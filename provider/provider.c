@@ -42,7 +42,8 @@ static OSSL_FUNC_provider_get_capabilities_fn pico_get_capabilities;
 
 static const OSSL_ALGORITHM pico_keymgmt[] = {
     ALG("RSA:rsaEncryption:1.2.840.113549.1.1.1:" PICO_RSA_TYPE, pico_rsa_keymgmt_functions),
-    ALG("RSA-PSS:RSASSA-PSS:1.2.840.113549.1.1.10", pico_rsapss_keymgmt_functions),
+    ALG("RSA-PSS:RSASSA-PSS:1.2.840.113549.1.1.10:" PICO_RSA_PSS_TYPE,
+        pico_rsapss_keymgmt_functions),
     ALG("EC:id-ecPublicKey:1.2.840.10045.2.1:" PICO_EC_TYPE, pico_ec_keymgmt_functions),
     {NULL, NULL, NULL, NULL},
 };

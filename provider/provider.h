@@ -124,6 +124,7 @@ void pico_prov_vraise(pico_prov_ctx *prov, pico_err code, const char *file, int 
  */
 #define PICO_EC_TYPE "PICO-EC"
 #define PICO_RSA_TYPE "PICO-RSA"
+#define PICO_RSA_PSS_TYPE "PICO-RSA-PSS"
 /* The decoders' intermediate type: a bare pico: URI */
 #define PICO_URI_TYPE "PICO-URI"
 #define PICO_URI_STRUCTURE "pico-uri"
@@ -170,6 +171,11 @@ typedef struct pico_genctx {
     int sw_failed;    /* it refused a parameter: a soft key cannot be made */
     int (*check)(struct pico_genctx *ctx); /* the device's limits, for device keys */
     int e_bad, primes_bad;                 /* RSA parameters the device cannot make */
+    /* RSA-PSS restrictions asked for (rsa_pss_keygen_md, _mgf1_md, _saltlen; keymgmt_rsa.c),
+     * written in the key's PrKD as its AlgorithmIdentifier */
+    char pss_md[64], pss_mgf1[64], pss_props[128];
+    int pss_saltlen, pss_saltlen_set;
+    uint8_t algid[128];
 } pico_genctx;
 /* alg: the software provider's name for the key type ("EC", "RSA", "RSA-PSS") */
 pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type, const char *alg,
@@ -180,6 +186,24 @@ void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg);
 #define PICO_GEN_SETTABLE_COMMON                                                                   \
     OSSL_PARAM_utf8_string("pico-label", NULL, 0), OSSL_PARAM_utf8_string("pico-id", NULL, 0),     \
         OSSL_PARAM_utf8_string("pico-uri", NULL, 0)
+
+/*
+ * RSA-PSS device keys (keymgmt_rsa.c): their PrKD carries an RSASSA-PSS
+ * AlgorithmIdentifier (RFC 4055), with the restrictions of a key made with
+ * rsa_pss_keygen_md/_mgf1_md/_saltlen, as OpenSSL's RSA-PSS keys hold them.
+ */
+typedef struct pico_pss_limits {
+    int restricted; /* 0: any digest, MGF1 digest and salt length */
+    char md[32];    /* the digest and MGF1 digest the key signs with (OpenSSL names) */
+    char mgf1[32];
+    int min_saltlen;
+} pico_pss_limits;
+/* 1 when the device key is an RSA-PSS key. */
+int pico_rsa_pss_key(const pico_key *hsm);
+/* Its restrictions; 0 (error raised) when its AlgorithmIdentifier is malformed. */
+int pico_rsa_pss_limits(pico_prov_ctx *prov, const pico_key *hsm, pico_pss_limits *out);
+/* Its public key as an RSA-PSS key with those restrictions, from the device's RSA key. */
+EVP_PKEY *pico_rsa_pss_public(pico_prov_ctx *prov, const pico_key *hsm, EVP_PKEY *rsa);
 
 /* Dispatch tables, one file each (style.md). */
 extern const OSSL_DISPATCH pico_rsa_keymgmt_functions[];

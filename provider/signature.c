@@ -61,7 +61,9 @@ typedef struct sig_ctx {
     EVP_MD_CTX *mdctx; /* digest-sign/verify: hashing on the host */
     int pad;           /* RSA_PKCS1_PADDING, RSA_PKCS1_PSS_PADDING, RSA_NO_PADDING */
     int saltlen;
+    int saltlen_set;      /* by the application (else the shadow keeps its own default) */
     EVP_MD *mgf1;         /* NULL: same as md */
+    pico_pss_limits pss;  /* an RSA-PSS device key's restrictions */
     EVP_PKEY_CTX *shadow; /* software context over the public half */
 } sig_ctx;
 
@@ -137,7 +139,10 @@ static int shadow_sync(sig_ctx *ctx)
     if (ctx->type == PICO_KEY_RSA) {
         *p++ = OSSL_PARAM_construct_int(OSSL_SIGNATURE_PARAM_PAD_MODE, &pad);
         if (pad == RSA_PKCS1_PSS_PADDING) {
-            *p++ = OSSL_PARAM_construct_int(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, &salt);
+            /* the default salt length is the shadow's own: "auto" for a verification,
+             * the minimum of a restricted RSA-PSS key (where "auto" is refused) */
+            if (ctx->saltlen_set || ctx->pss.restricted)
+                *p++ = OSSL_PARAM_construct_int(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, &salt);
             if (ctx->mgf1 != NULL)
                 *p++ = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST,
                                                         (char *)EVP_MD_get0_name(ctx->mgf1), 0);
@@ -147,28 +152,34 @@ static int shadow_sync(sig_ctx *ctx)
     return EVP_PKEY_CTX_set_params(ctx->shadow, params) == 1;
 }
 
-/* The software context over the key's public half, made on first need (it costs a
- * read of the public key when the process does not know it yet); for a soft key,
- * over the whole software key, signing too. */
+/*
+ * The software context over the key's public half, made on first need (it costs a
+ * read of the public key when the process does not know it yet), and handed the
+ * current settings at every use: the digest of a digest-verify, the padding and salt
+ * set after init all reach it, whatever order the application set them in. For a soft
+ * key it is over the whole software key, and signs too.
+ */
 static int shadow_get(sig_ctx *ctx)
 {
     EVP_PKEY *pub;
 
-    if (ctx->shadow != NULL)
-        return 1;
-    if ((pub = pico_pkey_public(ctx->key)) == NULL)
-        return 0;
-    if ((ctx->shadow = EVP_PKEY_CTX_new_from_pkey(pico_prov_sw(ctx->prov), pub, PICO_SW_PROPQ)) ==
-            NULL ||
-        (ctx->verify ? EVP_PKEY_verify_init(ctx->shadow) : EVP_PKEY_sign_init(ctx->shadow)) != 1 ||
-        !shadow_sync(ctx)) {
-        EVP_PKEY_CTX_free(ctx->shadow);
-        ctx->shadow = NULL;
-        return 0;
+    if (ctx->shadow == NULL) {
+        if ((pub = pico_pkey_public(ctx->key)) == NULL)
+            return 0;
+        if ((ctx->shadow =
+                 EVP_PKEY_CTX_new_from_pkey(pico_prov_sw(ctx->prov), pub, PICO_SW_PROPQ)) == NULL ||
+            (ctx->verify ? EVP_PKEY_verify_init(ctx->shadow) : EVP_PKEY_sign_init(ctx->shadow)) !=
+                1) {
+            EVP_PKEY_CTX_free(ctx->shadow);
+            ctx->shadow = NULL;
+            return 0;
+        }
     }
-    return 1;
+    return shadow_sync(ctx);
 }
 
+/* A restricted RSA-PSS key signs with its own digest and MGF1 digest only (RFC 4055 3.1,
+ * as OpenSSL's RSA-PSS keys do). */
 static int set_md(sig_ctx *ctx, const char *name, const char *props)
 {
     EVP_MD *md = EVP_MD_fetch(pico_prov_sw(ctx->prov), name, props != NULL ? props : PICO_SW_PROPQ);
@@ -177,8 +188,51 @@ static int set_md(sig_ctx *ctx, const char *name, const char *props)
         pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "digest %s", name);
         return 0;
     }
+    if (ctx->pss.restricted && !EVP_MD_is_a(md, ctx->pss.md)) {
+        pico_prov_raise(ctx->prov, PICO_E_ARGS, "digest %s: this rsa-pss key signs with %s only",
+                        name, ctx->pss.md);
+        EVP_MD_free(md);
+        return 0;
+    }
     EVP_MD_free(ctx->md);
     ctx->md = md;
+    return 1;
+}
+
+static int set_mgf1(sig_ctx *ctx, const char *name, const char *props)
+{
+    EVP_MD *md = EVP_MD_fetch(pico_prov_sw(ctx->prov), name, props != NULL ? props : PICO_SW_PROPQ);
+
+    if (md == NULL) {
+        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "mgf1 digest %s", name);
+        return 0;
+    }
+    if (ctx->pss.restricted && !EVP_MD_is_a(md, ctx->pss.mgf1)) {
+        pico_prov_raise(ctx->prov, PICO_E_ARGS,
+                        "mgf1 digest %s: this rsa-pss key uses mgf1 with %s only", name,
+                        ctx->pss.mgf1);
+        EVP_MD_free(md);
+        return 0;
+    }
+    EVP_MD_free(ctx->mgf1);
+    ctx->mgf1 = md;
+    return 1;
+}
+
+/* A restricted RSA-PSS key's salt is at least its minimum (RFC 4055 3.1 saltLength). */
+static int check_saltlen(sig_ctx *ctx, int saltlen)
+{
+    int hlen = ctx->md != NULL ? EVP_MD_get_size(ctx->md) : 0;
+
+    if (!ctx->pss.restricted)
+        return 1;
+    if ((saltlen == SALT_DIGEST && hlen < ctx->pss.min_saltlen) ||
+        (saltlen >= 0 && saltlen < ctx->pss.min_saltlen)) {
+        pico_prov_raise(ctx->prov, PICO_E_ARGS,
+                        "pss salt of %d bytes: this rsa-pss key needs at least %d",
+                        saltlen == SALT_DIGEST ? hlen : saltlen, ctx->pss.min_saltlen);
+        return 0;
+    }
     return 1;
 }
 
@@ -197,11 +251,26 @@ static int signature_init(sig_ctx *ctx, void *vkey, int verify, const OSSL_PARAM
             return 0;
         }
         ctx->key = key;
-        if (key->rsa_pss)
-            ctx->pad = RSA_PKCS1_PSS_PADDING;
     }
     if (ctx->key == NULL)
         return 0;
+    /* Each operation starts from the key's defaults, as the default provider's does: a
+     * restricted RSA-PSS key's digest, MGF1 digest and minimum salt */
+    ctx->pad = ctx->key->rsa_pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
+    ctx->saltlen = SALT_AUTO;
+    ctx->saltlen_set = 0;
+    EVP_MD_free(ctx->mgf1);
+    ctx->mgf1 = NULL;
+    memset(&ctx->pss, 0, sizeof(ctx->pss));
+    if (ctx->key->rsa_pss && ctx->key->hsm != NULL) {
+        if (!pico_rsa_pss_limits(ctx->prov, ctx->key->hsm, &ctx->pss))
+            return 0;
+        if (ctx->pss.restricted) {
+            if (!set_md(ctx, ctx->pss.md, NULL) || !set_mgf1(ctx, ctx->pss.mgf1, NULL))
+                return 0;
+            ctx->saltlen = ctx->pss.min_saltlen;
+        }
+    }
     ctx->verify = verify;
     EVP_PKEY_CTX_free(ctx->shadow);
     ctx->shadow = NULL;
@@ -375,6 +444,8 @@ static int rsa_sign(sig_ctx *ctx, uint8_t *sig, size_t *siglen, const uint8_t *t
                : ctx->saltlen == SALT_AUTO || ctx->saltlen == SALT_MAX
                    ? (int)((ctx->key->hsm->bits - 1 + 7) / 8 - hlen - 2)
                    : ctx->saltlen;
+        if (!check_saltlen(ctx, slen))
+            return 0;
         if ((size_t)slen == hlen &&
             (ctx->mgf1 == NULL || EVP_MD_is_a(ctx->mgf1, EVP_MD_get0_name(ctx->md)))) {
             /* what the device does itself (7.1, alg 40): one APDU with the hash */
@@ -446,7 +517,7 @@ static int digest_init(sig_ctx *ctx, const char *mdname, void *vkey, int verify,
     if (!signature_init(ctx, vkey, verify, NULL))
         return 0;
     if (mdname == NULL || *mdname == '\0')
-        mdname = "SHA256";
+        mdname = ctx->pss.restricted ? ctx->pss.md : "SHA256";
     if (!set_md(ctx, mdname, NULL) || !signature_set_ctx_params(ctx, params))
         return 0;
     if (ctx->mdctx == NULL && (ctx->mdctx = EVP_MD_CTX_new()) == NULL)
@@ -530,7 +601,7 @@ static int signature_get_ctx_params(void *vctx, OSSL_PARAM params[])
                           OSSL_PARAM_END};
         unsigned char *aid = NULL;
         int ok;
-        if (!shadow_get(ctx) || !shadow_sync(ctx) || EVP_PKEY_CTX_get_params(ctx->shadow, q) != 1 ||
+        if (!shadow_get(ctx) || EVP_PKEY_CTX_get_params(ctx->shadow, q) != 1 ||
             !OSSL_PARAM_modified(q) || (aid = OPENSSL_malloc(q[0].return_size)) == NULL)
             return 0;
         q[0].data = aid;
@@ -547,19 +618,26 @@ static int signature_get_ctx_params(void *vctx, OSSL_PARAM params[])
 static int set_saltlen(sig_ctx *ctx, const OSSL_PARAM *p)
 {
     const char *s;
+    int saltlen;
 
-    if (p->data_type == OSSL_PARAM_INTEGER)
-        return OSSL_PARAM_get_int(p, &ctx->saltlen);
-    if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
+    if (p->data_type == OSSL_PARAM_INTEGER) {
+        if (!OSSL_PARAM_get_int(p, &saltlen))
+            return 0;
+    } else if (!OSSL_PARAM_get_utf8_string_ptr(p, &s)) {
         return 0;
-    if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0)
-        ctx->saltlen = SALT_DIGEST;
-    else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX) == 0)
-        ctx->saltlen = SALT_MAX;
-    else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO) == 0)
-        ctx->saltlen = SALT_AUTO;
-    else
-        ctx->saltlen = atoi(s);
+    } else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0) {
+        saltlen = SALT_DIGEST;
+    } else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX) == 0) {
+        saltlen = SALT_MAX;
+    } else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO) == 0) {
+        saltlen = SALT_AUTO;
+    } else {
+        saltlen = atoi(s);
+    }
+    if (!check_saltlen(ctx, saltlen))
+        return 0;
+    ctx->saltlen = saltlen;
+    ctx->saltlen_set = 1;
     return 1;
 }
 
@@ -601,14 +679,9 @@ static int signature_set_ctx_params(void *vctx, const OSSL_PARAM params[])
         if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) != NULL &&
             !set_saltlen(ctx, p))
             return 0;
-        if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL) {
-            EVP_MD *md;
-            if (!OSSL_PARAM_get_utf8_string_ptr(p, &s) ||
-                (md = EVP_MD_fetch(pico_prov_sw(ctx->prov), s, PICO_SW_PROPQ)) == NULL)
-                return 0;
-            EVP_MD_free(ctx->mgf1);
-            ctx->mgf1 = md;
-        }
+        if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL &&
+            (!OSSL_PARAM_get_utf8_string_ptr(p, &s) || !set_mgf1(ctx, s, NULL)))
+            return 0;
     }
     return ctx->shadow == NULL || shadow_sync(ctx);
 }

@@ -416,7 +416,7 @@ static int collect(store_ctx *ctx)
          * search has none: storeutl needs -sha1, -sha256, ...) */
         const char *name = ctx->search.digest;
         if (name == NULL || *name == '\0' ||
-            (ctx->md = EVP_MD_fetch(ctx->prov->libctx, name, PICO_SW_PROPQ)) == NULL) {
+            (ctx->md = EVP_MD_fetch(pico_prov_sw(ctx->prov), name, PICO_SW_PROPQ)) == NULL) {
             pico_prov_raise(ctx->prov, PICO_E_ARGS, "store search: fingerprint digest %s",
                             name != NULL && *name != '\0' ? name : "missing");
             return 0;
@@ -444,13 +444,15 @@ static int collect(store_ctx *ctx)
 
 static const char *key_algorithm(const pico_key *k)
 {
-    return k->type == PICO_KEY_EC ? "EC" : "RSA";
+    return k->type == PICO_KEY_EC ? "EC" : pico_rsa_pss_key(k) ? "RSA-PSS" : "RSA";
 }
 
 /* The data type of a reference: this provider's keymgmt only (provider.h). */
 static const char *key_ref_type(const pico_key *k)
 {
-    return k->type == PICO_KEY_EC ? PICO_EC_TYPE : PICO_RSA_TYPE;
+    return k->type == PICO_KEY_EC ? PICO_EC_TYPE
+           : pico_rsa_pss_key(k)  ? PICO_RSA_PSS_TYPE
+                                  : PICO_RSA_TYPE;
 }
 
 static int emit_name(store_ctx *ctx, const store_item *it, OSSL_CALLBACK *cb, void *cbarg)
@@ -526,8 +528,16 @@ static int emit_der(store_ctx *ctx, const store_item *it, OSSL_CALLBACK *cb, voi
         len = i2d_X509(it->cert->x509, &der);
     else if (pico_device_key_public(it->key, &pub) != PICO_OK)
         return 0;
-    else
-        len = it->kind == ITEM_CERT ? i2d_X509(it->key->cert, &der) : i2d_PUBKEY(pub, &der);
+    else if (it->kind == ITEM_CERT)
+        len = i2d_X509(it->key->cert, &der);
+    else if (!pico_rsa_pss_key(it->key))
+        len = i2d_PUBKEY(pub, &der);
+    else if ((pub = pico_rsa_pss_public(ctx->prov, it->key, pub)) == NULL)
+        return 0; /* an RSA-PSS key's public key carries its restrictions (keymgmt_rsa.c) */
+    else {
+        len = i2d_PUBKEY(pub, &der);
+        EVP_PKEY_free(pub);
+    }
     if (len <= 0) {
         pico_prov_raise(ctx->prov, PICO_E_INTERNAL, "encoding");
         return 0;

@@ -35,7 +35,7 @@ json_has "$s" '"pka":{"configured":false}'
 json_has "$s" '"keys":0'
 json_has "$s" '"device":"ESPICOHSMTR00001"'
 out=$(sc-hsm-tool -r 0)
-expect() { printf '%s' "$1" | grep -Eq -- "$2" || fail "sc-hsm-tool does not agree, /$2/: $1"; }
+expect() { grep -Eq -- "$2" <<<"$1" || fail "sc-hsm-tool does not agree, /$2/: $1"; }
 expect "$out" "User PIN tries left *: 5"
 expect "$out" "SO-PIN tries left *: 15"
 # the new PIN works for an independent client

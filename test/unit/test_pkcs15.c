@@ -151,6 +151,51 @@ static void test_cd_decode_bad(void **state)
     assert_int_equal(pico_cd_decode(cd_opensc, 0, &cd), -1);
 }
 
+/* An RSA-PSS key's restriction: its AlgorithmIdentifier in [0] after modulusLength. */
+static void test_prkd_algid_round_trip(void **state)
+{
+    /* RSASSA-PSS, SHA-256, MGF1 SHA-256, salt 32 (as OpenSSL encodes it) */
+    static const uint8_t algid[] = {
+        0x30, 0x41, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A, 0x30,
+        0x34, 0xA0, 0x0F, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+        0x02, 0x01, 0x05, 0x00, 0xA1, 0x1C, 0x30, 0x1A, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86,
+        0xF7, 0x0D, 0x01, 0x01, 0x08, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+        0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xA2, 0x03, 0x02, 0x01, 0x20};
+    /* typeAttributes [1] { SEQUENCE { Path, INTEGER 2048, [0] { algid } } } */
+    static const uint8_t attrs_head[] = {0xA1, 0x4F, 0x30, 0x4D, 0x30, 0x02, 0x04, 0x00,
+                                         0x02, 0x02, 0x08, 0x00, 0xA0, 0x43};
+    pico_prkd k, d;
+    uint8_t out[512];
+    size_t n, at;
+
+    memset(&k, 0, sizeof(k));
+    strcpy(k.label, "tls");
+    k.id[0] = 1;
+    k.id[1] = 2;
+    k.id_len = 2;
+    k.size = 2048;
+    memcpy(k.algid, algid, sizeof(algid));
+    k.algid_len = sizeof(algid);
+    n = pico_prkd_encode(&k, out, sizeof(out));
+    /* the reference RSA PrKD's first 19 bytes (but its length), then the new attributes */
+    assert_int_equal(n, sizeof(rsa_tls) - 12 + sizeof(attrs_head) + sizeof(algid));
+    at = n - sizeof(algid) - sizeof(attrs_head);
+    assert_memory_equal(out + 2, rsa_tls + 2, at - 2);
+    assert_memory_equal(out + at, attrs_head, sizeof(attrs_head));
+    assert_memory_equal(out + at + sizeof(attrs_head), algid, sizeof(algid));
+    assert_int_equal(pico_prkd_decode(out, n, &d), 0);
+    assert_int_equal(d.size, 2048);
+    assert_string_equal(d.label, "tls");
+    assert_int_equal(d.algid_len, sizeof(algid));
+    assert_memory_equal(d.algid, algid, sizeof(algid));
+    /* a PrKD without it (OpenSC's, the firmware's) has none */
+    assert_int_equal(pico_prkd_decode(rsa_tls, sizeof(rsa_tls), &d), 0);
+    assert_int_equal(d.algid_len, 0);
+    /* [0] holding no SEQUENCE is malformed */
+    out[at + sizeof(attrs_head)] = 0x04;
+    assert_int_equal(pico_prkd_decode(out, n, &d), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_cd_decode_opensc),
         cmocka_unit_test(test_cd_decode_authority_path),
         cmocka_unit_test(test_cd_decode_bad),
+        cmocka_unit_test(test_prkd_algid_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
