@@ -120,6 +120,7 @@ for alg in EC RSA; do
         # s_server -key: a TLS 1.3 handshake that plain s_client verifies with that certificate
         stop_server
         port=$((port + 1))
+        rm -f "$work/server.log" # the last server's ACCEPT must not pass for this one's
         o s_server -accept "127.0.0.1:$port" -key "$file" "${spass[@]}" -cert "$work/crt" \
             -www -naccept 1 > "$work/server.log" 2>&1 &
         server=$!

@@ -32,14 +32,16 @@ serve() {
     stop_server
     port=$((port + 1))
     ossl s_server -accept "127.0.0.1:$port" -key "pico:object=$label?pin-value=$PIN" \
-        -cert "$work/$label.crt" -www -naccept 1 "$@" > "$work/server.log" 2>&1 &
+        -cert "$work/$label.crt" -www -naccept 1 "$@" > "$work/server-$port.log" 2>&1 &
     server=$!
+    # a log per server: the last server's ACCEPT must not pass for this one's
+    server_log=$work/server-$port.log
     for _ in $(seq 100); do
-        grep -q ACCEPT "$work/server.log" && return 0
+        grep -q ACCEPT "$server_log" 2>/dev/null && return 0
         kill -0 "$server" 2>/dev/null || break
         sleep 0.1
     done
-    cat "$work/server.log" >&2
+    cat "$server_log" >&2
     fail "s_server on $label did not start"
 }
 
@@ -50,7 +52,7 @@ connect() {
     printf 'GET / HTTP/1.0\r\n\r\n' |
         ${CLIENT:-openssl} s_client -connect "127.0.0.1:$port" -CAfile "$work/ca.crt" -verify_return_error \
             -servername localhost -ign_eof "$@" > "$work/client.log" 2>&1 ||
-        { cat "$work/client.log" "$work/server.log" >&2; fail "handshake failed: $*"; }
+        { cat "$work/client.log" "$server_log" >&2; fail "handshake failed: $*"; }
     grep -q 'Verify return code: 0 (ok)' "$work/client.log" || fail "certificate not verified: $*"
     grep -q 's_server' "$work/client.log" || fail "no page served over TLS: $*"
 }
@@ -112,14 +114,15 @@ serve_file() {
     stop_server
     port=$((port + 1))
     ossl s_server -accept "127.0.0.1:$port" -key "$work/$name.key" -cert "$work/$name.crt" \
-        -www -naccept 1 "$@" > "$work/server.log" 2>&1 &
+        -www -naccept 1 "$@" > "$work/server-$port.log" 2>&1 &
     server=$!
+    server_log=$work/server-$port.log
     for _ in $(seq 100); do
-        grep -q ACCEPT "$work/server.log" && return 0
+        grep -q ACCEPT "$server_log" 2>/dev/null && return 0
         kill -0 "$server" 2>/dev/null || break
         sleep 0.1
     done
-    cat "$work/server.log" >&2
+    cat "$server_log" >&2
     fail "s_server on $name did not start"
 }
 serve_file file-ec
