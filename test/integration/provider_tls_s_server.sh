@@ -136,6 +136,15 @@ serve_file file-rsa
 CLIENT=ossl connect -tls1_2 -cipher AES128-GCM-SHA256
 serve_file file-rsa
 connect -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+# pico preferred (-propquery ?provider=pico): the same, with key files and device keys
+serve_file file-ec -propquery '?provider=pico'
+CLIENT=ossl connect -tls1_3 -propquery '?provider=pico'
+serve_file file-rsa -propquery '?provider=pico' -groups P-384
+CLIENT=ossl connect -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -propquery '?provider=pico' \
+    -groups P-384
+grep -q 'Server Temp Key: ECDH, secp384r1' "$work/client.log" || fail "?provider=pico: no ECDHE"
+serve tls-ec -propquery '?provider=pico'
+CLIENT=ossl connect -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -propquery '?provider=pico'
 stop_server
 [ "$(apdus 46)" = "$keygens" ] || fail "a TLS handshake generated a key on the device"
 echo PASS
