@@ -25,24 +25,35 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$work"' EXIT
 
-# serve LABEL [s_server options]: starts s_server on the device key and waits for it
-serve() {
-    local label=$1
-    shift
+# start_server KEY CERT [s_server options]: starts s_server and waits for it
+start_server() {
+    local key=$1 cert=$2
+    shift 2
     stop_server
     port=$((port + 1))
-    ossl s_server -accept "127.0.0.1:$port" -key "pico:object=$label?pin-value=$PIN" \
-        -cert "$work/$label.crt" -www -naccept 1 "$@" > "$work/server-$port.log" 2>&1 &
-    server=$!
     # a log per server: the last server's ACCEPT must not pass for this one's
     server_log=$work/server-$port.log
+    ossl s_server -accept "127.0.0.1:$port" -key "$key" -cert "$cert" -www -naccept 1 "$@" \
+        > "$server_log" 2>&1 &
+    server=$!
     for _ in $(seq 100); do
         grep -q ACCEPT "$server_log" 2>/dev/null && return 0
         kill -0 "$server" 2>/dev/null || break
         sleep 0.1
     done
     cat "$server_log" >&2
-    fail "s_server on $label did not start"
+    fail "s_server on $key did not start"
+}
+# serve LABEL [options]: on the device key; serve_file NAME [options]: on a key file
+serve() {
+    local label=$1
+    shift
+    start_server "pico:object=$label?pin-value=$PIN" "$work/$label.crt" "$@"
+}
+serve_file() {
+    local name=$1
+    shift
+    start_server "$work/$name.key" "$work/$name.crt" "$@"
 }
 
 # connect [s_client options]: a handshake that verifies the server's certificate
@@ -108,23 +119,6 @@ run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/fil
 run openssl req -new -x509 -key "$work/file-rsa.key" -subj "/CN=localhost" \
     -addext "subjectAltName=DNS:localhost" -days 2 -out "$work/file-rsa.crt"
 cat "$work/file-ec.crt" "$work/file-rsa.crt" >> "$work/ca.crt"
-serve_file() {
-    local name=$1
-    shift
-    stop_server
-    port=$((port + 1))
-    ossl s_server -accept "127.0.0.1:$port" -key "$work/$name.key" -cert "$work/$name.crt" \
-        -www -naccept 1 "$@" > "$work/server-$port.log" 2>&1 &
-    server=$!
-    server_log=$work/server-$port.log
-    for _ in $(seq 100); do
-        grep -q ACCEPT "$server_log" 2>/dev/null && return 0
-        kill -0 "$server" 2>/dev/null || break
-        sleep 0.1
-    done
-    cat "$server_log" >&2
-    fail "s_server on $name did not start"
-}
 serve_file file-ec
 CLIENT=ossl connect -tls1_3
 serve_file file-ec -groups P-256
