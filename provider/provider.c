@@ -214,11 +214,20 @@ static int group_provider(OSSL_PROVIDER *p, void *arg)
 static int pico_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb,
                                  void *arg)
 {
+    /* A provider of the software context may be this module again (loaded under
+     * another name): it must not forward to itself */
+    static __thread int forwarding;
     struct group_fwd fwd = {cb, arg, 1};
+    int ok;
 
     if (strcmp(capability, "TLS-GROUP") != 0)
         return 0;
-    return OSSL_PROVIDER_do_all(pico_prov_sw(provctx), group_provider, &fwd) && fwd.ok;
+    if (forwarding)
+        return 1;
+    forwarding = 1;
+    ok = OSSL_PROVIDER_do_all(pico_prov_sw(provctx), group_provider, &fwd) && fwd.ok;
+    forwarding = 0;
+    return ok;
 }
 
 static pico_prov_ctx *err_target; /* the context errors of common/ are raised against */
