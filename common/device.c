@@ -922,6 +922,22 @@ void pico_device_forget(pico_device *d)
     pthread_mutex_unlock(&d->lock);
 }
 
+void pico_dev_drop_held_all(void)
+{
+    pico_device *d;
+
+    /* At exit: a lock another thread holds is left alone (no hang), and so is what it guards */
+    if (pthread_mutex_trylock(&registry_lock) != 0)
+        return;
+    for (d = registry; d != NULL; d = d->next) {
+        if (pthread_mutex_trylock(&d->lock) != 0)
+            continue;
+        pico_dev_drop_held(d);
+        pthread_mutex_unlock(&d->lock);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
 void pico_device_cleanup(void)
 {
     pico_device *d, *next;

@@ -59,6 +59,9 @@ void pico_dev_leave(pico_device *d);
 
 /* device_login.c: the held factors and the login again with them */
 void pico_dev_drop_held(pico_device *d);
+/* Every device's held factors dropped (device.c; at exit: devices busy in another thread are
+ * skipped). */
+void pico_dev_drop_held_all(void);
 pico_err pico_dev_relogin_locked(pico_device *d);
 pico_err pico_dev_explain_refusal(pico_device *d, const char *op, pico_err why);
 

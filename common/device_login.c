@@ -24,6 +24,31 @@ void pico_dev_drop_held(pico_device *d)
     d->can_relogin = 0;
 }
 
+/*
+ * Held PKCS#11 signers (pico-cache-pin) are released at process exit before the
+ * modules' own exit-time destructors run: those were registered when the module
+ * initialised, and exit handlers run last-registered first, so one registered after
+ * that runs before them. Left to the provider's teardown (OPENSSL_cleanup, itself an
+ * exit handler registered earlier), C_CloseAllSessions would reach a module that had
+ * already torn itself down (SoftHSM: a crash, exit status 139).
+ */
+static void drop_held_at_exit(void)
+{
+    pico_dev_drop_held_all();
+}
+
+static void exit_release_after_modules(void)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static unsigned covered; /* modules loaded when the handler was last registered */
+    unsigned n = pico_pka_p11_modules_loaded();
+
+    pthread_mutex_lock(&lock);
+    if (n != covered && atexit(drop_held_at_exit) == 0)
+        covered = n;
+    pthread_mutex_unlock(&lock);
+}
+
 static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char *app_pin,
                                  const pico_pin_prompt *prompt, pico_pka_signer *const *signers,
                                  size_t n_signers)
@@ -133,6 +158,8 @@ static pico_err device_login(pico_device *d, const pico_uri *uri, int use_config
             /* held for a login again after a reset: the user allowed it */
             memcpy(d->held_signers, signers, n * sizeof(*signers));
             d->n_held_signers = n;
+            if (n > 0)
+                exit_release_after_modules();
             n = 0;
         }
         pico_dev_leave(d);

@@ -246,7 +246,18 @@ static void p11_module_free(p11_module *m)
 }
 
 static p11_module *p11_modules;
+static unsigned p11_loaded; /* modules initialised, ever */
 static pthread_mutex_t p11_lock = PTHREAD_MUTEX_INITIALIZER;
+
+unsigned pico_pka_p11_modules_loaded(void)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&p11_lock);
+    n = p11_loaded;
+    pthread_mutex_unlock(&p11_lock);
+    return n;
+}
 
 static pico_err p11_module_get(const char *name, const char *path, p11_module **out)
 {
@@ -290,6 +301,7 @@ static pico_err p11_module_get(const char *name, const char *path, p11_module **
     m->refs = 1;
     m->next = p11_modules;
     p11_modules = m;
+    p11_loaded++;
 end:
     if (err != PICO_OK && m != NULL) {
         p11_module_free(m);

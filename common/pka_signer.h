@@ -69,4 +69,11 @@ void pico_pka_signer_free(pico_pka_signer *s);
  */
 pico_err pico_pka_chr(EVP_PKEY *pub, char chr[17]);
 
+/*
+ * How many PKCS#11 modules this process has initialised so far. A module's own
+ * exit-time destructors are registered when it initialises; whoever holds its
+ * signers past that point must release them before those run (device_login.c).
+ */
+unsigned pico_pka_p11_modules_loaded(void);
+
 #endif
