@@ -707,16 +707,24 @@ end:
     return err;
 }
 
-pico_err pico_device_sign(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
-                          uint8_t *out, size_t *out_len)
+pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
+                            uint8_t *out, size_t *out_len)
 {
-    return key_op(key, "SIGN", pico_schsm_sign, alg, in, in_len, out, out_len);
-}
-
-pico_err pico_device_decipher(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
-                              uint8_t *out, size_t *out_len)
-{
-    return key_op(key, "DECIPHER", pico_schsm_decipher, alg, in, in_len, out, out_len);
+    switch (mech) {
+    case PICO_MECH_ECDSA:
+        return key_op(key, "SIGN", pico_schsm_sign, PICO_ALG_ECDSA, in, in_len, out, out_len);
+    case PICO_MECH_RSA_RAW:
+        return key_op(key, "SIGN", pico_schsm_sign, PICO_ALG_RSA_RAW, in, in_len, out, out_len);
+    case PICO_MECH_RSA_PSS:
+        return key_op(key, "SIGN", pico_schsm_sign, PICO_ALG_RSA_PSS, in, in_len, out, out_len);
+    case PICO_MECH_RSA_DECRYPT_RAW:
+        return key_op(key, "DECIPHER", pico_schsm_decipher, PICO_ALG_RSA_DECRYPT_RAW, in, in_len,
+                      out, out_len);
+    case PICO_MECH_ECDH:
+        return key_op(key, "DECIPHER", pico_schsm_decipher, PICO_ALG_ECDH, in, in_len, out,
+                      out_len);
+    }
+    return pico_err_raise(PICO_E_INTERNAL, "mechanism %d", (int)mech);
 }
 
 /* The check of pico_device_check_new_key, with the device entered. */

@@ -134,11 +134,22 @@ int pico_device_logged_in(pico_device *dev);
 /* 1 when a PIN source is configured (pin-source in openssl.cnf). */
 int pico_device_has_pin_source(void);
 
-/* Private-key operations: one APDU each (plus a login if the device lost it). */
-pico_err pico_device_sign(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
-                          uint8_t *out, size_t *out_len);
-pico_err pico_device_decipher(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
-                              uint8_t *out, size_t *out_len);
+/*
+ * What a private-key operation asks of the device; the device layer picks the
+ * command and its algorithm byte (sc-hsm-protocol.md 7.1, 7.2). Callers above
+ * common/ name mechanisms, never bytes.
+ */
+typedef enum pico_mech {
+    PICO_MECH_ECDSA = 1,       /* in: the hash (the device truncates it); out: DER */
+    PICO_MECH_RSA_RAW,         /* in: a modulus-length block the host padded; out: the block^d */
+    PICO_MECH_RSA_PSS,         /* in: the hash; the device pads PSS, salt = MGF1 = hash length */
+    PICO_MECH_RSA_DECRYPT_RAW, /* in: a modulus-length ciphertext; out: the raw block */
+    PICO_MECH_ECDH,            /* in: the peer's uncompressed point; out: 04 || x */
+} pico_mech;
+
+/* A private-key operation: one APDU (plus a login if the device lost it). */
+pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
+                            uint8_t *out, size_t *out_len);
 
 /*
  * Runs fn with the device's card, selected, inside one PC/SC transaction and

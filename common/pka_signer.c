@@ -326,7 +326,7 @@ static pico_err pico_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, ui
     if ((err = pka_sha256(msg, len, h)) != PICO_OK)
         return err;
     if (s->is_ec) {
-        if ((err = pico_device_sign(s->key, PICO_ALG_ECDSA, h, sizeof(h), out, &n)) != PICO_OK)
+        if ((err = pico_device_key_op(s->key, PICO_MECH_ECDSA, h, sizeof(h), out, &n)) != PICO_OK)
             return err;
         return ecdsa_der_plain(s, out, n, sig, sig_len);
     }
@@ -339,7 +339,7 @@ static pico_err pico_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, ui
     em[k - t - 1] = 0x00;
     memcpy(em + k - t, sha256_info, sizeof(sha256_info));
     memcpy(em + k - sizeof(h), h, sizeof(h));
-    if ((err = pico_device_sign(s->key, PICO_ALG_RSA_RAW, em, k, out, &n)) != PICO_OK)
+    if ((err = pico_device_key_op(s->key, PICO_MECH_RSA_RAW, em, k, out, &n)) != PICO_OK)
         return err;
     if (n > k)
         return pico_err_raise(PICO_E_BAD_RESPONSE, "%s: %zu-byte rsa signature", s->name, n);

@@ -27,7 +27,6 @@
 #include <string.h>
 
 #include "provider.h"
-#include "schsm.h"
 
 static OSSL_FUNC_asym_cipher_newctx_fn rsa_cipher_newctx;
 static OSSL_FUNC_asym_cipher_freectx_fn rsa_cipher_freectx;
@@ -268,7 +267,7 @@ static int rsa_cipher_decrypt(void *vctx, unsigned char *out, size_t *outlen, si
         return 0;
     }
     if (pico_pkey_login(ctx->key) != PICO_OK ||
-        pico_pkey_decipher(ctx->key, PICO_ALG_RSA_DECRYPT_RAW, ct, k, em, &emlen) != PICO_OK)
+        pico_pkey_op(ctx->key, PICO_MECH_RSA_DECRYPT_RAW, ct, k, em, &emlen) != PICO_OK)
         return 0;
     if (emlen > k) {
         pico_prov_raise(ctx->prov, PICO_E_BAD_RESPONSE, "decipher answered %zu bytes", emlen);

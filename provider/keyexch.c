@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "provider.h"
-#include "schsm.h"
 
 static OSSL_FUNC_keyexch_newctx_fn ecdh_newctx;
 static OSSL_FUNC_keyexch_freectx_fn ecdh_freectx;
@@ -177,7 +176,7 @@ static int ecdh_device_secret(ecdh_ctx *ctx, uint8_t *z)
     if (pico_pkey_login(ctx->key) != PICO_OK)
         goto end;
     alen = sizeof(answer);
-    if (pico_device_decipher(ctx->key->hsm, PICO_ALG_ECDH, pt, ptlen, answer, &alen) != PICO_OK)
+    if (pico_pkey_op(ctx->key, PICO_MECH_ECDH, pt, ptlen, answer, &alen) != PICO_OK)
         goto end;
     if (alen != flen + 1 || answer[0] != 0x04) {
         pico_prov_raise(ctx->prov, PICO_E_BAD_RESPONSE, "ecdh answered %zu bytes, %zu expected",

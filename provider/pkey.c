@@ -143,11 +143,8 @@ static int rereadable(const char *source)
     return source != NULL && (strncmp(source, "file:", 5) == 0 || strncmp(source, "env:", 4) == 0);
 }
 
-typedef pico_err (*device_op_fn)(pico_key *key, uint8_t alg, const uint8_t *in, size_t in_len,
-                                 uint8_t *out, size_t *out_len);
-
-static pico_err key_op(pico_pkey *key, device_op_fn fn, uint8_t alg, const uint8_t *in,
-                       size_t in_len, uint8_t *out, size_t *out_len)
+pico_err pico_pkey_op(pico_pkey *key, pico_mech mech, const uint8_t *in, size_t in_len,
+                      uint8_t *out, size_t *out_len)
 {
     const pico_uri *uri = &key->uri;
     size_t cap = *out_len;
@@ -157,7 +154,7 @@ static pico_err key_op(pico_pkey *key, device_op_fn fn, uint8_t alg, const uint8
 
     if (again)
         ERR_set_mark();
-    err = fn(key->hsm, alg, in, in_len, out, out_len);
+    err = pico_device_key_op(key->hsm, mech, in, in_len, out, out_len);
     if (!again)
         return err;
     if (err != PICO_E_NOT_LOGGED_IN) {
@@ -173,19 +170,7 @@ static pico_err key_op(pico_pkey *key, device_op_fn fn, uint8_t alg, const uint8
     if ((err = pico_device_login(key->hsm->dev, uri, NULL, NULL)) != PICO_OK)
         return err;
     *out_len = cap;
-    return fn(key->hsm, alg, in, in_len, out, out_len);
-}
-
-pico_err pico_pkey_sign(pico_pkey *key, uint8_t alg, const uint8_t *in, size_t in_len, uint8_t *out,
-                        size_t *out_len)
-{
-    return key_op(key, pico_device_sign, alg, in, in_len, out, out_len);
-}
-
-pico_err pico_pkey_decipher(pico_pkey *key, uint8_t alg, const uint8_t *in, size_t in_len,
-                            uint8_t *out, size_t *out_len)
-{
-    return key_op(key, pico_device_decipher, alg, in, in_len, out, out_len);
+    return pico_device_key_op(key->hsm, mech, in, in_len, out, out_len);
 }
 
 pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *uri,

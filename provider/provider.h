@@ -88,19 +88,17 @@ EVP_PKEY *pico_pkey_public(pico_pkey *key);
 pico_err pico_pkey_login(pico_pkey *key);
 
 /*
- * The key's private-key operations on the device (pico_device_sign and
- * pico_device_decipher), after pico_pkey_login. When the device lost the
- * login meanwhile (a reset, another client's SELECT: sc-hsm-protocol.md 4.6)
- * and the key's PIN comes from what the user configured (pin-value or a
- * file:/env: pin-source in the URI or openssl.cnf), they log in again by
- * reading it again, with the configured PKA keys, and repeat once. A PIN
- * typed at a prompt or handed in by the application is not kept for that:
- * only pico-cache-pin holds one (and the device layer uses it itself).
+ * The key's private-key operation on the device (pico_device_key_op), after
+ * pico_pkey_login. When the device lost the login meanwhile (a reset,
+ * another client's SELECT: sc-hsm-protocol.md 4.6) and the key's PIN comes
+ * from what the user configured (pin-value or a file:/env: pin-source in the
+ * URI or openssl.cnf), it logs in again by reading it again, with the
+ * configured PKA keys, and repeats once. A PIN typed at a prompt or handed in
+ * by the application is not kept for that: only pico-cache-pin holds one
+ * (and the device layer uses it itself).
  */
-pico_err pico_pkey_sign(pico_pkey *key, uint8_t alg, const uint8_t *in, size_t in_len, uint8_t *out,
-                        size_t *out_len);
-pico_err pico_pkey_decipher(pico_pkey *key, uint8_t alg, const uint8_t *in, size_t in_len,
-                            uint8_t *out, size_t *out_len);
+pico_err pico_pkey_op(pico_pkey *key, pico_mech mech, const uint8_t *in, size_t in_len,
+                      uint8_t *out, size_t *out_len);
 
 /* Raises a provider error with a reason from err.h (common/ reaches it through its handler). */
 #define pico_prov_raise(prov, code, ...)                                                           \

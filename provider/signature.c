@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * RSA (PKCS#1 v1.5, PSS, raw) and ECDSA signatures with the key on the device.
- * Hashing runs on the host; the device signs in one APDU (7.1):
- *   ECDSA          alg 70 with the hash, DER answer passed through;
- *   RSA PKCS#1 1.5 alg 20 with the full EMSA-PKCS1-v1_5 block built here (alg 30
- *                  is broken on the firmware, 3x would need the whole message);
- *   RSA-PSS        alg 40 with the hash when the salt is the hash length and MGF1
- *                  uses the message hash (what TLS uses), else alg 20 with an
- *                  EMSA-PSS block encoded here;
- *   RSA raw        alg 20 with the caller's modulus-length block.
+ * Hashing runs on the host; the device signs in one APDU, with the mechanism
+ * this file names (device.h; the device layer picks SIGN's algorithm, 7.1):
+ *   ECDSA          PICO_MECH_ECDSA with the hash, DER answer passed through;
+ *   RSA PKCS#1 1.5 PICO_MECH_RSA_RAW with the full EMSA-PKCS1-v1_5 block built
+ *                  here (the firmware's DigestInfo input is broken, field-notes.md);
+ *   RSA-PSS        PICO_MECH_RSA_PSS with the hash when the salt is the hash length
+ *                  and MGF1 uses the message hash (what TLS uses), else
+ *                  PICO_MECH_RSA_RAW with an EMSA-PSS block encoded here;
+ *   RSA raw        PICO_MECH_RSA_RAW with the caller's modulus-length block.
  * Verification, and the AlgorithmIdentifier that certificates need, go to the
  * software provider with the key's public half (a "shadow" context).
  */
@@ -25,7 +26,6 @@
 #include <string.h>
 
 #include "provider.h"
-#include "schsm.h"
 
 static OSSL_FUNC_signature_newctx_fn rsa_signature_newctx;
 static OSSL_FUNC_signature_newctx_fn ecdsa_signature_newctx;
@@ -412,7 +412,7 @@ static int rsa_sign(sig_ctx *ctx, uint8_t *sig, size_t *siglen, const uint8_t *t
 {
     size_t k = (size_t)modulus_bytes(ctx), hlen;
     uint8_t em[512];
-    uint8_t alg = PICO_ALG_RSA_RAW;
+    pico_mech mech = PICO_MECH_RSA_RAW;
     const uint8_t *in = em;
     size_t inlen = k;
     int slen;
@@ -448,8 +448,8 @@ static int rsa_sign(sig_ctx *ctx, uint8_t *sig, size_t *siglen, const uint8_t *t
             return 0;
         if ((size_t)slen == hlen &&
             (ctx->mgf1 == NULL || EVP_MD_is_a(ctx->mgf1, EVP_MD_get0_name(ctx->md)))) {
-            /* what the device does itself (7.1, alg 40): one APDU with the hash */
-            alg = PICO_ALG_RSA_PSS;
+            /* what the device does itself (7.1): one APDU with the hash */
+            mech = PICO_MECH_RSA_PSS;
             in = tbs;
             inlen = tbslen;
         } else if (!encode_pss(ctx, tbs, hlen, slen, em, k)) {
@@ -460,7 +460,7 @@ static int rsa_sign(sig_ctx *ctx, uint8_t *sig, size_t *siglen, const uint8_t *t
         pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "rsa padding mode %d", ctx->pad);
         return 0;
     }
-    if (pico_pkey_sign(ctx->key, alg, in, inlen, sig, siglen) != PICO_OK)
+    if (pico_pkey_op(ctx->key, mech, in, inlen, sig, siglen) != PICO_OK)
         return 0;
     OPENSSL_cleanse(em, sizeof(em));
     return 1;
@@ -497,8 +497,8 @@ static int signature_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t
     *siglen = sigsize;
     if (ctx->type == PICO_KEY_RSA)
         return rsa_sign(ctx, sig, siglen, tbs, tbslen);
-    /* 7.1 alg 70: the device truncates the hash to the order and answers DER */
-    return pico_pkey_sign(ctx->key, PICO_ALG_ECDSA, tbs, tbslen, sig, siglen) == PICO_OK;
+    /* 7.1: the device truncates the hash to the order and answers DER */
+    return pico_pkey_op(ctx->key, PICO_MECH_ECDSA, tbs, tbslen, sig, siglen) == PICO_OK;
 }
 
 static int signature_verify(void *vctx, const unsigned char *sig, size_t siglen,
