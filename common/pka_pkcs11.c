@@ -97,48 +97,9 @@ static void p11_uri_free(p11_uri *u)
     memset(u, 0, sizeof(*u));
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* RFC 7512 2.3 pchar / qchar, percent-decoded; '/' is taken in the path too. NULL: bad. */
-static char *pct_decode(const char *p, size_t n, int in_query, size_t *out_len)
-{
-    const char *extra = in_query ? "-._~:[]@!$'()*+,=/?|" : "-._~:[]@!$'()*+,=/&";
-    char *buf = malloc(n + 1);
-    size_t i, k = 0;
-
-    if (buf == NULL)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '%') {
-            int hi = i + 2 < n ? hexval(p[i + 1]) : -1, lo = i + 2 < n ? hexval(p[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                goto bad;
-            buf[k++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                   (c != '\0' && strchr(extra, c) != NULL)) {
-            buf[k++] = (char)c;
-        } else {
-            goto bad;
-        }
-    }
-    buf[k] = '\0';
-    *out_len = k;
-    return buf;
-bad:
-    OPENSSL_clear_free(buf, n + 1);
-    return NULL;
-}
+/* RFC 7512 2.3 pchar / qchar; '/' is taken in the path too */
+#define P11_PATH_PLAIN "-._~:[]@!$'()*+,=/&"
+#define P11_QUERY_PLAIN "-._~:[]@!$'()*+,=/?|"
 
 /* One part of a pkcs11: URI (path, or query). Messages name attributes, never values. */
 static pico_err p11_parse_part(const char *p, size_t n, int in_query, p11_uri *u)
@@ -179,7 +140,9 @@ static pico_err p11_parse_part(const char *p, size_t n, int in_query, p11_uri *u
                 return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: %s given twice", name);
             if (eq + 1 == next)
                 return pico_err_raise(PICO_E_PKCS11_URI, "pkcs11 uri: %s has no value", name);
-            dec = pct_decode(eq + 1, (size_t)(next - eq - 1), in_query, &dec_len);
+            if (pico_pct_decode(eq + 1, (size_t)(next - eq - 1),
+                                in_query ? P11_QUERY_PLAIN : P11_PATH_PLAIN, &dec, &dec_len) != 0)
+                dec = NULL;
             if (dec == NULL)
                 return pico_err_raise(PICO_E_PKCS11_URI,
                                       "pkcs11 uri: bad percent-encoding or character in %s", name);

@@ -41,18 +41,13 @@ static int hexval(int c)
     return -1;
 }
 
-/*
- * Percent-decodes [p, p+n) into a new buffer (NUL-terminated; *out_len
- * excludes it). RFC 7512 pchar/qchar: characters outside the URI set and the
- * separators of the other part are refused.
- */
-static pico_uri_err pct_decode(const char *p, size_t n, int in_query, char **out, size_t *out_len)
+int pico_pct_decode(const char *p, size_t n, const char *plain, char **out, size_t *out_len)
 {
     char *buf = malloc(n + 1);
     size_t i, k = 0;
 
     if (buf == NULL)
-        return PICO_URI_ERR_NOMEM;
+        return -2;
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
         if (c == '%') {
@@ -61,33 +56,52 @@ static pico_uri_err pct_decode(const char *p, size_t n, int in_query, char **out
                 goto bad;
             buf[k++] = (char)(hi << 4 | lo);
             i += 2;
-            continue;
+        } else if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                   (c != '\0' && strchr(plain, c) != NULL)) {
+            buf[k++] = (char)c;
+        } else {
+            goto bad;
         }
-        /* Control characters, space, and characters no URI may hold unencoded. */
-        if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}#", c) != NULL)
-            goto bad;
-        /* '?' belongs only between path and query; '/' is allowed as RFC 7512 allows it. */
-        if (c == '?')
-            goto bad;
-        if (!in_query && c == '&')
-            goto bad;
-        buf[k++] = (char)c;
     }
     buf[k] = '\0';
     *out = buf;
     *out_len = k;
-    return PICO_URI_OK;
+    return 0;
 bad:
     OPENSSL_clear_free(buf, n + 1);
-    return PICO_URI_ERR_ENCODING;
+    return -1;
 }
+
+int pico_hex_decode(const char *s, size_t n, char sep, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t i, k = 0;
+
+    *len = 0;
+    for (i = 0; i < n; i++) {
+        int hi, lo;
+        if (sep != '\0' && s[i] == sep)
+            continue;
+        if (i + 1 >= n || (hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0 || k == cap)
+            return -1;
+        out[k++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    *len = k;
+    return 0;
+}
+
+/*
+ * RFC 7512 pchar/qchar as pico: URIs take them: the characters no URI may hold
+ * unencoded, '?' (only between path and query) and, in the path, '&' must be
+ * percent-encoded; '/' is allowed as RFC 7512 allows it.
+ */
+#define PICO_PATH_PLAIN "-._~!$'()*+,/:;=@[]"
+#define PICO_QUERY_PLAIN "-._~!$&'()*+,/:;=@[]"
 
 /* id=: a run of hex digits (01a2), or percent-encoded bytes (%01%A2) as in RFC 7512. */
 static pico_uri_err parse_id(const char *raw, size_t raw_len, const char *dec, size_t dec_len,
                              pico_uri *uri)
 {
-    size_t i;
-
     if (memchr(raw, '%', raw_len) != NULL) {
         if (dec_len > PICO_URI_MAX_ID)
             return PICO_URI_ERR_VALUE;
@@ -95,15 +109,8 @@ static pico_uri_err parse_id(const char *raw, size_t raw_len, const char *dec, s
         uri->id_len = dec_len;
         return PICO_URI_OK;
     }
-    if (dec_len % 2 != 0 || dec_len / 2 > PICO_URI_MAX_ID)
+    if (pico_hex_decode(dec, dec_len, '\0', uri->id, PICO_URI_MAX_ID, &uri->id_len) != 0)
         return PICO_URI_ERR_VALUE;
-    for (i = 0; i < dec_len; i += 2) {
-        int hi = hexval(dec[i]), lo = hexval(dec[i + 1]);
-        if (hi < 0 || lo < 0)
-            return PICO_URI_ERR_VALUE;
-        uri->id[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    uri->id_len = dec_len / 2;
     return PICO_URI_OK;
 }
 
@@ -193,6 +200,7 @@ static pico_uri_err parse_part(const char *p, size_t n, int in_query, pico_uri *
         const struct attr_def *def = NULL;
         char *dec = NULL;
         pico_uri_err rc;
+        int d;
 
         if (next == NULL)
             next = end;
@@ -214,7 +222,9 @@ static pico_uri_err parse_part(const char *p, size_t n, int in_query, pico_uri *
         val_len = (size_t)(next - val);
         if (val_len == 0)
             return PICO_URI_ERR_EMPTY;
-        rc = pct_decode(val, val_len, in_query, &dec, &dec_len);
+        d = pico_pct_decode(val, val_len, in_query ? PICO_QUERY_PLAIN : PICO_PATH_PLAIN, &dec,
+                            &dec_len);
+        rc = d == 0 ? PICO_URI_OK : d == -2 ? PICO_URI_ERR_NOMEM : PICO_URI_ERR_ENCODING;
         if (rc != PICO_URI_OK)
             return rc;
         if (dec_len == 0) {

@@ -45,13 +45,13 @@ typedef struct pico_uri {
 
 typedef enum pico_uri_err {
     PICO_URI_OK = 0,
-    PICO_URI_ERR_SCHEME,      /* does not start with "pico:" */
-    PICO_URI_ERR_ENCODING,    /* bad percent-encoding or a forbidden character */
-    PICO_URI_ERR_UNKNOWN,     /* unknown attribute, or a path attribute in the query */
-    PICO_URI_ERR_DUPLICATE,   /* attribute given twice */
-    PICO_URI_ERR_EMPTY,       /* attribute without a value */
-    PICO_URI_ERR_VALUE,       /* value out of its domain (type=, id=, pin-last-try=) */
-    PICO_URI_ERR_TOO_MANY,    /* more pka-key attributes than a device can register */
+    PICO_URI_ERR_SCHEME,    /* does not start with "pico:" */
+    PICO_URI_ERR_ENCODING,  /* bad percent-encoding or a forbidden character */
+    PICO_URI_ERR_UNKNOWN,   /* unknown attribute, or a path attribute in the query */
+    PICO_URI_ERR_DUPLICATE, /* attribute given twice */
+    PICO_URI_ERR_EMPTY,     /* attribute without a value */
+    PICO_URI_ERR_VALUE,     /* value out of its domain (type=, id=, pin-last-try=) */
+    PICO_URI_ERR_TOO_MANY,  /* more pka-key attributes than a device can register */
     PICO_URI_ERR_NOMEM,
 } pico_uri_err;
 
@@ -69,6 +69,20 @@ size_t pico_uri_attr_name_len(const char *p);
 
 /* A short lowercase message for an error code. */
 const char *pico_uri_strerror(pico_uri_err err);
+
+/*
+ * The project's one percent-decoder (RFC 3986 2.1) and one hex decoder, for
+ * pico: and pkcs11: URIs, key ids and the tool's hex arguments.
+ * pico_pct_decode: [p, p+n) into a new NUL-terminated buffer (*out, *out_len
+ * without the NUL; OPENSSL_clear_free it); letters, digits and the characters
+ * in plain stand for themselves, anything else must be %XX. 0 ok, -1 bad, -2
+ * no memory.
+ * pico_hex_decode: [s, s+n) as hex digit pairs, with optional sep characters
+ * between bytes (':' as openssl prints ids; 0 for none), into at most cap
+ * bytes. 0 ok, -1 bad.
+ */
+int pico_pct_decode(const char *p, size_t n, const char *plain, char **out, size_t *out_len);
+int pico_hex_decode(const char *s, size_t n, char sep, uint8_t *out, size_t cap, size_t *len);
 
 /*
  * Formats the path attributes of uri (never the query: it may hold secrets)

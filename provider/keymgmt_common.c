@@ -455,19 +455,11 @@ pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type, cons
     return ctx;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[])
 {
     const OSSL_PARAM *p;
     const char *s = NULL;
-    size_t i, n;
+    size_t n;
 
     if (params == NULL)
         return 1;
@@ -499,16 +491,10 @@ int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[])
         /* hex digits, with optional ':' separators as openssl prints them */
         if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
             return 0;
-        for (i = 0, n = 0; s[i] != '\0'; i++) {
-            if (s[i] == ':')
-                continue;
-            if (hexval(s[i]) < 0 || hexval(s[i + 1]) < 0 || n == sizeof(ctx->id)) {
-                pico_prov_raise(ctx->prov, PICO_E_ARGS, "pico-id: hex digits, up to %zu bytes",
-                                sizeof(ctx->id));
-                return 0;
-            }
-            ctx->id[n++] = (uint8_t)(hexval(s[i]) << 4 | hexval(s[i + 1]));
-            i++;
+        if (pico_hex_decode(s, strlen(s), ':', ctx->id, sizeof(ctx->id), &n) != 0) {
+            pico_prov_raise(ctx->prov, PICO_E_ARGS, "pico-id: hex digits, up to %zu bytes",
+                            sizeof(ctx->id));
+            return 0;
         }
         ctx->spec.id = ctx->id;
         ctx->spec.id_len = n;

@@ -528,20 +528,7 @@ pico_err tool_login(tool_ctx *ctx, const tool_auth *auth)
 
 int tool_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *len)
 {
-    size_t n = strlen(hex), i;
-
-    *len = 0;
-    if (n % 2 != 0 || n / 2 > cap)
-        return -1;
-    for (i = 0; i < n; i += 2) {
-        int hi = OPENSSL_hexchar2int((unsigned char)hex[i]);
-        int lo = OPENSSL_hexchar2int((unsigned char)hex[i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    *len = n / 2;
-    return 0;
+    return pico_hex_decode(hex, strlen(hex), '\0', out, cap, len);
 }
 
 void tool_hex_print(FILE *f, const uint8_t *p, size_t n)

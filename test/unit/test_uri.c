@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/crypto.h>
 
 #include "uri.h"
 
@@ -158,9 +159,44 @@ static void test_uri_format_roundtrip(void **state)
     pico_uri_free(&v);
 }
 
+/* The one percent-decoder and the one hex decoder every parser uses. */
+static void test_pct_and_hex_decoders(void **state)
+{
+    char *out = NULL;
+    size_t len = 0;
+    uint8_t id[4];
+
+    (void)state;
+    assert_int_equal(pico_pct_decode("a%2Fb%00c", 9, "", &out, &len), 0);
+    assert_int_equal(len, 5);
+    assert_memory_equal(out, "a/b\0c", 5);
+    OPENSSL_clear_free(out, 10);
+    assert_int_equal(pico_pct_decode("a/b", 3, "/", &out, &len), 0);
+    assert_string_equal(out, "a/b");
+    OPENSSL_clear_free(out, 4);
+    assert_int_equal(pico_pct_decode("a/b", 3, "", &out, &len), -1); /* '/' not plain here */
+    assert_int_equal(pico_pct_decode("a%2", 3, "", &out, &len), -1); /* truncated escape */
+    assert_int_equal(pico_pct_decode("a%zz", 4, "", &out, &len), -1);
+    assert_int_equal(pico_pct_decode("a b", 3, " ", &out, &len), 0); /* the caller's set */
+    OPENSSL_clear_free(out, 4);
+
+    assert_int_equal(pico_hex_decode("01aB", 4, '\0', id, sizeof(id), &len), 0);
+    assert_int_equal(len, 2);
+    assert_int_equal(id[0], 0x01);
+    assert_int_equal(id[1], 0xAB);
+    assert_int_equal(pico_hex_decode("01:ab:ff", 8, ':', id, sizeof(id), &len), 0);
+    assert_int_equal(len, 3);
+    assert_int_equal(id[2], 0xFF);
+    assert_int_equal(pico_hex_decode("01:ab", 5, '\0', id, sizeof(id), &len), -1);
+    assert_int_equal(pico_hex_decode("012", 3, '\0', id, sizeof(id), &len), -1); /* odd */
+    assert_int_equal(pico_hex_decode("0g", 2, '\0', id, sizeof(id), &len), -1);
+    assert_int_equal(pico_hex_decode("0102030405", 10, '\0', id, sizeof(id), &len), -1); /* cap */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pct_and_hex_decoders),
         cmocka_unit_test(test_uri_bare_scheme_matches_everything),
         cmocka_unit_test(test_uri_path_and_query),
         cmocka_unit_test(test_uri_id_forms),
