@@ -509,6 +509,38 @@ pico_err pico_device_find_key(pico_device *d, const pico_uri *uri, pico_key **ke
     return err;
 }
 
+struct find_any {
+    const pico_uri *uri;
+    pico_key *key;
+    pico_err err;
+};
+
+static int find_any_cb(void *arg, pico_device *dev)
+{
+    struct find_any *f = arg;
+    pico_err err;
+
+    pico_err_quiet_push();
+    err = pico_device_find_key(dev, f->uri, &f->key);
+    pico_err_quiet_pop();
+    if (err != PICO_OK && err != PICO_E_NOT_FOUND && f->err == PICO_OK)
+        f->err = err;
+    return err == PICO_OK;
+}
+
+pico_err pico_device_find_key_any(const pico_uri *uri, pico_key **key)
+{
+    struct find_any f = {uri, NULL, PICO_OK};
+    pico_err err = pico_device_foreach(uri, find_any_cb, &f);
+
+    *key = f.key;
+    if (err != PICO_OK || f.key != NULL)
+        return err;
+    if (f.err != PICO_OK)
+        return pico_err_raise(f.err, "looking for the key");
+    return PICO_E_NOT_FOUND;
+}
+
 pico_err pico_device_key_public(pico_key *k, EVP_PKEY **pub)
 {
     pico_err err;

@@ -84,6 +84,15 @@ pico_err pico_device_keys(pico_device *dev, pico_key ***keys, size_t *count);
 /* Keys matching uri's object=, id=, type= (type private or public or none). */
 pico_err pico_device_find_key(pico_device *dev, const pico_uri *uri, pico_key **key);
 
+/*
+ * The first key uri names on any device that matches its token= and reader=
+ * (decoder, PKA signers). A device that fails while being searched does not
+ * stop the search; when no device has the key, its error is raised then,
+ * else PICO_E_NOT_FOUND is returned unraised (the caller says what it looked
+ * for).
+ */
+pico_err pico_device_find_key_any(const pico_uri *uri, pico_key **key);
+
 /* Public key of a key (reads CExx on first use). Not owned by the caller. */
 pico_err pico_device_key_public(pico_key *key, EVP_PKEY **pub);
 

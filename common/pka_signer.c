@@ -245,30 +245,11 @@ static pico_err file_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, ui
 
 /* ---------------------------------------------------------------- pico: */
 
-struct pico_find {
-    const pico_uri *uri;
-    pico_key *key;
-    pico_err err;
-};
-
-static int pico_find_cb(void *arg, pico_device *dev)
-{
-    struct pico_find *f = arg;
-    pico_err err;
-
-    pico_err_quiet_push();
-    err = pico_device_find_key(dev, f->uri, &f->key);
-    pico_err_quiet_pop();
-    if (err != PICO_OK && err != PICO_E_NOT_FOUND && f->err == PICO_OK)
-        f->err = err;
-    return err == PICO_OK;
-}
-
 static pico_err pico_open(pico_pka_signer *s, const char *spec, const char *pin_source,
                           const pico_pin_prompt *prompt)
 {
     pico_uri uri;
-    struct pico_find f = {&uri, NULL, PICO_OK};
+    pico_key *key = NULL;
     const char *at = NULL;
     EVP_PKEY *pub = NULL;
     pico_uri_err rc;
@@ -289,11 +270,9 @@ static pico_err pico_open(pico_pka_signer *s, const char *spec, const char *pin_
         err = pico_err_raise(PICO_E_URI, "%s: a pka key is a private key (type=private)", s->name);
         goto end;
     }
-    if ((err = pico_device_foreach(&uri, pico_find_cb, &f)) != PICO_OK)
-        goto end;
-    if (f.key == NULL) {
-        err = f.err != PICO_OK ? pico_err_raise(f.err, "%s: looking for the key", s->name)
-                               : pico_err_raise(PICO_E_NOT_FOUND, "%s: no such key", s->name);
+    if ((err = pico_device_find_key_any(&uri, &key)) != PICO_OK) {
+        if (err == PICO_E_NOT_FOUND)
+            pico_err_raise(err, "%s: no such key", s->name);
         goto end;
     }
     /* The other device's own PIN: its URI first, then the signer's pin_source */
@@ -302,11 +281,11 @@ static pico_err pico_open(pico_pka_signer *s, const char *spec, const char *pin_
         err = pico_err_raise(PICO_E_NOMEM, "%s", s->name);
         goto end;
     }
-    if ((err = pico_device_login_uri(f.key->dev, &uri, prompt)) != PICO_OK ||
-        (err = pico_device_key_public(f.key, &pub)) != PICO_OK ||
+    if ((err = pico_device_login_uri(key->dev, &uri, prompt)) != PICO_OK ||
+        (err = pico_device_key_public(key, &pub)) != PICO_OK ||
         (err = pka_pub_copy(s->name, pub, &s->pub)) != PICO_OK)
         goto end;
-    s->key = f.key;
+    s->key = key;
 end:
     pico_uri_free(&uri);
     return err;

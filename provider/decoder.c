@@ -42,18 +42,6 @@ static int uri_decoder_does_selection(void *ctx, int selection)
     return selection == 0 || (selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0;
 }
 
-struct find {
-    const pico_uri *uri;
-    pico_key *key;
-};
-
-static int find_on_device(void *arg, pico_device *dev)
-{
-    struct find *f = arg;
-
-    return pico_device_find_key(dev, f->uri, &f->key) == PICO_OK;
-}
-
 /*
  * Stage 1 (input pem, output "DER" with structure pico-uri): our PEM block to
  * the bare URI. Its output type is DER, not a name of our own, because that
@@ -120,7 +108,8 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
     size_t len = 0, n;
     BIO *in = NULL;
     pico_pkey *holder = NULL, *key = NULL;
-    struct find f = {NULL, NULL};
+    pico_key *hsm = NULL;
+    pico_err err;
     int object_type = OSSL_OBJECT_PKEY, ok = 1;
     OSSL_PARAM params[4];
 
@@ -137,9 +126,8 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
         ok = 0;
         goto end;
     }
-    f.uri = &holder->uri;
-    if (pico_device_foreach(&holder->uri, find_on_device, &f) != PICO_OK || f.key == NULL) {
-        if (f.key == NULL) {
+    if ((err = pico_device_find_key_any(&holder->uri, &hsm)) != PICO_OK) {
+        if (err == PICO_E_NOT_FOUND) {
             /* the path only: the query may hold a PIN */
             char *where = pico_uri_format(&holder->uri);
             pico_prov_raise(prov, PICO_E_NOT_FOUND, "%s", where != NULL ? where : "key");
@@ -148,9 +136,9 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
         ok = 0;
         goto end;
     }
-    if (f.key->type != type)
+    if (hsm->type != type)
         goto end; /* the other key type's decoder takes it */
-    if (pico_pkey_from_key(prov, f.key, &holder->uri, pw_cb, pw_cbarg, &key) != PICO_OK) {
+    if (pico_pkey_from_key(prov, hsm, &holder->uri, pw_cb, pw_cbarg, &key) != PICO_OK) {
         ok = 0;
         goto end;
     }
