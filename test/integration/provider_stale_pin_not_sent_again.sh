@@ -59,11 +59,11 @@ stale_pin() {
     OPENSSL_CONF=$work/openssl.cnf run openssl genpkey -propquery provider=pico -algorithm EC \
         -pkeyopt group:P-256 -pkeyopt pico-label:k -out "$work/k.pem"
     run ossl pkey -pubin -in "pico:object=k;type=public" -pubout -out "$work/k.pub.pem"
+    # (read before the loop runs: pcsc-apdu's SELECT and status are no transaction, a
+    # login of the loop could come between them)
+    [ "$(pin_tries)" = 3 ] || fail "tries before the change: $(pin_tries)"
     start_loop "pico:object=k"
     wait_for 5 count ok
-    [ "$(pin_tries)" = 3 ] || fail "tries before the change: $(pin_tries)"
-    # the loop logs in again after pin_tries' SELECT, with the PIN that is still right
-    wait_for 5 oks_since_fail
     run tool pin change --pin-source "file:$work/old.pin" --new-pin-source "file:$work/new.pin"
     select_device
     wait_for 40 count fail
@@ -79,6 +79,8 @@ stale_pin() {
     sort "$work/loop.err" | uniq -c | sed "s/^/    loop: /" >&2
     grep -q 'pin refused earlier by this device: 2 tries left; not sent again' "$work/loop.err" ||
         fail "cache $cache: the error does not say the pin was refused earlier"
+    [ "$(grep -c 'VERIFY: 2 tries left' "$work/loop.err")" = 1 ] ||
+        fail "cache $cache: not exactly one refused VERIFY"
     # the new PIN in the file: the loop logs in again and goes on
     echo "$NEWPIN" > "$work/pin"
     wait_for 5 oks_since_fail
@@ -94,12 +96,14 @@ stale_pin no
 stale_pin yes
 
 # The application's PIN, held with pico-cache-pin (no source to read again): the
-# held PIN is refused once and dropped; the loop then says to log in again
+# held PIN is refused once and dropped; nothing is sent again (no source to read, no
+# terminal for a prompt)
 echo "== the application's PIN, pico-cache-pin = yes" >&2
 run tool init --yes --pin "$PIN" --so-pin "$SOPIN"
 pico_cnf "$work/openssl.cnf" "# no pin source" "pico-cache-pin = yes"
 run ossl genpkey -propquery provider=pico -algorithm EC -pkeyopt group:P-256 \
     -pkeyopt pico-label:k -pkeyopt "pico-uri:pico:?pin-value=$PIN" -out "$work/k.pem"
+[ "$(pin_tries)" = 3 ] || fail "application's PIN held: tries before the change: $(pin_tries)"
 SIGN_LOOP_PIN=$PIN start_loop "pico:object=k"
 wait_for 5 count ok
 run tool pin change --pin-source "file:$work/old.pin" --new-pin-source "file:$work/new.pin"
