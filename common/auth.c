@@ -3,9 +3,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cvc.h"
 #include "log.h"
 #include "pka_signer.h"
 #include "secret.h"
@@ -46,6 +50,62 @@ static pico_err get_pin(const pico_auth_factors *f, int tries, char *pin, size_t
     *len = strlen(pin);
     *interactive = 1;
     return PICO_OK;
+}
+
+/* The salt of the refused-PIN digests: random, once per process, so that a digest
+ * found in memory is not one of a precomputed table (as pkcs11-provider keeps its PIN
+ * state). A 6-digit PIN can still be found from a digest and this salt: every copy of
+ * a digest is cleansed. */
+static uint8_t refused_salt[32];
+static int refused_salted;
+static pthread_mutex_t refused_salt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static pico_err pin_digest(const char *pin, size_t len, uint8_t md[32])
+{
+    const char *propq;
+    OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
+    EVP_MD_CTX *ctx = NULL;
+    EVP_MD *sha256 = NULL;
+    unsigned md_len = 0;
+    pico_err err = PICO_OK;
+
+    pthread_mutex_lock(&refused_salt_lock);
+    if (!refused_salted)
+        refused_salted = RAND_priv_bytes_ex(libctx, refused_salt, sizeof(refused_salt), 0) == 1;
+    pthread_mutex_unlock(&refused_salt_lock);
+    if (!refused_salted || (sha256 = EVP_MD_fetch(libctx, "SHA256", propq)) == NULL ||
+        (ctx = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(ctx, sha256, NULL) ||
+        !EVP_DigestUpdate(ctx, refused_salt, sizeof(refused_salt)) ||
+        !EVP_DigestUpdate(ctx, pin, len) || !EVP_DigestFinal_ex(ctx, md, &md_len) || md_len != 32)
+        err = pico_err_raise(PICO_E_INTERNAL, "pin digest");
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(sha256);
+    return err;
+}
+
+static int refused_has(const pico_refused_pins *r, const uint8_t md[32])
+{
+    unsigned i;
+    int found = 0;
+
+    for (i = 0; i < r->n && i < PICO_REFUSED_PINS; i++)
+        found |= CRYPTO_memcmp(r->digest[i], md, 32) == 0;
+    return found;
+}
+
+static void refused_add(pico_refused_pins *r, const uint8_t md[32])
+{
+    if (refused_has(r, md))
+        return;
+    memcpy(r->digest[r->next % PICO_REFUSED_PINS], md, 32);
+    r->next = (r->next + 1) % PICO_REFUSED_PINS;
+    if (r->n < PICO_REFUSED_PINS)
+        r->n++;
+}
+
+void pico_refused_pins_clear(pico_refused_pins *r)
+{
+    OPENSSL_cleanse(r, sizeof(*r));
 }
 
 pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const uint8_t st[4],
@@ -134,6 +194,7 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
                          size_t *held_len)
 {
     char pin[PICO_PIN_MAX + 2];
+    uint8_t md[32];
     size_t len = 0;
     pico_pin_state state;
     uint8_t st[4];
@@ -188,6 +249,22 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
     }
     if ((err = get_pin(f, tries, pin, sizeof(pin), &len, &interactive)) != PICO_OK)
         goto end;
+    /* A PIN this device refused is not sent again: a source that still holds the old
+     * PIN (changed under a running process) would spend a try at every operation. A
+     * different PIN (the source now has the new one) goes on as usual. */
+    if (f->refused != NULL) {
+        if ((err = pin_digest(pin, len, md)) != PICO_OK)
+            goto end;
+        if (refused_has(f->refused, md)) {
+            pico_log("AUTH", "pin refused earlier, not sent again, %d %s left", tries,
+                     tries == 1 ? "try" : "tries");
+            err = pico_err_raise(PICO_E_PIN_INCORRECT,
+                                 "%s: pin refused earlier by this device: %d %s left; not sent "
+                                 "again",
+                                 f->device, tries, tries == 1 ? "try" : "tries");
+            goto end;
+        }
+    }
     /* The last try is spent only on request: pin-last-try=yes, or a person who was told
      * so at the prompt. */
     if (tries == 1 && !interactive && (f->uri == NULL || f->uri->pin_last_try != 1)) {
@@ -203,6 +280,8 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
     err = pico_schsm_verify(card, PICO_PIN_USER, (const uint8_t *)pin, len, &tries);
     if (err == PICO_E_PIN_INCORRECT)
         pico_log("AUTH", "pin refused, %d %s left", tries, tries == 1 ? "try" : "tries");
+    if ((err == PICO_E_PIN_INCORRECT || err == PICO_E_PIN_BLOCKED) && f->refused != NULL)
+        refused_add(f->refused, md);
     if (err != PICO_OK)
         goto end;
     if (f->pin_verified != NULL)
@@ -217,5 +296,6 @@ pka:
         err = pico_auth_pka_round(card, f, st, NULL, NULL);
 end:
     OPENSSL_cleanse(pin, sizeof(pin));
+    OPENSSL_cleanse(md, sizeof(md));
     return err;
 }

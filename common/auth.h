@@ -28,19 +28,40 @@ typedef struct pico_pin_prompt {
 
 typedef struct pico_pka_signer pico_pka_signer; /* pka_signer.h */
 
+/*
+ * The PINs a device refused, as digests: SHA-256 over a random salt of this
+ * process and the PIN, never the PIN itself. A PIN in here is not sent again
+ * by this process: a stale PIN source (the PIN was changed under a running
+ * server) would otherwise spend a try at every operation. The oldest entry
+ * makes room when it is full (the last try is kept by its own rule anyway).
+ * Held per device, under the device's lock.
+ */
+#define PICO_REFUSED_PINS 16
+typedef struct pico_refused_pins {
+    uint8_t digest[PICO_REFUSED_PINS][32];
+    unsigned n;    /* entries in use */
+    unsigned next; /* the entry written next */
+} pico_refused_pins;
+
+/* Forgets every refused PIN (cleansed): the PIN of the device was changed by this process. */
+void pico_refused_pins_clear(pico_refused_pins *r);
+
 typedef struct pico_auth_factors {
-    const pico_uri *uri;        /* pin-value, pin-source, pin-last-try; may be NULL */
-    const char *pin;            /* a PIN the application gave (passphrase callback at key
-                                 * load, -passin): used like pin-value; may be NULL */
-    const char *pin_source;     /* configured default source; may be NULL */
+    const pico_uri *uri;           /* pin-value, pin-source, pin-last-try; may be NULL */
+    const char *pin;               /* a PIN the application gave (passphrase callback at key
+                                    * load, -passin): used like pin-value; may be NULL */
+    const char *pin_source;        /* configured default source; may be NULL */
     const pico_pin_prompt *prompt; /* may be NULL: no interactive prompt */
-    const char *device;         /* names the device in prompts and errors */
+    const char *device;            /* names the device in prompts and errors */
     /* PKA (5): the opened signers (pka-key= of the URI or the configuration) and the
      * device name they sign with the challenge (2.5). No signers: PIN only. */
     pico_pka_signer *const *signers;
     size_t n_signers;
     const char *dev_name;
     int *pin_verified; /* out, may be NULL: 1 when the login holds a verified PIN */
+    /* the PINs this device refused (may be NULL): one of them is not sent again, a PIN the
+     * device refuses now is added */
+    pico_refused_pins *refused;
 } pico_auth_factors;
 
 /* What happened to each PKA key of a round. */
@@ -71,9 +92,10 @@ pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const 
  * then the PIN (unless the device has none: PKA-only), then, when the device
  * has PKA, one GET CHALLENGE and MSE SET AT + EXTERNAL AUTHENTICATE per
  * signer until the required number of keys authenticated. A refused PKA key
- * costs no PIN try; errors name the missing factor. On success, when held is not NULL, the PIN is copied
- * there (PICO_PIN_MAX bytes) so that the device layer can log in again after
- * a reset; the caller cleanses it.
+ * costs no PIN try; errors name the missing factor. A PIN in f->refused is
+ * not sent: PICO_E_PIN_INCORRECT at once, with the tries left. On success,
+ * when held is not NULL, the PIN is copied there (PICO_PIN_MAX bytes) so that
+ * the device layer can log in again after a reset; the caller cleanses it.
  */
 pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *held,
                          size_t *held_len);

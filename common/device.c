@@ -180,7 +180,7 @@ static void dev_free(pico_device *d)
         OPENSSL_cleanse(d->card->buf, sizeof(d->card->buf));
         free(d->card);
     }
-    pico_dev_drop_held(d);
+    pico_dev_forget_login(d);
     pthread_mutex_destroy(&d->lock);
     free(d->name);
     free(d->reader);
@@ -958,7 +958,7 @@ void pico_device_forget(pico_device *d)
     d->selected = 0;
     free(d->name);
     d->name = NULL;
-    pico_dev_drop_held(d);
+    pico_dev_forget_login(d);
     pthread_mutex_unlock(&d->lock);
 }
 

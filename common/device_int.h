@@ -40,6 +40,9 @@ struct pico_device {
     int login_had_pin; /* the last login verified the PIN (the MKEK is open) */
     pico_pka_signer *held_signers[PICO_URI_MAX_PKA_KEYS];
     size_t n_held_signers;
+    /* the PINs this device refused to this process (salted digests): never sent again,
+     * whichever login path reads them (first login, sources again, held PIN) */
+    pico_refused_pins refused;
     /* certificates stored without a key (C8xx + CAxx), read once: pico_device_certs */
     pico_cert **certs;
     size_t ncerts;
@@ -62,6 +65,9 @@ void pico_dev_drop_held(pico_device *d);
 /* Every device's held factors dropped (device.c; at exit: devices busy in another thread are
  * skipped). */
 void pico_dev_drop_held_all(void);
+/* the held factors and the refused PINs: the device object goes, or this process changed
+ * the device's PIN */
+void pico_dev_forget_login(pico_device *d);
 pico_err pico_dev_relogin_locked(pico_device *d);
 pico_err pico_dev_explain_refusal(pico_device *d, const char *op, pico_err why);
 

@@ -49,14 +49,21 @@ static void exit_release_after_modules(void)
     pthread_mutex_unlock(&lock);
 }
 
+void pico_dev_forget_login(pico_device *d)
+{
+    pico_dev_drop_held(d);
+    pico_refused_pins_clear(&d->refused);
+}
+
 static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char *app_pin,
                                  const pico_pin_prompt *prompt, pico_pka_signer *const *signers,
                                  size_t n_signers)
 {
     int had_pin = 0;
-    pico_auth_factors f = {uri,       app_pin, pico_dev_config.pin_source,
-                           prompt,    d->desc, signers,
-                           n_signers, d->name, &had_pin};
+    pico_auth_factors f = {uri,        app_pin, pico_dev_config.pin_source,
+                           prompt,     d->desc, signers,
+                           n_signers,  d->name, &had_pin,
+                           &d->refused};
     uint8_t pin[PICO_PIN_MAX];
     size_t pin_len = 0;
     pico_err err;
@@ -82,7 +89,8 @@ pico_err pico_dev_relogin_locked(pico_device *d)
 {
     int had_pin = 0;
     pico_auth_factors f = {
-        NULL, NULL, NULL, NULL, d->desc, d->held_signers, d->n_held_signers, d->name, &had_pin};
+        NULL,    NULL,     NULL,       NULL, d->desc, d->held_signers, d->n_held_signers,
+        d->name, &had_pin, &d->refused};
     pico_err err;
 
     f.pin = d->held_len > 0 ? d->held_pin : NULL;
@@ -90,7 +98,8 @@ pico_err pico_dev_relogin_locked(pico_device *d)
     d->login_had_pin = had_pin;
     if (err == PICO_OK)
         d->logged_in = 1;
-    else /* held factors that no longer work are dropped: never tried again */
+    else /* held factors that no longer work are dropped: never tried again (a refused
+          * PIN is also in d->refused, whatever source gives it next) */
         pico_dev_drop_held(d);
     return err;
 }

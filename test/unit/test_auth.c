@@ -2,7 +2,8 @@
 /*
  * The login engine (common/auth.c) against a scripted card: the order of the
  * APDUs (PKA policy, PIN state, one VERIFY, then the PKA round), what it never
- * sends (a second VERIFY, the last try, a challenge when keys are missing),
+ * sends (a second VERIFY, the last try, a challenge when keys are missing, a
+ * PIN the device refused before),
  * and the per-key results of an m-of-n round with PEM-file signers.
  */
 #include <setjmp.h>
@@ -122,6 +123,84 @@ static void test_wrong_pin_not_retried(void **state)
     card_done(c);
 }
 
+/* a PIN the device refused is not sent again: the next login reads the state (no try
+ * spent) and fails with the tries left; no second VERIFY with it */
+static void test_refused_pin_not_sent_again(void **state)
+{
+    const script_step steps[] = {
+        {PIN_STATUS, "63 C3"},
+        {VERIFY_PIN, "63 C2"},
+        {PIN_STATUS, "63 C2"},
+        {PIN_STATUS, "63 C2"},
+        {NULL},
+    };
+    pico_card *c = card_with(steps);
+    pico_auth_factors f = factors("648219", NULL, 0);
+    pico_refused_pins refused = {0};
+
+    f.refused = &refused;
+    assert_int_equal(pico_auth_login(c, &f, NULL, NULL), PICO_E_PIN_INCORRECT);
+    assert_int_equal(refused.n, 1);
+    /* a digest is held, not the PIN */
+    for (size_t i = 0; i + 6 <= sizeof(refused); i++)
+        assert_memory_not_equal((const uint8_t *)&refused + i, "648219", 6);
+    assert_int_equal(pico_auth_login(c, &f, NULL, NULL), PICO_E_PIN_INCORRECT);
+    assert_int_equal(pico_auth_login(c, &f, NULL, NULL), PICO_E_PIN_INCORRECT);
+    assert_int_equal(refused.n, 1);
+    card_done(c);
+}
+
+/* after a refused PIN, another one (the source now holds the new PIN) is tried as usual;
+ * without a refused set (pico-hsm-tool's own checks) nothing is remembered */
+static void test_other_pin_still_tried(void **state)
+{
+    const script_step steps[] = {
+        {PIN_STATUS, "63 C3"},
+        {"00 20 00 81 06 31 31 31 31 31 31", "63 C2"}, /* "111111" */
+        {PIN_STATUS, "63 C2"},
+        {VERIFY_PIN, "90 00"},
+        {NULL},
+    };
+    pico_card *c = card_with(steps);
+    pico_auth_factors f = factors("111111", NULL, 0);
+    pico_refused_pins refused = {0};
+
+    f.refused = &refused;
+    assert_int_equal(pico_auth_login(c, &f, NULL, NULL), PICO_E_PIN_INCORRECT);
+    f.pin = "648219";
+    assert_int_equal(pico_auth_login(c, &f, NULL, NULL), PICO_OK);
+    /* an accepted PIN forgets nothing: "111111" stays refused */
+    assert_int_equal(refused.n, 1);
+    pico_refused_pins_clear(&refused);
+    assert_int_equal(refused.n, 0);
+    card_done(c);
+}
+
+/* a PIN refused by another device is sent to this one: the set is per device */
+static void test_refused_set_per_device(void **state)
+{
+    const script_step steps1[] = {
+        {PIN_STATUS, "63 C3"},
+        {VERIFY_PIN, "63 C2"},
+        {NULL},
+    };
+    const script_step steps2[] = {
+        {PIN_STATUS, "63 C3"},
+        {VERIFY_PIN, "90 00"},
+        {NULL},
+    };
+    pico_card *c1 = card_with(steps1), *c2 = card_with(steps2);
+    pico_auth_factors f = factors("648219", NULL, 0);
+    pico_refused_pins r1 = {0}, r2 = {0};
+
+    f.refused = &r1;
+    assert_int_equal(pico_auth_login(c1, &f, NULL, NULL), PICO_E_PIN_INCORRECT);
+    f.refused = &r2;
+    assert_int_equal(pico_auth_login(c2, &f, NULL, NULL), PICO_OK);
+    card_done(c1);
+    card_done(c2);
+}
+
 /* one try left and no consent: no VERIFY at all */
 static void test_last_try_kept(void **state)
 {
@@ -235,10 +314,17 @@ static void test_already_authenticated_key(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pin_only),       cmocka_unit_test(test_wrong_pin_not_retried),
-        cmocka_unit_test(test_last_try_kept),  cmocka_unit_test(test_blocked),
-        cmocka_unit_test(test_pin_then_pka),   cmocka_unit_test(test_too_few_keys),
-        cmocka_unit_test(test_m_of_n_results), cmocka_unit_test(test_already_authenticated_key),
+        cmocka_unit_test(test_pin_only),
+        cmocka_unit_test(test_wrong_pin_not_retried),
+        cmocka_unit_test(test_last_try_kept),
+        cmocka_unit_test(test_blocked),
+        cmocka_unit_test(test_pin_then_pka),
+        cmocka_unit_test(test_too_few_keys),
+        cmocka_unit_test(test_m_of_n_results),
+        cmocka_unit_test(test_already_authenticated_key),
+        cmocka_unit_test(test_refused_pin_not_sent_again),
+        cmocka_unit_test(test_other_pin_still_tried),
+        cmocka_unit_test(test_refused_set_per_device),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
