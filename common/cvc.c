@@ -6,6 +6,8 @@
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <openssl/provider.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,19 +108,34 @@ end:
     return found;
 }
 
-static pico_cvc_libctx_fn *libctx_get;
-static void *libctx_arg;
-
-void pico_cvc_set_libctx(pico_cvc_libctx_fn *get, void *arg)
-{
-    libctx_get = get;
-    libctx_arg = arg;
-}
+static pthread_mutex_t libctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static OSSL_LIB_CTX *own_libctx;
+static OSSL_PROVIDER *own_default;
 
 OSSL_LIB_CTX *pico_cvc_libctx(const char **propq)
 {
+    OSSL_LIB_CTX *libctx;
+
     *propq = "provider=default";
-    return libctx_get != NULL ? libctx_get(libctx_arg, propq) : NULL;
+    pthread_mutex_lock(&libctx_lock);
+    if (own_libctx == NULL && (own_libctx = OSSL_LIB_CTX_new()) != NULL &&
+        (own_default = OSSL_PROVIDER_load(own_libctx, "default")) == NULL) {
+        OSSL_LIB_CTX_free(own_libctx);
+        own_libctx = NULL;
+    }
+    libctx = own_libctx;
+    pthread_mutex_unlock(&libctx_lock);
+    return libctx;
+}
+
+void pico_cvc_libctx_free(void)
+{
+    pthread_mutex_lock(&libctx_lock);
+    OSSL_PROVIDER_unload(own_default);
+    OSSL_LIB_CTX_free(own_libctx);
+    own_default = NULL;
+    own_libctx = NULL;
+    pthread_mutex_unlock(&libctx_lock);
 }
 
 pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve, size_t cap,

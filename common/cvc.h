@@ -23,14 +23,15 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
                              size_t cap, int *bits);
 
 /*
- * Where pico_cvc_public_key builds its keys: get returns a library context
- * and sets *propq (an application may have loaded no default provider in its
- * own context). Unset: the default library context and "provider=default".
+ * The library context common/ builds what it keeps in in (the public keys of
+ * device keys, digests of key ids and of refused PINs): its own, with the
+ * default provider, so that what it holds outlives every provider instance
+ * that asked for it (two library contexts, one unloaded) and works when an
+ * application loaded pico alone. *propq is set to go with it. Freed by
+ * pico_cvc_libctx_free when the last user of common/ goes.
  */
-typedef OSSL_LIB_CTX *pico_cvc_libctx_fn(void *arg, const char **propq);
-void pico_cvc_set_libctx(pico_cvc_libctx_fn *get, void *arg);
-/* That library context and property query (for the host's other digests of keys). */
 OSSL_LIB_CTX *pico_cvc_libctx(const char **propq);
+void pico_cvc_libctx_free(void);
 
 /* The CHR (5F20) of the first certificate in cv: the device name (2.5). Points into cv. */
 pico_err pico_cvc_chr(const uint8_t *cv, size_t len, const uint8_t **chr, size_t *chr_len);

@@ -19,6 +19,7 @@
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static pico_device *registry;
+static unsigned users; /* pico_device_init calls not yet matched by a cleanup */
 struct pico_dev_config pico_dev_config;
 
 void pico_device_set_config(const pico_config *cfg)
@@ -978,11 +979,24 @@ void pico_dev_drop_held_all(void)
     pthread_mutex_unlock(&registry_lock);
 }
 
+void pico_device_init(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    users++;
+    pthread_mutex_unlock(&registry_lock);
+}
+
 void pico_device_cleanup(void)
 {
     pico_device *d, *next;
 
     pthread_mutex_lock(&registry_lock);
+    if (users > 1) { /* another provider instance (library context) still uses them */
+        users--;
+        pthread_mutex_unlock(&registry_lock);
+        return;
+    }
+    users = 0;
     for (d = registry; d != NULL; d = next) {
         next = d->next;
         dev_free(d);
@@ -994,6 +1008,7 @@ void pico_device_cleanup(void)
     free(pico_dev_config.pka_pin_source);
     memset(&pico_dev_config, 0, sizeof(pico_dev_config));
     pthread_mutex_unlock(&registry_lock);
+    pico_cvc_libctx_free();
 }
 
 pico_err pico_device_select_info(pico_device *d, pico_select_info *info)

@@ -199,7 +199,13 @@ pico_err pico_device_check_new_key(pico_device *dev, const pico_keygen *spec);
 /* APDUs exchanged so far with this device (for tests and benchmarks). */
 unsigned long pico_device_apdus(const pico_device *dev);
 
-/* Drops every device object (at provider teardown). */
+/*
+ * The device objects are shared by every user of common/ in the process (each
+ * provider instance, one per library context, and the tool): each user calls
+ * pico_device_init once and pico_device_cleanup once; the objects, the
+ * configuration and what they hold go with the last user.
+ */
+void pico_device_init(void);
 void pico_device_cleanup(void);
 
 /* Options and firmware version from the device's SELECT answer (2.2). */

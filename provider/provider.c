@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,13 +169,6 @@ OSSL_LIB_CTX *pico_prov_sw(pico_prov_ctx *prov)
     return sw;
 }
 
-/* common/cvc.c builds public keys where the provider's software parts live */
-static OSSL_LIB_CTX *cvc_libctx(void *arg, const char **propq)
-{
-    *propq = PICO_SW_PROPQ;
-    return pico_prov_sw(arg);
-}
-
 struct group_fwd {
     OSSL_CALLBACK *cb;
     void *arg;
@@ -230,7 +224,14 @@ static int pico_get_capabilities(void *provctx, const char *capability, OSSL_CAL
     return ok;
 }
 
-static pico_prov_ctx *err_target; /* the context errors of common/ are raised against */
+/*
+ * The live provider instances (one per library context that loaded pico).
+ * common/'s errors are raised against one of them: they share the module and
+ * so its reason strings, and OpenSSL's error queue is the calling thread's
+ * whichever handle raises. When that instance goes, another takes over.
+ */
+static pthread_mutex_t instances_lock = PTHREAD_MUTEX_INITIALIZER;
+static pico_prov_ctx *instances;
 
 void pico_prov_vraise(pico_prov_ctx *prov, pico_err code, const char *file, int line,
                       const char *func, const char *fmt, va_list ap)
@@ -263,18 +264,39 @@ static void common_error(void *arg, pico_err code, const char *file, int line, c
                          const char *fmt, va_list ap)
 {
     (void)arg;
-    pico_prov_vraise(err_target, code, file, line, func, fmt, ap);
+    pthread_mutex_lock(&instances_lock);
+    pico_prov_vraise(instances, code, file, line, func, fmt, ap);
+    pthread_mutex_unlock(&instances_lock);
+}
+
+static void instance_add(pico_prov_ctx *prov)
+{
+    pthread_mutex_lock(&instances_lock);
+    prov->next = instances;
+    instances = prov;
+    pico_err_set_handler(common_error, NULL);
+    pthread_mutex_unlock(&instances_lock);
+}
+
+static void instance_remove(pico_prov_ctx *prov)
+{
+    pico_prov_ctx **pp;
+
+    pthread_mutex_lock(&instances_lock);
+    for (pp = &instances; *pp != NULL && *pp != prov; pp = &(*pp)->next)
+        ;
+    if (*pp != NULL)
+        *pp = prov->next;
+    if (instances == NULL)
+        pico_err_set_handler(NULL, NULL);
+    pthread_mutex_unlock(&instances_lock);
 }
 
 static void pico_teardown(void *provctx)
 {
     pico_prov_ctx *prov = provctx;
 
-    if (err_target == prov) {
-        pico_err_set_handler(NULL, NULL);
-        pico_cvc_set_libctx(NULL, NULL);
-        err_target = NULL;
-    }
+    instance_remove(prov);
     pico_device_cleanup();
     OSSL_PROVIDER_unload(prov->own_default);
     OSSL_LIB_CTX_free(prov->own);
@@ -378,13 +400,12 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
         free(prov);
         return 0;
     }
+    pico_device_init(); /* one user more of the shared device objects */
     if (!read_config(prov, get_params)) {
         pico_teardown(prov);
         return 0;
     }
-    err_target = prov;
-    pico_err_set_handler(common_error, NULL);
-    pico_cvc_set_libctx(cvc_libctx, prov);
+    instance_add(prov);
     *out = pico_dispatch;
     *provctx = prov;
     return 1;

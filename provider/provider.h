@@ -23,6 +23,7 @@
 #define PICO_SW_PROPQ "provider!=pico"
 
 typedef struct pico_prov_ctx {
+    struct pico_prov_ctx *next; /* the live instances (provider.c) */
     const OSSL_CORE_HANDLE *handle;
     OSSL_LIB_CTX *libctx; /* child library context: the application's providers (core BIOs) */
     CRYPTO_RWLOCK *sw_lock;

@@ -583,6 +583,7 @@ int main(int argc, char **argv)
 
     memset(&ctx, 0, sizeof(ctx));
     pico_err_set_handler(collect_error, NULL);
+    pico_device_init();
     tool_getopt_reset();
     while ((ch = getopt_long(argc, argv, "+hvV", opts, NULL)) != -1) {
         if (tool_common_opt(&ctx, ch, optarg))
