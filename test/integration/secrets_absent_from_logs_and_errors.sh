@@ -7,14 +7,15 @@
 # share refused and imported, RSA DECIPHER, ECDH, key files whose pin-value
 # names a missing key, a wrong PIN, a bad attribute or an overlong URI), then
 # grep everything the test produced for the PIN, the wrong PIN, the new PIN,
-# the SO-PIN, the DKEK share, the decrypted plaintext and the ECDH shared
-# secret, as text and as hex: none appears. Results agree with the default
+# the SO-PIN, a wrong SO-PIN, the DKEK share, the decrypted plaintext and the
+# ECDH shared secret, as text and as hex: none appears. Results agree with the default
 # provider (the plaintext decrypts, both sides derive the same secret).
 . "$(dirname "$0")/provider-lib.sh"
 with_devices
 
 WRONG=917364     # a wrong user PIN
 NEWPIN=271828    # the PIN set by CHANGE and by RESET RETRY COUNTER
+WRONGSO=8c4d2e1f0a9b3c7d
 SHARE=5ec7e75a1e0f7b3d9c2a48e61b03d5f7a9e4c81266d0b35f4e2a7c91d8b06f13
 PLAIN='decrypted plaintext 7f3a9c05e1'
 # Inputs and outputs that hold a secret on purpose; everything else the test
@@ -128,7 +129,7 @@ qf t pin unblock --so-pin-source "file:$in/so" --new-pin-source "file:$in/new"
 [ "$(raw "002C0082 0E $SOPIN$(hex "$NEWPIN")" | tr -d ' ')" = 6A88 ] || fail "RRC P2 not refused"
 # ... and carried out, with a wrong SO-PIN first
 q t init --yes --pin-source "file:$in/pin" --so-pin-source "file:$in/so"
-echo 0000000000000000 > "$in/wrongso"
+echo "$WRONGSO" > "$in/wrongso"
 qf t pin unblock --so-pin-source "file:$in/wrongso" --new-pin-source "file:$in/new"
 q t pin unblock --so-pin-source "file:$in/so" --new-pin-source "file:$in/new"
 q t pin verify --pin-source "file:$in/new"
@@ -157,7 +158,7 @@ mapfile -t -O 1 files < <(find "$out" -type f)
 grep -q 'ERR ' "$PICO_DEBUG" || fail "the debug log holds no errors: the failures were not logged"
 grep -q '^> 0020' "$PICO_SIM_LOG1" || fail "the APDU log shows no VERIFY"
 grep -q '^> 8062' "$PICO_SIM_LOG1" || fail "the APDU log shows no DECIPHER"
-for s in "$PIN" "$WRONG" "$NEWPIN" "$SOPIN" "$SHARE" "$PLAIN" "$Z"; do
+for s in "$PIN" "$WRONG" "$NEWPIN" "$SOPIN" "$WRONGSO" "$SHARE" "$PLAIN" "$Z"; do
     for p in "$s" "$(hex "$s")"; do
         if grep -n -i -F -e "$p" "${files[@]}" >&2; then
             fail "a secret ($p) appears above"
