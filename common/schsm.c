@@ -64,7 +64,7 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
 {
     uint8_t cmd[8192]; /* the largest command: RSA-4096 SIGN, or a 1 KB UPDATE chunk */
     uint8_t *cmdp = cmd;
-    size_t cap = out_len != NULL ? *out_len : 0, got = 0, n, rlen;
+    size_t cap = out_len != NULL ? *out_len : 0, got = 0, n, rlen, answered = 0;
     double t0 = pico_log_now_ms();
     unsigned apdus = 0;
     pico_err err = PICO_OK;
@@ -81,6 +81,8 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
         apdus++;
         if (err != PICO_OK)
             goto end;
+        if (rlen > answered)
+            answered = rlen;
         if (rlen == 0) {
             /* vpcd and some readers answer nothing once the card is gone */
             err = pico_err_raise(PICO_E_REMOVED, "%s: no answer", name);
@@ -114,6 +116,11 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
     if (out_len != NULL)
         *out_len = got;
 end:
+    /* The command may hold a PIN (VERIFY, CHANGE, RESET RETRY COUNTER, INITIALIZE) and the
+     * answer a plaintext or a shared secret (DECIPHER): neither outlives the exchange. The
+     * caller cleanses its own copies. */
+    OPENSSL_cleanse(cmd, sizeof(cmd));
+    OPENSSL_cleanse(c->buf, answered);
     c->apdus += apdus;
     c->last_sw = *sw;
     if (pico_log_enabled()) {

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "secret.h"
+
 #define PICO_SCHEME "pico:"
 
 enum attr_kind { ATTR_STRING, ATTR_SECRET, ATTR_ID, ATTR_TYPE, ATTR_PKA_KEY, ATTR_YESNO };
@@ -136,8 +138,14 @@ static pico_uri_err set_attr(pico_uri *uri, const struct attr_def *def, const ch
             goto end;
         }
         slot = (char **)((char *)uri + def->offset);
-        *slot = dec;
-        return PICO_URI_OK;
+        if (def->kind == ATTR_STRING) {
+            *slot = dec;
+            return PICO_URI_OK;
+        }
+        /* a PIN lives as long as the key that holds it: out of core dumps and swap */
+        if ((*slot = pico_secret_hold(dec, dec_len)) == NULL)
+            rc = dec_len > PICO_SECRET_HELD_MAX ? PICO_URI_ERR_VALUE : PICO_URI_ERR_NOMEM;
+        break;
     case ATTR_PKA_KEY:
         if (uri->n_pka_keys == PICO_URI_MAX_PKA_KEYS) {
             rc = PICO_URI_ERR_TOO_MANY;
@@ -417,9 +425,11 @@ int pico_uri_dup(const pico_uri *src, pico_uri *dst)
     dst->type = src->type;
     dst->pin_last_try = src->pin_last_try;
     dst->n_pka_keys = src->n_pka_keys;
+    if (src->pin_value != NULL &&
+        (dst->pin_value = pico_secret_hold(src->pin_value, strlen(src->pin_value))) == NULL)
+        goto err;
     if (!dup_str(&dst->token, src->token) || !dup_str(&dst->reader, src->reader) ||
-        !dup_str(&dst->object, src->object) || !dup_str(&dst->pin_value, src->pin_value) ||
-        !dup_str(&dst->pin_source, src->pin_source) ||
+        !dup_str(&dst->object, src->object) || !dup_str(&dst->pin_source, src->pin_source) ||
         !dup_str(&dst->pka_pin_source, src->pka_pin_source))
         goto err;
     for (i = 0; i < src->n_pka_keys; i++)
@@ -438,8 +448,7 @@ void pico_uri_free(pico_uri *uri)
     free(uri->token);
     free(uri->reader);
     free(uri->object);
-    if (uri->pin_value != NULL)
-        OPENSSL_clear_free(uri->pin_value, strlen(uri->pin_value));
+    pico_secret_release(uri->pin_value);
     free(uri->pin_source);
     for (i = 0; i < uri->n_pka_keys; i++)
         free(uri->pka_keys[i]);

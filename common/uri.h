@@ -35,7 +35,7 @@ typedef struct pico_uri {
     uint8_t id[PICO_URI_MAX_ID];
     size_t id_len; /* 0: no id given */
     pico_obj_type type;
-    char *pin_value; /* secret: cleansed by pico_uri_free */
+    char *pin_value; /* secret, in pico_secret_hold memory: released by pico_uri_free */
     char *pin_source;
     char *pka_keys[PICO_URI_MAX_PKA_KEYS];
     size_t n_pka_keys;
@@ -90,7 +90,10 @@ int pico_hex_decode(const char *s, size_t n, char sep, uint8_t *out, size_t cap,
  */
 char *pico_uri_format(const pico_uri *uri);
 
-/* Deep copy of src into dst (secrets included). 1 ok, 0 out of memory (dst left empty). */
+/*
+ * Deep copy of src into dst (secrets included, pin-value held as
+ * pico_secret_hold holds it). 1 ok, 0 out of memory (dst left empty).
+ */
 int pico_uri_dup(const pico_uri *src, pico_uri *dst);
 
 /* Frees what uri holds (cleansing secrets) and resets it. */

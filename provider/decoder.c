@@ -89,7 +89,9 @@ static int pem_decoder_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSS
 end:
     OPENSSL_free(name);
     OPENSSL_free(header);
-    OPENSSL_free(data);
+    /* the URI may carry its PIN (pin-value=) */
+    if (data != NULL)
+        OPENSSL_clear_free(data, (size_t)len);
     BIO_free(in);
     return ok;
 }
@@ -104,7 +106,7 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
                       OSSL_CALLBACK *data_cb, void *data_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb,
                       void *pw_cbarg)
 {
-    char uri[4096];
+    char uri[4096], more;
     size_t len = 0, n;
     BIO *in = NULL;
     pico_pkey *holder = NULL, *key = NULL;
@@ -120,6 +122,17 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
     uri[len] = '\0';
     if (!pico_uri_is_pico(uri)) {
         pico_log("DECODER", "not a pico: uri (%zu bytes)", len);
+        goto end;
+    }
+    /*
+     * Every error below says what is wrong with the key file without its text: the
+     * query may hold the PIN (pin-value=). A parse error names the attribute only, a
+     * key that is not there the URI's path only.
+     */
+    if (len == sizeof(uri) - 1 && BIO_read_ex(in, &more, 1, &n) && n > 0) {
+        /* cut here, a pin-value would lose its end and cost a PIN try */
+        pico_prov_raise(prov, PICO_E_URI, "key file uri longer than %zu bytes", sizeof(uri) - 1);
+        ok = 0;
         goto end;
     }
     if ((holder = pico_pkey_new(prov, type)) == NULL || !pico_pkey_set_uri(holder, uri)) {

@@ -467,7 +467,9 @@ static uint16_t read_ef(sim_card *c, uint16_t fid, size_t off, size_t ne)
         n = ne;
     if (n > MAX_APDU_DATA)
         n = MAX_APDU_DATA;
-    sim_bytes_set(&c->resp, d + off, n);
+    /* An empty EF has no buffer at all: NULL + 0 is undefined, so no pointer to it. */
+    if (n > 0)
+        sim_bytes_set(&c->resp, d + off, n);
 end:
     sim_bytes_free(&scratch);
     return sw;
@@ -624,7 +626,6 @@ static uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
         sim_bytes_set(&c->resp, version, sizeof(version));
         return SW_OK;
     }
-    c->last_secret = (int)a->nc;
     while ((r = sim_tlv_next(&p, &left, &tag, &v, &vl)) == 1) {
         switch (tag) {
         case 0x80: opts = v; opts_len = vl; break;
@@ -827,7 +828,6 @@ static uint16_t cmd_key_domain(sim_card *c, const sim_apdu *a)
     if (f == NULL || f->data.len < 10)
         return SW_REF_NOT_FOUND;
     if (a->p1 == 0x00 && a->nc > 0) { /* import a share */
-        c->last_secret = (int)a->nc;
         if (a->nc < 32)
             return SW_WRONG_LENGTH;
         uint8_t total = f->data.data[0], missing = f->data.data[1];
@@ -1012,6 +1012,26 @@ static void send_pending(sim_card *c, size_t ne, sim_bytes *resp)
     }
 }
 
+/*
+ * What of a command frame and its answer the log must not show, decided from
+ * the instruction alone before the command runs: a command refused early
+ * (wrong P1/P2, class, option, length, state) carried its PIN all the same,
+ * and a DECIPHER answer is a plaintext or an ECDH shared secret.
+ */
+static int secret_data(const sim_apdu *a)
+{
+    switch (a->ins) {
+    case 0x20: /* VERIFY: PIN or SO-PIN */
+    case 0x24: /* CHANGE REFERENCE DATA: old || new */
+    case 0x2C: /* RESET RETRY COUNTER: SO-PIN || new PIN */
+    case 0x50: /* INITIALIZE: PIN and SO-PIN TLVs */
+    case 0x52: /* KEY DOMAIN: a DKEK share (P1=01 carries a count: hidden as well) */
+        return (int)a->nc;
+    default:
+        return 0;
+    }
+}
+
 int sim_card_process(sim_card *c, const uint8_t *frame, size_t len, sim_bytes *resp)
 {
     sim_apdu a, full;
@@ -1019,12 +1039,15 @@ int sim_card_process(sim_card *c, const uint8_t *frame, size_t len, sim_bytes *r
 
     if (sim_apdu_parse(frame, len, &a) != 0)
         return -1;
-    c->last_secret = 0;
+    c->last_secret = secret_data(&a);
+    c->answer_secret = a.ins == 0x62;
     if ((a.cla & 0x0C) && !(a.cla & 0x10)) {
         answer(resp, NULL, 0, SW_CLA);
         return 0;
     }
     if (a.ins == 0xC0) {
+        /* the rest of a pending answer is as secret as its start */
+        c->answer_secret = c->pending_secret;
         if (c->pending.len > c->pending_off)
             send_pending(c, a.ne, resp);
         else
@@ -1057,8 +1080,6 @@ int sim_card_process(sim_card *c, const uint8_t *frame, size_t len, sim_bytes *r
         memcpy(c->chain_hdr, hdr, 4);
         c->chaining = 1;
         sim_bytes_append(&c->chain, a.data, a.nc);
-        if (a.ins == 0x20 || a.ins == 0x24 || a.ins == 0x2C || a.ins == 0x50)
-            c->last_secret = (int)a.nc;
         answer(resp, NULL, 0, SW_OK);
         return 0;
     }
@@ -1089,6 +1110,7 @@ int sim_card_process(sim_card *c, const uint8_t *frame, size_t len, sim_bytes *r
         sim_bytes_set(&c->pending, c->resp.data, c->resp.len);
         c->pending_off = 0;
         c->pending_sw = sw;
+        c->pending_secret = c->answer_secret;
         if (a.ne == 0) {
             size_t left = c->pending.len;
             answer(resp, NULL, 0, (uint16_t)(0x6100 | (left >= 256 ? 0 : left)));
@@ -1106,6 +1128,11 @@ int sim_card_process(sim_card *c, const uint8_t *frame, size_t len, sim_bytes *r
 int sim_card_last_secret(const sim_card *c)
 {
     return c->last_secret;
+}
+
+int sim_card_answer_secret(const sim_card *c)
+{
+    return c->answer_secret;
 }
 
 void sim_card_reset(sim_card *c)

@@ -40,8 +40,16 @@ int sim_card_process(sim_card *c, const uint8_t *frame, size_t len, sim_bytes *r
 
 /*
  * How many leading bytes of the last command's data are secret (PINs,
- * SO-PINs, DKEK shares) and must not be logged: 0 for most commands.
+ * SO-PINs, DKEK shares) and must not be logged: 0 for most commands. Decided
+ * by the instruction, whatever the command's outcome.
  */
 int sim_card_last_secret(const sim_card *c);
+
+/*
+ * 1 when the last answer's data (all but its status word) is secret and must
+ * not be logged: a DECIPHER plaintext or ECDH shared secret, also when it
+ * comes in pieces through GET RESPONSE.
+ */
+int sim_card_answer_secret(const sim_card *c);
 
 #endif

@@ -107,7 +107,6 @@ uint16_t cmd_verify(sim_card *c, const sim_apdu *a)
             return SW_OK;
         return tries_sw(rec);
     }
-    c->last_secret = (int)a->nc;
     /* Any VERIFY with data drops both PIN sessions first (4.1). */
     c->user_session = c->so_session = 0;
     OPENSSL_cleanse(c->user_tok, sizeof(c->user_tok));
@@ -136,7 +135,6 @@ uint16_t cmd_change_pin(sim_card *c, const sim_apdu *a)
         fid = FID_SO_PIN;
     else
         return SW_WRONG_P1P2_ISO;
-    c->last_secret = (int)a->nc;
     rec = pin_record(c, fid);
     if (rec == NULL)
         return SW_REF_NOT_FOUND;
@@ -192,7 +190,6 @@ uint16_t cmd_reset_retry(sim_card *c, const sim_apdu *a)
         return SW_REF_NOT_FOUND;
     if (!(opts & OPT_RRC))
         return SW_NOT_ALLOWED;
-    c->last_secret = (int)a->nc;
     switch (a->p1) {
     case 0x00: /* SO-PIN || new PIN */
         if (so == NULL)

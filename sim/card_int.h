@@ -86,7 +86,9 @@ struct sim_card {
     sim_bytes pending;
     size_t pending_off;
     uint16_t pending_sw;
-    int last_secret;
+    int pending_secret; /* the pending answer is a DECIPHER result */
+    int last_secret;    /* leading data bytes of the last frame the log hides */
+    int answer_secret;  /* the last answer's data is secret (DECIPHER) */
 
     sim_bytes resp; /* answer data of the command in progress */
 };

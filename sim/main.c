@@ -18,6 +18,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,10 +234,11 @@ static int send_msg(int fd, const uint8_t *body, size_t len)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return -1;
+            break;
         off += (size_t)w;
     }
-    return 0;
+    OPENSSL_cleanse(buf, n); /* an answer may be a plaintext */
+    return off == n ? 0 : -1;
 }
 
 static void mark_ready(const char *path)
@@ -301,6 +303,7 @@ static int serve(int fd, sim_card *card, sim_state *st, const struct opts *o, in
             uint8_t sw[2] = {(uint8_t)(o->fail_sw >> 8), (uint8_t)o->fail_sw};
             ((struct opts *)o)->fail_ins = -1;                  /* once */
             log_line(">", body, len, 5, len > 5 ? len - 5 : 0); /* data unread: hidden */
+            OPENSSL_cleanse(body, len);
             log_line("<", sw, 2, 0, 0);
             if (logf_)
                 fputs("# failed on request (--fail)\n", logf_);
@@ -309,8 +312,10 @@ static int serve(int fd, sim_card *card, sim_state *st, const struct opts *o, in
             continue;
         }
         if (sim_card_process(card, body, len, &resp) != 0) {
-            /* Malformed framing: the firmware stays silent (1.4). */
-            log_line(">", body, len, 0, 0);
+            /* Malformed framing: the firmware stays silent (1.4). Where its data would
+             * start is unknown, so nothing past the header is shown (it may be a PIN). */
+            log_line(">", body, len, 4, len > 4 ? len - 4 : 0);
+            OPENSSL_cleanse(body, len);
             if (logf_) {
                 fputs("# malformed APDU, no answer\n", logf_);
                 fflush(logf_);
@@ -320,14 +325,19 @@ static int serve(int fd, sim_card *card, sim_state *st, const struct opts *o, in
         size_t secret = (size_t)sim_card_last_secret(card);
         size_t hdr_len = len > 5 && body[4] == 0 && len > 7 ? 7 : 5;
         log_line(">", body, len, hdr_len, secret);
+        OPENSSL_cleanse(body, len);
         /* The new state is on disk before the host sees the answer. */
         if (st->dirty && sim_state_save(st, o->state) != 0) {
             fprintf(stderr, "pico-hsm-sim: cannot save %s: %s\n", o->state, strerror(errno));
             ret = -1;
             break;
         }
-        log_line("<", resp.data, resp.len, 0, 0);
-        if (send_msg(fd, resp.data, resp.len) != 0)
+        /* a DECIPHER answer is a plaintext or a shared secret: its status word only */
+        log_line("<", resp.data, resp.len, 0,
+                 sim_card_answer_secret(card) && resp.len > 2 ? resp.len - 2 : 0);
+        int sent = send_msg(fd, resp.data, resp.len);
+        sim_bytes_clear(&resp);
+        if (sent != 0)
             break;
     }
 out:

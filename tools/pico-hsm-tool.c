@@ -484,7 +484,10 @@ pico_err tool_auth_uri(const tool_auth *auth, pico_uri *uri)
 
     memset(uri, 0, sizeof(*uri));
     uri->pin_last_try = auth->pin_last_try ? 1 : -1;
-    ok = dup_str(&uri->pin_value, auth->pin) && dup_str(&uri->pin_source, auth->pin_source) &&
+    /* pico_uri_free releases pin_value as pico_secret_hold memory */
+    ok = (auth->pin == NULL ||
+          (uri->pin_value = pico_secret_hold(auth->pin, strlen(auth->pin))) != NULL) &&
+         dup_str(&uri->pin_source, auth->pin_source) &&
          dup_str(&uri->pka_pin_source, auth->pka_pin_source);
     for (i = 0; ok && i < auth->n_pka_keys; i++, uri->n_pka_keys++)
         ok = dup_str(&uri->pka_keys[i], auth->pka_keys[i]);

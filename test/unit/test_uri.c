@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <openssl/crypto.h>
 
+#include "secret.h"
 #include "uri.h"
 
 static void test_uri_bare_scheme_matches_everything(void **state)
@@ -193,6 +195,73 @@ static void test_pct_and_hex_decoders(void **state)
     assert_int_equal(pico_hex_decode("0102030405", 10, '\0', id, sizeof(id), &len), -1); /* cap */
 }
 
+/* The VmFlags of the mapping that holds addr, from /proc/self/smaps ("" if none does). */
+static void vmflags_of(const void *addr, char *flags, size_t cap)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int inside = 0;
+    unsigned long lo, hi, a = (unsigned long)addr;
+
+    flags[0] = '\0';
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            inside = a >= lo && a < hi;
+        else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            snprintf(flags, cap, "%s", line + 8);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/*
+ * pin-value, parsed or copied, lives in pico_secret_hold memory (left out of
+ * core dumps: "dd"), not on the plain heap, and pico_uri_free gives the page
+ * back; a value no PIN can have is refused.
+ */
+static void test_uri_pin_value_held_out_of_core_dumps(void **state)
+{
+    pico_uri u, v;
+    char flags[512], *held_u, *held_v;
+    char *long_pin = malloc(PICO_SECRET_HELD_MAX + 32);
+
+    assert_int_equal(pico_uri_parse("pico:object=k?pin-value=64%38219", &u, NULL), PICO_URI_OK);
+    assert_string_equal(u.pin_value, "648219");
+    vmflags_of(u.pin_value, flags, sizeof(flags));
+    assert_non_null(strstr(flags, " dd"));
+    assert_int_equal(pico_uri_dup(&u, &v), 1);
+    assert_string_equal(v.pin_value, "648219");
+    assert_ptr_not_equal(v.pin_value, u.pin_value);
+    vmflags_of(v.pin_value, flags, sizeof(flags));
+    assert_non_null(strstr(flags, " dd"));
+    held_u = u.pin_value;
+    held_v = v.pin_value;
+    pico_uri_free(&u);
+    assert_null(u.pin_value);
+    vmflags_of(held_u, flags, sizeof(flags));
+    assert_string_equal(flags, ""); /* unmapped: pico_secret_release, not free() */
+    assert_string_equal(v.pin_value, "648219");
+    pico_uri_free(&v);
+    vmflags_of(held_v, flags, sizeof(flags));
+    assert_string_equal(flags, "");
+    /* a URI without a PIN copies without one */
+    assert_int_equal(pico_uri_parse("pico:object=k", &u, NULL), PICO_URI_OK);
+    assert_int_equal(pico_uri_dup(&u, &v), 1);
+    assert_null(v.pin_value);
+    pico_uri_free(&u);
+    pico_uri_free(&v);
+    /* longer than anything held: refused, nothing left behind */
+    assert_non_null(long_pin);
+    strcpy(long_pin, "pico:?pin-value=");
+    memset(long_pin + 16, '7', PICO_SECRET_HELD_MAX + 1);
+    long_pin[16 + PICO_SECRET_HELD_MAX + 1] = '\0';
+    assert_int_equal(pico_uri_parse(long_pin, &u, NULL), PICO_URI_ERR_VALUE);
+    assert_null(u.pin_value);
+    free(long_pin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_uri_error_position),
         cmocka_unit_test(test_uri_too_many_pka_keys),
         cmocka_unit_test(test_uri_format_roundtrip),
+        cmocka_unit_test(test_uri_pin_value_held_out_of_core_dumps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
