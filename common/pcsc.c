@@ -103,6 +103,7 @@ static void drop_card(pcsc_transport *t, LONG rc)
 {
     if (!t->have_card)
         return;
+    pico_log("PCSC", "drop reader='%s': %s", t->base.name, pcsc_stringify_error(rc));
     SCardDisconnect(t->card, SCARD_LEAVE_CARD);
     t->have_card = 0;
     if (rc == SCARD_E_NO_SERVICE || rc == SCARD_E_SERVICE_STOPPED) {

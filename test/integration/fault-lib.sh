@@ -12,6 +12,7 @@ loop_pid=""
 loop_start() {
     rm -rf "$loop_dir"
     mkdir -p "$loop_dir"
+    : >"$loop_dir/out"
     timeout -s KILL "${LOOP_LIMIT:-120}" "$top_builddir/test/tools/sign-loop" "$1" "$loop_dir" \
         >"$loop_dir/out" 2>"$loop_dir/err" &
     loop_pid=$!
@@ -83,8 +84,9 @@ loop_max_ms() { awk '{ if ($3 > m) m = $3 } END { print m + 0 }' "$loop_dir/out"
 # The reader of device I (1-based) answers again: no SELECT (that would log every
 # client out and hide what a restart does), any status word will do.
 reader_up() {
-    "$top_builddir/test/tools/pcsc-apdu" $(($1 - 1)) 00200081 2>/dev/null |
-        grep -qE '[0-9A-F]{4}$'
+    local out
+    out=$("$top_builddir/test/tools/pcsc-apdu" $(($1 - 1)) 00200081 2>/dev/null || true)
+    [[ "$out" =~ [0-9A-F]{4}$ ]]
 }
 
 # Restarts the harness's pcscd, as `systemctl restart pcscd` does: SIGTERM, then
@@ -135,4 +137,46 @@ pcscd_start() {
         sleep 0.02
     done
     fail "the devices are not back in their readers after the pcscd restart"
+}
+
+# Kills device I with SIGKILL (a crash, a pulled USB plug) and waits until its
+# reader says the card is gone: sim_kill I
+sim_kill() {
+    local pidvar="PICO_SIM_PID$1" n out
+    kill -KILL "${!pidvar}" 2>/dev/null || true
+    for n in $(seq 200); do
+        kill -0 "${!pidvar}" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "${!pidvar}" 2>/dev/null && fail "device $1 did not die"
+    # pcscd sees the card gone at its next poll; until then exchanges fail
+    for n in $(seq 200); do
+        out=$("$top_builddir/test/tools/pcsc-apdu" $(($1 - 1)) 00200081 2>&1 || true)
+        [[ "$out" == *"cannot connect"* ]] && return 0
+        sleep 0.05
+    done
+    fail "the reader of device $1 still has a card after the kill"
+}
+
+# Starts device I again on its state (as PICO_SIM_CMDI does) and waits until it is
+# in its reader, without SELECT: sim_start I
+sim_start() {
+    local cmdvar="PICO_SIM_CMD$1" n
+    ${!cmdvar} &
+    export "PICO_SIM_PID$1=$!"
+    disown # killed by sim_kill or by the harness: no job report
+    for n in $(seq 500); do
+        reader_up "$1" && return 0
+        sleep 0.02
+    done
+    fail "device $1 did not come back"
+}
+
+# Every failed signature names its cause in one of these words (an extended regex):
+# loop_failures_say REGEX WHAT
+loop_failures_say() {
+    if grep ' fail ' "$loop_dir/out" | grep -viqE "$1"; then
+        grep ' fail ' "$loop_dir/out" | grep -viE "$1" | head -3 >&2
+        fail "a signature failed for another reason than $2"
+    fi
 }
