@@ -148,6 +148,14 @@ static pico_err pcsc_begin(pico_transport *base)
     if ((err = pcsc_connect(t)) != PICO_OK)
         return err;
     rc = SCardBeginTransaction(t->card);
+    if (rc == SCARD_E_NO_SERVICE || rc == SCARD_E_SERVICE_STOPPED || rc == SCARD_E_INVALID_HANDLE) {
+        /* The handle of a pcscd that is gone (restarted since our last exchange): a new
+         * context and connection, once; the caller hears of the new session below. */
+        drop_card(t, SCARD_E_NO_SERVICE);
+        if ((err = pcsc_connect(t)) != PICO_OK)
+            return err;
+        rc = SCardBeginTransaction(t->card);
+    }
     if (rc == SCARD_S_SUCCESS && t->fresh) {
         t->fresh = 0;
         pico_log("PCSC", "reader '%s': new card session", base->name);

@@ -7,7 +7,8 @@
 # held one with pico-cache-pin): the signatures after the restart succeed and
 # verify with plain openssl, no PIN try is spent, no signature hangs. While
 # pcscd is down a signature fails, saying that pcscd is unreachable. A process
-# idle across the restart signs at once, without a failure.
+# idle across the restart signs at once, without a failure, and so does one
+# that loads its key again then.
 . "$(dirname "$0")/provider-lib.sh"
 . "$(dirname "$0")/fault-lib.sh"
 with_devices
@@ -43,6 +44,17 @@ for cache in no yes; do
     loop_stop
     loop_verify "$work/pub.pem"
     [ "$(pin_tries)" = 3 ] || fail "cache $cache: PIN tries after the restarts: $(pin_tries)"
+
+    # A server that loads its key again (per request, at a reload): the first load
+    # after the restart finds the key
+    SIGN_LOOP_RELOAD=1 loop_start_stepped "pico:object=k"
+    loop_step 2
+    pcscd_restart
+    loop_step 2
+    [ "$(loop_count ok)" = 4 ] || { cat "$loop_dir/out" >&2; fail "cache $cache: the key" \
+        "loaded again after an idle pcscd restart does not sign"; }
+    loop_stop
+    loop_verify "$work/pub.pem"
 
     # Under load: a signature every 20 ms, pcscd restarted in the middle
     loop_start "pico:object=k"

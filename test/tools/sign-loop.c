@@ -4,6 +4,8 @@
  * signs "sign-loop <i>" with SHA-256 every SIGN_LOOP_MS milliseconds (default
  * 20) until DIR/stop exists (or SIGN_LOOP_MAX signatures, default 100000).
  * A failed signature does not end the loop: a server goes on after one.
+ * With SIGN_LOOP_RELOAD set, it loads the key again before each signature, as
+ * a server that opens its key per request or at each reload does.
  * With SIGN_LOOP_STEP set, it makes signature <i> once DIR/steps holds a
  * number above <i> instead: the test places a fault between two signatures.
  *
@@ -77,6 +79,28 @@ static int wait_step(const char *dir, const char *stop, int i)
     }
 }
 
+static EVP_PKEY *load_key(const char *uri)
+{
+    OSSL_STORE_CTX *store;
+    EVP_PKEY *key = NULL;
+
+    if ((store = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL)) == NULL)
+        return NULL;
+    /* as openssl's apps do: say a private key is wanted */
+    if (!OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY)) {
+        OSSL_STORE_close(store);
+        return NULL;
+    }
+    while (key == NULL && !OSSL_STORE_eof(store)) {
+        OSSL_STORE_INFO *info = OSSL_STORE_load(store);
+        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
+            key = OSSL_STORE_INFO_get1_PKEY(info);
+        OSSL_STORE_INFO_free(info);
+    }
+    OSSL_STORE_close(store);
+    return key;
+}
+
 static int sign(EVP_PKEY *key, const unsigned char *msg, size_t msg_len, unsigned char *sig,
                 size_t *sig_len)
 {
@@ -90,11 +114,10 @@ static int sign(EVP_PKEY *key, const unsigned char *msg, size_t msg_len, unsigne
 
 int main(int argc, char **argv)
 {
-    OSSL_STORE_CTX *store;
     EVP_PKEY *key = NULL;
     const char *ms_env = getenv("SIGN_LOOP_MS"), *max_env = getenv("SIGN_LOOP_MAX");
     long delay = ms_env != NULL ? atol(ms_env) : 20, max = max_env != NULL ? atol(max_env) : 100000;
-    int step = getenv("SIGN_LOOP_STEP") != NULL;
+    int step = getenv("SIGN_LOOP_STEP") != NULL, reload = getenv("SIGN_LOOP_RELOAD") != NULL;
     char stop[4096], msg[64];
     unsigned char sig[1024];
     int i, rc = 1;
@@ -108,17 +131,7 @@ int main(int argc, char **argv)
     /* as openssl.cnf would: the configuration file in OPENSSL_CONF loads the providers */
     if (!OSSL_PROVIDER_available(NULL, "pico") && !load_providers())
         goto end;
-    if ((store = OSSL_STORE_open(argv[1], NULL, NULL, NULL, NULL)) == NULL ||
-        !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY))
-        goto end;
-    while (key == NULL && !OSSL_STORE_eof(store)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(store);
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(store);
-    if (key == NULL)
+    if ((key = load_key(argv[1])) == NULL)
         goto end;
     for (i = 0; i < max && access(stop, F_OK) != 0; i++) {
         size_t sig_len = sizeof(sig), msg_len;
@@ -128,8 +141,12 @@ int main(int argc, char **argv)
         if (step && !wait_step(argv[2], stop, i))
             break;
         t0 = now_ms();
+        if (reload) {
+            EVP_PKEY_free(key);
+            key = load_key(argv[1]);
+        }
         msg_len = (size_t)snprintf(msg, sizeof(msg), "sign-loop %d", i);
-        ok = sign(key, (const unsigned char *)msg, msg_len, sig, &sig_len);
+        ok = key != NULL && sign(key, (const unsigned char *)msg, msg_len, sig, &sig_len);
         printf("%d %s %.0f", i, ok ? "ok" : "fail", now_ms() - t0);
         if (ok && (!write_file(argv[2], i, "msg", (const unsigned char *)msg, msg_len) ||
                    !write_file(argv[2], i, "sig", sig, sig_len)))
