@@ -124,8 +124,8 @@ static pico_err pcsc_transmit(pico_transport *base, const uint8_t *cmd, size_t c
     if ((err = pcsc_connect(t)) != PICO_OK)
         return err;
     if (t->fresh) {
-        /* not sent: a command for the application would reach a card that has none
-         * selected (6D00), or a PIN one that is not the caller's */
+        /* not sent: on a new session nothing is selected, so a command for the
+         * application would get 6D00, or a VERIFY reach whatever answers there */
         t->fresh = 0;
         return pico_err_raise(PICO_E_RESET, "reader '%s': new pc/sc connection", base->name);
     }
@@ -150,7 +150,8 @@ static pico_err pcsc_begin(pico_transport *base)
     rc = SCardBeginTransaction(t->card);
     if (rc == SCARD_E_NO_SERVICE || rc == SCARD_E_SERVICE_STOPPED || rc == SCARD_E_INVALID_HANDLE) {
         /* The handle of a pcscd that is gone (restarted since our last exchange): a new
-         * context and connection, once; the caller hears of the new session below. */
+         * context (its context is stale too, whatever rc said) and connection, once;
+         * the caller hears of the new session below. */
         drop_card(t, SCARD_E_NO_SERVICE);
         if ((err = pcsc_connect(t)) != PICO_OK)
             return err;
