@@ -8,7 +8,9 @@
 # verify with plain openssl, no PIN try is spent, no signature hangs. While
 # pcscd is down a signature fails, saying that pcscd is unreachable. A process
 # idle across the restart signs at once, without a failure, and so does one
-# that loads its key again then.
+# that loads its key again then. A PIN the application handed in is held only
+# with pico-cache-pin, as after a SELECT: without it the process is told to log
+# in again, and no PIN try is spent.
 . "$(dirname "$0")/provider-lib.sh"
 . "$(dirname "$0")/fault-lib.sh"
 with_devices
@@ -72,4 +74,32 @@ for cache in no yes; do
         "slowest $(loop_max_ms) ms" >&2
     [ "$(loop_max_ms)" -lt 5000 ] || fail "cache $cache: a signature took $(loop_max_ms) ms"
 done
+
+# The PIN from the application (its passphrase callback), no pin-source: the same
+# rules as after another client's SELECT. Not held without pico-cache-pin: the
+# signature after the restart says to log in again and spends no try; held with it.
+twice_across_restart() {
+    rm -f "$work/fifo"
+    mkfifo "$work/fifo"
+    SIGN_TWICE_PIN=$PIN timeout -s KILL 60 "$top_builddir/test/tools/sign-twice" "pico:object=k" \
+        <"$work/fifo" >"$work/twice.out" 2>"$work/twice.err" &
+    local twice=$!
+    exec 7>"$work/fifo"
+    for _ in $(seq 200); do grep -q 'first ok' "$work/twice.out" && break; sleep 0.05; done
+    grep -q 'first ok' "$work/twice.out" || { cat "$work/twice.err" >&2; fail "first signature"; }
+    pcscd_restart
+    echo go >&7
+    exec 7>&-
+    wait "$twice" || true
+    cat "$work/twice.err" >&2
+}
+pico_cnf "$work/openssl.cnf" "pico-cache-pin = no"
+twice_across_restart
+grep -q 'second ok' "$work/twice.out" && fail "application's PIN, cache off: signed without a login"
+grep -qi 'log in again' "$work/twice.err" || fail "cache off: the message does not say to log in"
+[ "$(pin_tries)" = 3 ] || fail "application's PIN: PIN tries after the restart: $(pin_tries)"
+pico_cnf "$work/openssl.cnf" "pico-cache-pin = yes"
+twice_across_restart
+grep -q 'second ok' "$work/twice.out" || fail "application's PIN, cache on: no login again"
+[ "$(pin_tries)" = 3 ] || fail "application's PIN: PIN tries after the restart: $(pin_tries)"
 echo PASS
