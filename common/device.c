@@ -683,19 +683,25 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
     d->card->last_sw = 0;
     err = fn(d->card, k->keyref, alg, in, in_len, out, out_len);
     pico_err_quiet_pop();
-    if ((err == PICO_E_RESET || err == PICO_E_REMOVED) && !d->txn && d->logged_in) {
-        /* the card was reset (or pcscd lost it) since the last exchange: connect and
-         * select again in a transaction, then as if the device had refused */
+    if (!d->txn &&
+        (err == PICO_E_RESET || err == PICO_E_REMOVED || err == PICO_E_NO_READER ||
+         (err != PICO_OK && (d->card->last_sw == 0x6D00 || d->card->last_sw == 0x6E00)))) {
+        /* Not the session this process had: the card was reset or came back, or pcscd
+         * restarted (its handle is gone), or the card answers as one with nothing
+         * selected (6D00: a device back in its reader before pcscd noticed it was
+         * gone). Connect and select again in a transaction, then as if the device had
+         * refused: the login is gone, made again as after another client's SELECT. */
+        int had_login = d->logged_in;
         d->selected = 0;
+        d->logged_in = 0;
         pico_err_quiet_push();
         err = dev_upgrade(d);
         pico_err_quiet_pop();
         if (err != PICO_OK) {
-            d->logged_in = 0;
             err = pico_err_raise(err, "%s with key %u on %s", op, k->keyref, d->desc);
             goto end;
         }
-        d->logged_in = 1; /* the login this process had: gone, handled below */
+        d->logged_in = had_login; /* handled below */
         err = PICO_E_NOT_LOGGED_IN;
     }
     if (err == PICO_E_KEY_LOCKED && d->logged_in && d->login_had_pin) {

@@ -17,6 +17,10 @@ typedef struct pcsc_transport {
     SCARDHANDLE card;
     DWORD protocol;
     int have_ctx, have_card;
+    /* A connection after the first one is a new card session: pcscd powers the card up
+     * again when it restarts, a reset or a new card dropped the old handle. Nothing is
+     * selected there: the first begin or transmit on it says PICO_E_RESET. */
+    int opened, fresh;
     pid_t pid; /* the process that owns ctx: a forked child must not use it */
 } pcsc_transport;
 
@@ -86,6 +90,8 @@ static pico_err pcsc_connect(pcsc_transport *t)
         if (rc != SCARD_S_SUCCESS)
             return map_rc(rc, "connect", t->base.name);
         t->have_card = 1;
+        t->fresh = t->opened;
+        t->opened = 1;
         pico_log("PCSC", "connect reader='%s' protocol=T%d", t->base.name,
                  t->protocol == SCARD_PROTOCOL_T1 ? 1 : 0);
     }
@@ -97,6 +103,7 @@ static void drop_card(pcsc_transport *t, LONG rc)
 {
     if (!t->have_card)
         return;
+    pico_log("PCSC", "drop reader='%s': %s", t->base.name, pcsc_stringify_error(rc));
     SCardDisconnect(t->card, SCARD_LEAVE_CARD);
     t->have_card = 0;
     if (rc == SCARD_E_NO_SERVICE || rc == SCARD_E_SERVICE_STOPPED) {
@@ -116,6 +123,12 @@ static pico_err pcsc_transmit(pico_transport *base, const uint8_t *cmd, size_t c
 
     if ((err = pcsc_connect(t)) != PICO_OK)
         return err;
+    if (t->fresh) {
+        /* not sent: on a new session nothing is selected, so a command for the
+         * application would get 6D00, or a VERIFY reach whatever answers there */
+        t->fresh = 0;
+        return pico_err_raise(PICO_E_RESET, "reader '%s': new pc/sc connection", base->name);
+    }
     pci = t->protocol == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0;
     rc = SCardTransmit(t->card, pci, cmd, (DWORD)cmd_len, NULL, resp, &rlen);
     if (rc != SCARD_S_SUCCESS) {
@@ -135,6 +148,20 @@ static pico_err pcsc_begin(pico_transport *base)
     if ((err = pcsc_connect(t)) != PICO_OK)
         return err;
     rc = SCardBeginTransaction(t->card);
+    if (rc == SCARD_E_NO_SERVICE || rc == SCARD_E_SERVICE_STOPPED || rc == SCARD_E_INVALID_HANDLE) {
+        /* The handle of a pcscd that is gone (restarted since our last exchange): a new
+         * context (its context is stale too, whatever rc said) and connection, once;
+         * the caller hears of the new session below. */
+        drop_card(t, SCARD_E_NO_SERVICE);
+        if ((err = pcsc_connect(t)) != PICO_OK)
+            return err;
+        rc = SCardBeginTransaction(t->card);
+    }
+    if (rc == SCARD_S_SUCCESS && t->fresh) {
+        t->fresh = 0;
+        pico_log("PCSC", "reader '%s': new card session", base->name);
+        return PICO_E_RESET; /* a notice with the access taken, not a failure: not raised */
+    }
     if (rc == SCARD_W_RESET_CARD) {
         /* Someone reset the card since our last exchange: reconnect, then report it so
          * that the caller knows the login is gone. */
@@ -145,7 +172,7 @@ static pico_err pcsc_begin(pico_transport *base)
             t->protocol = proto;
             rc = SCardBeginTransaction(t->card);
             if (rc == SCARD_S_SUCCESS)
-                return pico_err_raise(PICO_E_RESET, "reader '%s'", base->name);
+                return PICO_E_RESET; /* as for a new connection */
         }
     }
     if (rc != SCARD_S_SUCCESS) {
@@ -171,16 +198,20 @@ static pico_err pcsc_end(pico_transport *base)
     return PICO_OK;
 }
 
+/* After fork: the child's own connection to the card session the parent has (4.6). */
 static pico_err pcsc_reconnect(pico_transport *base)
 {
     pcsc_transport *t = (pcsc_transport *)base;
+    pico_err err;
 
     forget_if_forked(t);
     if (t->have_card) {
         SCardDisconnect(t->card, SCARD_LEAVE_CARD);
         t->have_card = 0;
     }
-    return pcsc_connect(t);
+    err = pcsc_connect(t);
+    t->fresh = 0;
+    return err;
 }
 
 static void pcsc_free(pico_transport *base)

@@ -20,13 +20,18 @@ typedef struct pico_transport_ops {
      * (*resp_len in: capacity, out: length). PICO_E_RESET when the card was
      * reset (the security state is gone: the caller re-selects and logs in
      * again), PICO_E_REMOVED when it is gone; both leave the transport ready
-     * to reconnect at the next call.
+     * to reconnect at the next call. PICO_E_RESET too, cmd not sent, when the
+     * transport had to connect again (pcscd restarted, the card came back):
+     * a new connection is a new card session, with nothing selected.
      */
     pico_err (*transmit)(pico_transport *t, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
                          size_t *resp_len);
-    pico_err (*begin)(pico_transport *t); /* exclusive access for a sequence of APDUs */
+    /* Exclusive access for a sequence of APDUs. PICO_E_RESET, not raised (a
+     * notice: the access is taken), when the card was reset since the last
+     * exchange or the connection is new: the caller selects again. */
+    pico_err (*begin)(pico_transport *t);
     pico_err (*end)(pico_transport *t);
-    /* Re-establishes the connection (after fork, reset or removal). */
+    /* A connection of this process's own to the same card session (after fork). */
     pico_err (*reconnect)(pico_transport *t);
     void (*free)(pico_transport *t);
 } pico_transport_ops;

@@ -16,24 +16,27 @@ with_devices --blank
 
 NEWPIN=771305
 select_apdu=00A404000BE82B0601040181C31F020100
-printf 'sign-loop' > "$work/msg"
 echo "$PIN" > "$work/old.pin"
 echo "$NEWPIN" > "$work/new.pin"
 
 loop_pid=
 start_loop() { # start_loop URI  (SIGN_LOOP_PIN: the application's PIN)
-    rm -f "$work/stop" "$work/sig"
-    OPENSSL_CONF=$work/openssl.cnf "$top_builddir/test/tools/sign-loop" "$1" "$work/stop" \
-        "$work/sig" >"$work/loop.out" 2>"$work/loop.err" &
+    rm -rf "$work/loop"
+    mkdir "$work/loop"
+    OPENSSL_CONF=$work/openssl.cnf SIGN_LOOP_MS=5 "$top_builddir/test/tools/sign-loop" "$1" \
+        "$work/loop" >"$work/loop.out" 2>"$work/loop.err" &
     loop_pid=$!
 }
 stop_loop() {
-    touch "$work/stop"
+    touch "$work/loop/stop"
     wait "$loop_pid" || true
 }
-# the loop's results: all of a kind, or the "ok" since its last failure
-count() { grep -c "^$1\$" "$work/loop.out" || true; }
-oks_since_fail() { tac "$work/loop.out" | awk '/^fail$/ { exit } { n++ } END { print n + 0 }'; }
+# the loop's results ("<i> ok|fail <ms> | errors"): all of a kind, the "ok" since its
+# last failure, the errors, the last good signature
+count() { grep -c "^[0-9]* $1 " "$work/loop.out" || true; }
+oks_since_fail() { tac "$work/loop.out" | awk '$2 == "fail" { exit } { n++ } END { print n + 0 }'; }
+errors() { grep ' fail ' "$work/loop.out" | sed 's/^[0-9]* fail [0-9]* //' | tr '|' '\n'; }
+last_ok() { awk '$2 == "ok" { i = $1 } END { print i }' "$work/loop.out"; }
 # waits until COMMAND prints at least N: wait_for N COMMAND...
 wait_for() {
     local n=$1 i
@@ -76,17 +79,20 @@ stale_pin() {
     wait_for $((fails + 80)) count fail
     [ "$(pin_tries)" = 2 ] || fail "cache $cache: later operations spent a try: $(pin_tries) left"
     [ "$(oks_since_fail)" = 0 ] || fail "cache $cache: signed with a refused PIN"
-    sort "$work/loop.err" | uniq -c | sed "s/^/    loop: /" >&2
-    grep -q 'pin refused earlier by this device: 2 tries left; not sent again' "$work/loop.err" ||
+    errors | sort | uniq -c | sed "s/^/    loop: /" >&2
+    grep -q 'pin refused earlier by this device: 2 tries left; not sent again' <<<"$(errors)" ||
         fail "cache $cache: the error does not say the pin was refused earlier"
-    [ "$(grep -c 'VERIFY: 2 tries left' "$work/loop.err")" = 1 ] ||
+    [ "$(errors | grep -c 'VERIFY: 2 tries left')" = 1 ] ||
         fail "cache $cache: not exactly one refused VERIFY"
     # the new PIN in the file: the loop logs in again and goes on
     echo "$NEWPIN" > "$work/pin"
     wait_for 5 oks_since_fail
     stop_loop
     [ "$(pin_tries)" = 3 ] || fail "cache $cache: tries after the new PIN: $(pin_tries)"
-    run openssl dgst -sha256 -verify "$work/k.pub.pem" -signature "$work/sig" "$work/msg"
+    local i
+    i=$(last_ok)
+    run openssl dgst -sha256 -verify "$work/k.pub.pem" -signature "$work/loop/$i.sig" \
+        "$work/loop/$i.msg"
     if grep -qE "$PIN|$NEWPIN" "$work/loop.out" "$work/loop.err"; then
         fail "cache $cache: a PIN in the loop's output"
     fi
@@ -114,6 +120,6 @@ wait_for 80 count fail
 stop_loop
 [ "$(pin_tries)" = 2 ] || fail "application's PIN held: more than one try spent: $(pin_tries) left"
 [ "$(oks_since_fail)" = 0 ] || fail "application's PIN held: signed with a refused PIN"
-[ "$(grep -c 'VERIFY: 2 tries left' "$work/loop.err")" = 1 ] ||
+[ "$(errors | grep -c 'VERIFY: 2 tries left')" = 1 ] ||
     fail "application's PIN held: not exactly one refused VERIFY"
 echo PASS
