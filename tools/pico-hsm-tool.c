@@ -44,6 +44,7 @@ static const char usage_main[] =
     "  --json          machine-readable output on stdout\n"
     "  -v, --verbose   trace every command sent to the device on stderr\n"
     "  -h, --help      help (of a subcommand when given after it)\n"
+    "  -V, --version   the version (before the subcommand)\n"
     "\n"
     "Exit codes: 0 ok, 1 other error, 2 usage error, 3 authentication error\n"
     "(wrong or blocked PIN, PKA refused, missing factor), 4 device or\n"
