@@ -19,7 +19,8 @@ set -euo pipefail
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
-docs=(README.md doc/*.md)
+docs=()
+for f in "$top_srcdir"/README.md "$top_srcdir"/doc/*.md; do docs+=("${f#"$top_srcdir"/}"); done
 
 fail() {
     echo "FAIL: $*" >&2
