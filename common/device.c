@@ -304,11 +304,24 @@ static void foreach_in(char **readers, size_t n, const pico_uri *uri, pico_devic
     }
 }
 
-static pico_err no_device(const pico_uri *uri)
+/* Names what was asked for and the readers there are, so that a mistyped name is seen. */
+static pico_err no_device(const pico_uri *uri, char **readers, size_t n)
 {
-    return pico_err_raise(PICO_E_NO_DEVICE, "%s%s%s%s", uri && uri->token ? "token=" : "",
-                          uri && uri->token ? uri->token : "", uri && uri->reader ? " reader=" : "",
-                          uri && uri->reader ? uri->reader : "");
+    char want[256] = "", have[512] = "";
+    size_t i, l;
+
+    if (uri && uri->token)
+        snprintf(want, sizeof(want), "token=\"%s\"", uri->token);
+    if (uri && uri->reader) {
+        l = strlen(want);
+        snprintf(want + l, sizeof(want) - l, "%sreader=\"%s\"", l ? " " : "", uri->reader);
+    }
+    for (i = 0; i < n; i++) {
+        l = strlen(have);
+        snprintf(have + l, sizeof(have) - l, "%s\"%s\"", i ? ", " : "", readers[i]);
+    }
+    return pico_err_raise(PICO_E_NO_DEVICE, "%s%s%s%s", want, want[0] != '\0' ? "; " : "",
+                          n ? "readers: " : "no reader", have);
 }
 
 pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg)
@@ -323,9 +336,9 @@ pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg)
         err = pico_err_raise(PICO_E_NO_READER, "no reader attached");
     else
         foreach_in(readers, n, uri, fn, arg, &matched);
-    pico_pcsc_free_readers(readers, n);
     if (err == PICO_OK && matched == 0)
-        err = no_device(uri);
+        err = no_device(uri, readers, n);
+    pico_pcsc_free_readers(readers, n);
     return err;
 }
 
@@ -340,10 +353,10 @@ pico_err pico_device_foreach_listing(const pico_uri *uri, pico_device_fn fn, voi
     if ((err = pico_pcsc_list_readers(&readers, &n)) != PICO_OK)
         return err;
     foreach_in(readers, n, uri, fn, arg, &matched);
-    pico_pcsc_free_readers(readers, n);
     if (matched == 0 && named)
-        return no_device(uri);
-    return PICO_OK;
+        err = no_device(uri, readers, n);
+    pico_pcsc_free_readers(readers, n);
+    return err;
 }
 
 /* ENUMERATE once per process; the key objects for every CCxx except the device key. */

@@ -76,7 +76,9 @@ pico_err pico_err_raise_at(pico_err code, const char *file, int line, const char
             vsnprintf(detail, sizeof(detail), fmt, ap);
             va_end(ap);
         }
-        pico_log("ERR", "%s: %s (%s:%d)", pico_err_reason(code), detail, func, line);
+        /* a failure the caller expects (an empty reader while looking) is no error in a trace */
+        pico_log(err_quiet ? "note" : "ERR", "%s: %s (%s:%d)", pico_err_reason(code), detail, func,
+                 line);
     }
     if (err_handler != NULL && err_quiet == 0) {
         va_start(ap, fmt);

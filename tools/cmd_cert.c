@@ -110,9 +110,8 @@ static int cert_import(tool_ctx *ctx, int argc, char **argv)
     if (auth.pka_too_many)
         return tool_usage_error("cert import", "at most %d --pka-key", PICO_URI_MAX_PKA_KEYS);
     if ((x = read_cert(argv[optind])) == NULL) {
-        fprintf(stderr, "%s: error: %s: not a readable PEM or DER certificate\n", TOOL_NAME,
-                argv[optind]);
-        return TOOL_EXIT_OTHER;
+        return tool_fail_msg(TOOL_EXIT_OTHER, "%s: not a readable PEM or DER certificate",
+                             argv[optind]);
     }
     if ((n = i2d_X509(x, &der)) <= 0) {
         rc = tool_fail(pico_err_raise(PICO_E_INTERNAL, "certificate encoding"));
@@ -126,9 +125,9 @@ static int cert_import(tool_ctx *ctx, int argc, char **argv)
     }
     /* A certificate for another key would make the key unusable through it */
     if (EVP_PKEY_eq(pub, X509_get0_pubkey(x)) != 1) {
-        fprintf(stderr, "%s: error: the certificate's public key is not the public key of key %u\n",
-                TOOL_NAME, key->keyref);
-        rc = TOOL_EXIT_OTHER;
+        rc = tool_fail_msg(TOOL_EXIT_OTHER,
+                           "the certificate's public key is not the public key of key %u",
+                           key->keyref);
         goto end;
     }
     replaced = key->cert != NULL;

@@ -206,7 +206,10 @@ int tool_cmd_init(tool_ctx *ctx, int argc, char **argv)
         return tool_usage_error("init", "--pin and --pin-source: give one");
     if (auth.so_pin != NULL && auth.so_pin_source != NULL)
         return tool_usage_error("init", "--so-pin and --so-pin-source: give one");
-    have_pin = auth.pin != NULL || auth.pin_source != NULL || spec.pka_total == 0;
+    /* On a terminal the user PIN is asked for like any init, PKA or not (empty: PKA only);
+     * a script gives --pka without --pin for a PKA-only device */
+    have_pin =
+        auth.pin != NULL || auth.pin_source != NULL || spec.pka_total == 0 || tool_interactive();
     /* Nothing touches the device before these checks: a refusal leaves it as it was */
     if (!yes && !tool_interactive())
         return tool_usage_error("init", "init erases the device: without a terminal to confirm "
@@ -217,15 +220,18 @@ int tool_cmd_init(tool_ctx *ctx, int argc, char **argv)
                                         "and --so-pin-source");
 
     if (have_pin) {
-        err = tool_get_secret("new user PIN", auth.pin, auth.pin_source, 1, pin, sizeof(pin),
-                              &pin_len);
-        if (err == PICO_OK && (pin_len < 6 || pin_len > PICO_PIN_MAX))
+        int pka_only_ok = spec.pka_total > 0 && auth.pin == NULL && auth.pin_source == NULL;
+        err = tool_get_secret(pka_only_ok ? "new user PIN (empty: none, PKA only)" : "new user PIN",
+                              auth.pin, auth.pin_source, 1, pin, sizeof(pin), &pin_len);
+        if (err == PICO_OK && !(pin_len == 0 && pka_only_ok) &&
+            (pin_len < 6 || pin_len > PICO_PIN_MAX))
             err = pico_err_raise(PICO_E_ARGS, "the user PIN has 6 to %d characters", PICO_PIN_MAX);
         if (err != PICO_OK) {
             rc = tool_fail(err);
             goto end;
         }
-        spec.pin = pin;
+        if (pin_len > 0)
+            spec.pin = pin;
     }
     if ((err = tool_get_so_pin(auth.so_pin, auth.so_pin_source, "new SO-PIN", 1, so)) != PICO_OK) {
         rc = tool_fail(err);
@@ -249,6 +255,18 @@ int tool_cmd_init(tool_ctx *ctx, int argc, char **argv)
         rc = tool_fail(err);
         goto end;
     }
+    /* before the question: what is about to be set up may not be what was meant */
+    if (spec.options & PICO_OPT_TRANSPORT_PIN)
+        tool_warn("transport PIN: a Pico never clears this option, so every session must "
+                  "change the PIN before use (VERIFY answers 6984)");
+    if (spec.pka_total > 0 && spec.pin == NULL)
+        tool_warn(
+            "PKA only, no user PIN: on a Pico, keys are encrypted under a key that only a PIN "
+            "opens, so key use will need the SO-PIN (or a user PIN set later with "
+            "'pin unblock') besides PKA (protocol 4.5)");
+    if (spec.options & PICO_OPT_PIN_AND_PKA)
+        tool_note("note: a Pico always requires the PIN and PKA together once PKA is "
+                  "configured; the option is stored only");
     if (!yes) {
         const char *name = pico_device_name(ctx->dev);
         snprintf(question, sizeof(question),
@@ -256,21 +274,10 @@ int tool_cmd_init(tool_ctx *ctx, int argc, char **argv)
                  "and PKA key on it.",
                  name[0] != '\0' ? name : "(blank)", pico_device_reader(ctx->dev));
         if (!tool_confirm(question)) {
-            fprintf(stderr, "%s: not confirmed: the device was not changed\n", TOOL_NAME);
-            rc = TOOL_EXIT_USAGE;
+            rc = tool_fail_msg(TOOL_EXIT_USAGE, "not confirmed: the device was not changed");
             goto end;
         }
     }
-    if (spec.options & PICO_OPT_TRANSPORT_PIN)
-        tool_warn("transport PIN: a Pico never clears this option, so every session must "
-                  "change the PIN before use (VERIFY answers 6984)");
-    if (spec.pka_total > 0 && spec.pin == NULL)
-        tool_warn("no user PIN: on a Pico, keys are encrypted under a key that only a PIN "
-                  "opens, so key use will need the SO-PIN (or a user PIN set later with "
-                  "'pin unblock') besides PKA (protocol 4.5)");
-    if (spec.options & PICO_OPT_PIN_AND_PKA)
-        tool_note("note: a Pico always requires the PIN and PKA together once PKA is "
-                  "configured; the option is stored only");
 
     r.spec = &spec;
     r.pin = spec.pin;

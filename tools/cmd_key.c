@@ -5,6 +5,8 @@
  * (protocol 6.1, 6.4); generation goes through pico_device_generate, which
  * writes the PrKD with the label and ID.
  */
+#include <ctype.h>
+#include <ctype.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -15,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cvc.h"
@@ -281,12 +284,16 @@ static void progress_stop(progress *p)
     pthread_mutex_destroy(&p->lock);
 }
 
-/* ec:CURVE (OpenSSL or NIST name) or rsa:BITS into spec. */
+/* ec:CURVE (OpenSSL or NIST name) or rsa:BITS into spec; any case, as pkcs11-tool's
+ * EC:prime256v1 and RSA:2048. */
 static int parse_type(const char *type, pico_keygen *spec)
 {
+    char upper[16];
+    const char *curve;
     size_t i;
+    int nid;
 
-    if (strncmp(type, "rsa:", 4) == 0) {
+    if (strncasecmp(type, "rsa:", 4) == 0) {
         char *end;
         long bits = strtol(type + 4, &end, 10);
         /* 6.2: any even size from 1024 to 4096 bits */
@@ -296,18 +303,21 @@ static int parse_type(const char *type, pico_keygen *spec)
         spec->bits = (int)bits;
         return 0;
     }
-    if (strncmp(type, "ec:", 3) == 0) {
-        int nid = OBJ_sn2nid(type + 3);
-        if (nid == NID_undef)
-            nid = EC_curve_nist2nid(type + 3);
-        if (nid == NID_undef)
-            return -1;
-        for (i = 0; pico_cvc_curves[i] != NULL; i++) {
-            if (strcmp(pico_cvc_curves[i], OBJ_nid2sn(nid)) == 0) {
-                spec->type = PICO_KEY_EC;
-                spec->curve = pico_cvc_curves[i];
-                return 0;
-            }
+    if (strncasecmp(type, "ec:", 3) != 0)
+        return -1;
+    curve = type + 3;
+    for (i = 0; curve[i] != '\0' && i + 1 < sizeof(upper); i++)
+        upper[i] = (char)toupper((unsigned char)curve[i]);
+    upper[i] = '\0';
+    nid = EC_curve_nist2nid(upper); /* P-256, p-256 */
+    if (nid == NID_undef)
+        nid = OBJ_sn2nid(curve);
+    for (i = 0; pico_cvc_curves[i] != NULL; i++) {
+        if ((nid != NID_undef && strcmp(pico_cvc_curves[i], OBJ_nid2sn(nid)) == 0) ||
+            strcasecmp(pico_cvc_curves[i], curve) == 0) {
+            spec->type = PICO_KEY_EC;
+            spec->curve = pico_cvc_curves[i];
+            return 0;
         }
     }
     return -1;
@@ -541,15 +551,13 @@ static int key_export_public(tool_ctx *ctx, int argc, char **argv)
         (err = pico_device_key_public(key, &pub)) != PICO_OK)
         return tool_fail(err);
     if (a.output != NULL && strcmp(a.output, "-") != 0 && (out = fopen(a.output, "w")) == NULL) {
-        fprintf(stderr, "%s: error: cannot write %s\n", TOOL_NAME, a.output);
-        return TOOL_EXIT_OTHER;
+        return tool_fail_msg(TOOL_EXIT_OTHER, "cannot write %s", a.output);
     }
     ok = ssh ? ssh_line(pub, key->label, out) : PEM_write_PUBKEY(out, pub);
     if (out != stdout && fclose(out) != 0)
         ok = 0;
     if (!ok) {
-        fprintf(stderr, "%s: error: the public key could not be written\n", TOOL_NAME);
-        return TOOL_EXIT_OTHER;
+        return tool_fail_msg(TOOL_EXIT_OTHER, "the public key could not be written");
     }
     return TOOL_EXIT_OK;
 }

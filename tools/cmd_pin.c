@@ -292,7 +292,10 @@ end:
     OPENSSL_cleanse(new_so, sizeof(new_so));
     if (err != PICO_OK)
         return tool_fail(err);
-    printf("%s changed.\n", a.so ? "SO-PIN" : "User PIN");
+    if (ctx->json)
+        printf("{\"changed\":true,\"pin\":\"%s\"}\n", a.so ? "so" : "user");
+    else
+        printf("%s changed.\n", a.so ? "SO-PIN" : "User PIN");
     return TOOL_EXIT_OK;
 }
 
@@ -363,8 +366,15 @@ end:
     OPENSSL_cleanse(r.so, sizeof(r.so));
     if (err != PICO_OK)
         return tool_fail(err);
-    printf("User PIN unblocked%s: %s.\n", a.counter_only ? " (PIN unchanged)" : " with a new PIN",
-           tool_pin_state_text(r.st.user_state, r.st.user_tries, b, sizeof(b)));
+    if (ctx->json) {
+        printf("{\"unblocked\":true,\"new_pin\":%s,", a.counter_only ? "false" : "true");
+        tool_status_print_pins(stdout, &r.st, 1);
+        printf("}\n");
+    } else {
+        printf("User PIN unblocked%s: %s.\n",
+               a.counter_only ? " (PIN unchanged)" : " with a new PIN",
+               tool_pin_state_text(r.st.user_state, r.st.user_tries, b, sizeof(b)));
+    }
     return TOOL_EXIT_OK;
 }
 

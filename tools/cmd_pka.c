@@ -204,6 +204,9 @@ static int pka_export(tool_ctx *ctx, int argc, char **argv)
         return tool_usage_error("pka export", "name one signer with --key");
     if (a.output == NULL)
         return tool_usage_error("pka export", "name the output file with -o");
+    if (ctx->json && strcmp(a.output, "-") == 0)
+        return tool_usage_error("pka export", "--json and -o - both write standard output: "
+                                              "give -o FILE");
     if ((err = build_request(a.auth.pka_keys[0], a.chr, a.auth.pka_pin_source, &req, &len, chr)) !=
         PICO_OK)
         return tool_fail(err);
@@ -214,11 +217,17 @@ static int pka_export(tool_ctx *ctx, int argc, char **argv)
     ok = ok && BIO_flush(out) == 1;
     BIO_free(out);
     free(req);
-    if (!ok) {
-        fprintf(stderr, "%s: error: cannot write %s\n", TOOL_NAME, a.output);
-        return TOOL_EXIT_OTHER;
-    }
-    if (strcmp(a.output, "-") != 0)
+    if (!ok)
+        return tool_fail_msg(TOOL_EXIT_OTHER, "cannot write %s", a.output);
+    if (ctx->json) {
+        printf("{\"exported\":true,\"key\":");
+        tool_json_str(stdout, a.auth.pka_keys[0]);
+        printf(",\"chr\":");
+        tool_json_str(stdout, chr);
+        printf(",\"output\":");
+        tool_json_str(stdout, a.output);
+        printf(",\"format\":\"%s\",\"bytes\":%zu}\n", a.pem ? "pem" : "der", len);
+    } else if (strcmp(a.output, "-") != 0)
         tool_note("Wrote the registration request of %s (CHR %s) to %s.", a.auth.pka_keys[0], chr,
                   a.output);
     return TOOL_EXIT_OK;
@@ -353,12 +362,15 @@ static pico_err factors_init(tool_ctx *ctx, const pka_args *a, login_factors *f,
                  pico_device_name(ctx->dev), pico_device_reader(ctx->dev), tries,
                  tries == 1 ? "try" : "tries", tries == 1 ? ", the last" : "",
                  optional ? ", Enter if the device has none" : "");
-        if (tool_ask_secret(prompt, 0, f->pin, sizeof(f->pin)) && f->pin[0] != '\0') {
+        int asked = tool_ask_secret(prompt, 0, f->pin, sizeof(f->pin));
+        if (asked == TOOL_ASK_OK && f->pin[0] != '\0') {
             f->pin_len = strlen(f->pin);
             f->use_pin = 1;
             f->last_try_ok = 1;
             return PICO_OK;
         }
+        if (asked == TOOL_ASK_CANCELLED)
+            return pico_err_raise(PICO_E_PIN_REQUIRED, "the user PIN: cancelled at the prompt");
     }
     if (optional) {
         f->pin_skipped = 1;

@@ -44,6 +44,7 @@ static const char usage_main[] =
     "  --json          machine-readable output on stdout\n"
     "  -v, --verbose   trace every command sent to the device on stderr\n"
     "  -h, --help      help (of a subcommand when given after it)\n"
+    "  -V, --version   the version (before the subcommand)\n"
     "\n"
     "Exit codes: 0 ok, 1 other error, 2 usage error, 3 authentication error\n"
     "(wrong or blocked PIN, PKA refused, missing factor), 4 device or\n"
@@ -55,9 +56,25 @@ static const char usage_main[] =
 #define MAX_ERRS 8
 static struct {
     pico_err code;
+    int signer; /* raised by a PKA signer (its PIN is --pka-pin-source's) */
     char msg[384];
 } errs[MAX_ERRS];
 static size_t n_errs;
+static int json_errors;   /* --json: errors go to stdout as JSON too */
+static int prompt_result; /* how the last terminal prompt ended (TOOL_ASK_...) */
+
+/* The common reasons name URI attributes (pin-last-try=yes, pin-source): say it in options. */
+static const char *tool_reason(pico_err code)
+{
+    switch (code) {
+    case PICO_E_PIN_LAST_TRY:
+        return "one pin try left: refusing to spend it without --pin-last-try";
+    case PICO_E_PIN_REQUIRED:
+        return "pin required";
+    default:
+        return pico_err_reason(code);
+    }
+}
 
 /* Collects what common/ raises; printed when the subcommand fails (or with -v). */
 static void collect_error(void *arg, pico_err code, const char *file, int line, const char *func,
@@ -66,7 +83,6 @@ static void collect_error(void *arg, pico_err code, const char *file, int line, 
     char detail[256] = "";
 
     (void)arg;
-    (void)file;
     (void)line;
     (void)func;
     if (n_errs == MAX_ERRS)
@@ -74,7 +90,8 @@ static void collect_error(void *arg, pico_err code, const char *file, int line, 
     if (fmt != NULL)
         vsnprintf(detail, sizeof(detail), fmt, ap);
     errs[n_errs].code = code;
-    snprintf(errs[n_errs].msg, sizeof(errs[n_errs].msg), "%s%s%s", pico_err_reason(code),
+    errs[n_errs].signer = file != NULL && strstr(file, "pka_") != NULL;
+    snprintf(errs[n_errs].msg, sizeof(errs[n_errs].msg), "%s%s%s", tool_reason(code),
              detail[0] != '\0' ? ": " : "", detail);
     n_errs++;
 }
@@ -129,20 +146,89 @@ int tool_exit_code(pico_err err)
     }
 }
 
+/* {"error":{"code":N,"reason":"...","messages":[...]}} on stdout, for --json. */
+static void print_errors_json(pico_err err, const char *hint)
+{
+    size_t i;
+
+    printf("{\"error\":{\"exit_code\":%d,\"reason\":", tool_exit_code(err));
+    tool_json_str(stdout, err == PICO_OK ? "usage error" : tool_reason(err));
+    fputs(",\"messages\":[", stdout);
+    for (i = 0; i < n_errs; i++) {
+        if (i > 0)
+            fputc(',', stdout);
+        tool_json_str(stdout, errs[i].msg);
+    }
+    fputs("],\"hint\":", stdout);
+    tool_json_str(stdout, hint);
+    fputs("}}\n", stdout);
+    fflush(stdout);
+}
+
+/* 1 when a collected message already says the prompt was cancelled */
+static int cancelled_said(void)
+{
+    size_t i;
+
+    for (i = 0; i < n_errs; i++)
+        if (strstr(errs[i].msg, "cancelled") != NULL)
+            return 1;
+    return 0;
+}
+
 int tool_fail(pico_err err)
 {
-    if (n_errs == 0)
-        fprintf(stderr, "%s: error: %s\n", TOOL_NAME, pico_err_reason(err));
-    print_errors("error");
-    /* the common reasons name URI attributes; say it in this tool's options */
+    char hint[160] = "";
+    size_t i;
+    int signer = 0;
+
+    for (i = 0; i < n_errs; i++)
+        if (errs[i].code == err && errs[i].signer)
+            signer = 1;
     if (err == PICO_E_PIN_LAST_TRY)
-        fprintf(stderr, "%s: hint: give --pin-last-try to spend the last try\n", TOOL_NAME);
+        snprintf(hint, sizeof(hint), "give --pin-last-try to spend the last try");
     else if (err == PICO_E_PIN_BLOCKED)
-        fprintf(stderr, "%s: hint: '%s pin unblock' sets a new PIN with the SO-PIN\n", TOOL_NAME,
-                TOOL_NAME);
+        snprintf(hint, sizeof(hint), "'%s pin unblock' sets a new PIN with the SO-PIN", TOOL_NAME);
+    else if (err == PICO_E_PIN_REQUIRED && prompt_result == TOOL_ASK_CANCELLED)
+        snprintf(hint, sizeof(hint), "%s", cancelled_said() ? "" : "cancelled at the prompt");
+    else if (err == PICO_E_PIN_REQUIRED && signer)
+        snprintf(hint, sizeof(hint),
+                 "give the PKA key's PIN with --pka-pin-source (or pin-source= in its URI)%s",
+                 tool_interactive() ? "" : ", or run on a terminal");
     else if (err == PICO_E_PIN_REQUIRED)
-        fprintf(stderr, "%s: hint: give --pin-source (or run on a terminal)\n", TOOL_NAME);
+        snprintf(hint, sizeof(hint), "give --pin-source%s",
+                 tool_interactive() ? "" : " (or run on a terminal)");
+    if (n_errs == 0) {
+        errs[0].code = err;
+        snprintf(errs[0].msg, sizeof(errs[0].msg), "%s", tool_reason(err));
+        n_errs = 1;
+    }
+    if (json_errors)
+        print_errors_json(err, hint[0] != '\0' ? hint : NULL);
+    print_errors("error");
+    if (hint[0] != '\0')
+        fprintf(stderr, "%s: hint: %s\n", TOOL_NAME, hint);
     return tool_exit_code(err);
+}
+
+int tool_fail_msg(int code, const char *fmt, ...)
+{
+    char msg[384];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (json_errors) {
+        printf("{\"error\":{\"exit_code\":%d,\"reason\":", code);
+        tool_json_str(stdout, msg);
+        printf(",\"messages\":[");
+        tool_json_str(stdout, msg);
+        printf("],\"hint\":null}}\n");
+        fflush(stdout);
+    }
+    fprintf(stderr, "%s: error: %s\n", TOOL_NAME, msg);
+    return code;
 }
 
 void tool_warn(const char *fmt, ...)
@@ -178,6 +264,17 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
 
+    if (json_errors) {
+        char msg[384];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        printf("{\"error\":{\"exit_code\":%d,\"reason\":\"usage error\",\"messages\":[",
+               TOOL_EXIT_USAGE);
+        tool_json_str(stdout, msg);
+        printf("],\"hint\":null}}\n");
+        fflush(stdout);
+    }
     fprintf(stderr, "%s: ", TOOL_NAME);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -213,7 +310,7 @@ int tool_common_opt(tool_ctx *ctx, int c, const char *arg)
         ctx->token = arg;
         return 1;
     case OPT_JSON:
-        ctx->json = 1;
+        ctx->json = json_errors = 1;
         return 1;
     case 'v':
         /* the trace names commands, lengths and status words, never a PIN */
@@ -392,18 +489,29 @@ int tool_interactive(void)
 
 int tool_ask_secret(const char *prompt, int confirm, char *buf, size_t cap)
 {
-    char p[256];
+    char p[256], again[1024];
+    int rc = TOOL_ASK_OK, ui;
 
-    if (!tool_interactive() || cap > 1024)
-        return 0;
+    if (!tool_interactive() || cap > sizeof(again))
+        return prompt_result = TOOL_ASK_NO_TERMINAL;
     snprintf(p, sizeof(p), "%s: ", prompt);
     p[0] = (char)toupper((unsigned char)p[0]);
-    /* OpenSSL's console UI: /dev/tty, echo off; with verify it asks twice and compares */
-    if (UI_UTIL_read_pw_string(buf, (int)cap, p, confirm) != 0) {
-        OPENSSL_cleanse(buf, cap);
-        return 0;
+    /* OpenSSL's console UI: /dev/tty, echo off; -2 is Ctrl-C. Its own verify mode says
+     * "Verify failure" and returns what a read error returns: compare here instead. */
+    ui = UI_UTIL_read_pw_string(buf, (int)cap, p, 0);
+    if (ui == 0 && confirm) {
+        snprintf(p, sizeof(p), "%s again: ", prompt);
+        p[0] = (char)toupper((unsigned char)p[0]);
+        ui = UI_UTIL_read_pw_string(again, (int)cap, p, 0);
+        if (ui == 0 && strcmp(buf, again) != 0)
+            rc = TOOL_ASK_DIFFER;
+        OPENSSL_cleanse(again, sizeof(again));
     }
-    return 1;
+    if (ui != 0)
+        rc = TOOL_ASK_CANCELLED; /* Ctrl-C, Ctrl-D or the terminal gone */
+    if (rc != TOOL_ASK_OK)
+        OPENSSL_cleanse(buf, cap);
+    return prompt_result = rc;
 }
 
 int tool_confirm(const char *question)
@@ -423,7 +531,7 @@ int tool_confirm(const char *question)
 static int prompt_ask(void *arg, const char *info, char *buf, size_t cap)
 {
     (void)arg;
-    return tool_ask_secret(info, 0, buf, cap);
+    return tool_ask_secret(info, 0, buf, cap) == TOOL_ASK_OK;
 }
 
 const pico_pin_prompt tool_pin_prompt = {prompt_ask, NULL};
@@ -443,13 +551,21 @@ pico_err tool_get_secret(const char *what, const char *value, const char *source
     }
     if (source != NULL)
         return pico_secret_read(source, buf, cap, len);
-    if (!tool_ask_secret(what, confirm, buf, cap))
-        return pico_err_raise(PICO_E_PIN_REQUIRED,
-                              "the %s: give it with a --...-source option (no terminal to ask "
-                              "on, nothing entered, or the two entries differ)",
+    switch (tool_ask_secret(what, confirm, buf, cap)) {
+    case TOOL_ASK_OK:
+        *len = strlen(buf);
+        return PICO_OK;
+    case TOOL_ASK_DIFFER:
+        return pico_err_raise(PICO_E_ARGS, "the %s: the two entries differ (nothing changed)",
                               what);
-    *len = strlen(buf);
-    return PICO_OK;
+    case TOOL_ASK_CANCELLED:
+        return pico_err_raise(PICO_E_PIN_REQUIRED, "the %s: cancelled at the prompt", what);
+    default:
+        return pico_err_raise(PICO_E_PIN_REQUIRED,
+                              "the %s: no terminal to ask on: give it with its --...-source "
+                              "option",
+                              what);
+    }
 }
 
 pico_err tool_get_so_pin(const char *value, const char *source, const char *what, int confirm,
@@ -542,21 +658,60 @@ void tool_hex_print(FILE *f, const uint8_t *p, size_t n)
         fprintf(f, "%02x", p[i]);
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n, i;
+    unsigned long cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    cp = s[0] & (0x7f >> n);
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
 void tool_json_str(FILE *f, const char *s)
 {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+
     if (s == NULL) {
         fputs("null", f);
         return;
     }
     fputc('"', f);
-    for (; *s != '\0'; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
+    while (*p != '\0') {
+        /* a label is bytes from the device: a byte that is not UTF-8 becomes U+FFFD, so
+         * that the output stays JSON (RFC 8259 8.1) */
+        if ((n = utf8_len(p)) == 0) {
+            fputs("\\ufffd", f);
+            p++;
+            continue;
+        }
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\u%04x", *p);
         else
-            fputc(ch, f);
+            fwrite(p, 1, n, f);
+        p += n;
     }
     fputc('"', f);
 }

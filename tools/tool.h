@@ -119,8 +119,14 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-/* Prints the errors raised so far and returns the exit code for err. */
+/* Prints the errors raised so far (and as JSON on stdout with --json): the exit code for err. */
 int tool_fail(pico_err err);
+/* An error of the tool itself ("pico-hsm-tool: error: ..."), JSON too with --json: returns code. */
+int tool_fail_msg(int code, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 int tool_exit_code(pico_err err);
 /* "pico-hsm-tool: warning: ..." on stderr. */
 void tool_warn(const char *fmt, ...)
@@ -140,7 +146,12 @@ pico_err tool_open_device(tool_ctx *ctx);
 
 /* 1 when a person can answer on the terminal (stdin is a terminal). */
 int tool_interactive(void);
-/* Asks for a secret on the terminal, echo off; confirm: ask twice. 1 ok, 0 none. */
+/* How tool_ask_secret ended. */
+#define TOOL_ASK_OK 1
+#define TOOL_ASK_NO_TERMINAL 0
+#define TOOL_ASK_DIFFER (-1)    /* confirm: the two entries differ */
+#define TOOL_ASK_CANCELLED (-2) /* Ctrl-C (or end of input) at the prompt */
+/* Asks for a secret on the terminal, echo off; confirm: ask twice. TOOL_ASK_... */
 int tool_ask_secret(const char *prompt, int confirm, char *buf, size_t cap);
 /* Asks a yes/no question on the terminal: 1 only for "yes". */
 int tool_confirm(const char *question);
