@@ -3,9 +3,10 @@
 # Eight threads make their first signatures at once with one key whose PIN came
 # from the application's passphrase callback (OSSL_STORE with a UI method, and
 # PEM_read_bio_PrivateKey with a password callback on a key file, as nginx
-# does). 50 runs: no run crashes, every signature verifies with plain openssl,
-# and each run logs in once: one VERIFY with the PIN, whichever thread sends
-# it, never one per thread. A wrong PIN from the application is sent once.
+# does), or with a key each of them loaded at the same time. 50 runs: no run
+# crashes, every signature verifies with plain openssl, and each run logs in
+# once: one VERIFY with the PIN, whichever thread sends it, never one per
+# thread. A wrong PIN from the application is sent once.
 . "$(dirname "$0")/provider-lib.sh"
 with_devices
 
@@ -19,11 +20,14 @@ verifies() { grep -cE '^> 0020[0-9A-Fa-f]{4}[0-9A-Fa-f*]+' "$PICO_SIM_LOG1" || t
 
 crashes=0 failures=0
 for i in $(seq "$runs"); do
-    # the three ways an application hands its PIN in, in turn
-    case $((i % 3)) in
+    # the three ways an application hands its PIN in, in turn; and every thread
+    # loading the key itself, all at once
+    case $((i % 5)) in
     0) how=(pem "$work/threaded.uri.pem") ;;
     1) how=(store "$work/threaded.uri.pem") ;;
     2) how=(store "pico:object=threaded") ;;
+    3) how=(store-each "$work/threaded.uri.pem") ;;
+    4) how=(store-each "pico:object=threaded") ;;
     esac
     rm -f "$work"/out.*
     before=$(verifies)
