@@ -3,7 +3,8 @@
 # Eight threads make their first signatures at once with one key whose PIN came
 # from the application's passphrase callback (OSSL_STORE with a UI method, and
 # PEM_read_bio_PrivateKey with a password callback on a key file, as nginx
-# does), or with a key each of them loaded at the same time. 50 runs: no run
+# does), or with a key each of them loaded at the same time, while four more
+# threads read its public key (from the device, on first need). 50 runs: no run
 # crashes, every signature verifies with plain openssl, and each run logs in
 # once: one VERIFY with the PIN, whichever thread sends it, never one per
 # thread. A wrong PIN from the application is sent once.
