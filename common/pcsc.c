@@ -4,6 +4,7 @@
  * transport; the device layer above serialises use with its own lock.
  */
 #include <PCSC/winscard.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -253,6 +254,14 @@ pico_err pico_pcsc_open(const char *reader, pico_transport **out)
     return PICO_OK;
 }
 
+/*
+ * libpcsclite fills one reader table per process (readerStates in
+ * winscard_clnt.c) at every SCardListReaders, guarded only by the lock of the
+ * context it was called on: threads listing on their own contexts (keys loaded
+ * at once) write it together. Listings go one at a time.
+ */
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+
 pico_err pico_pcsc_list_readers(char ***names, size_t *count)
 {
     SCARDCONTEXT ctx;
@@ -268,6 +277,7 @@ pico_err pico_pcsc_list_readers(char ***names, size_t *count)
     rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
     if (rc != SCARD_S_SUCCESS)
         return map_rc(rc, "establish context", "");
+    pthread_mutex_lock(&list_lock);
     rc = SCardListReaders(ctx, NULL, NULL, &len);
     if (rc == SCARD_E_NO_READERS_AVAILABLE) {
         /* pcscd runs, without readers: an empty list (callers say what it means for them) */
@@ -311,6 +321,7 @@ pico_err pico_pcsc_list_readers(char ***names, size_t *count)
     *names = list;
     *count = n;
 end:
+    pthread_mutex_unlock(&list_lock);
     free(buf);
     SCardReleaseContext(ctx);
     return err;

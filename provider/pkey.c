@@ -27,6 +27,7 @@ pico_pkey *pico_pkey_new(pico_prov_ctx *prov, pico_key_type type)
     }
     key->prov = prov;
     key->type = type;
+    pthread_mutex_init(&key->lock, NULL);
     return key;
 }
 
@@ -48,6 +49,9 @@ int pico_pkey_set_uri(pico_pkey *key, const char *uri)
 pico_pkey *pico_pkey_dup(const pico_pkey *src)
 {
     pico_pkey *key = pico_pkey_new(src->prov, src->type);
+    /* another thread may be filling pub or handing app_pin to its login */
+    pthread_mutex_t *lock = (pthread_mutex_t *)&src->lock;
+    int ok;
 
     if (key == NULL)
         return NULL;
@@ -55,11 +59,14 @@ pico_pkey *pico_pkey_dup(const pico_pkey *src)
     key->soft = src->soft;
     key->sel = src->sel;
     key->hsm = src->hsm;
+    pthread_mutex_lock(lock);
     if (src->pub != NULL && EVP_PKEY_up_ref(src->pub))
         key->pub = src->pub;
-    if (!pico_uri_dup(&src->uri, &key->uri) ||
-        (src->app_pin != NULL &&
-         (key->app_pin = pico_secret_hold(src->app_pin, strlen(src->app_pin))) == NULL)) {
+    ok = pico_uri_dup(&src->uri, &key->uri) &&
+         (src->app_pin == NULL ||
+          (key->app_pin = pico_secret_hold(src->app_pin, strlen(src->app_pin))) != NULL);
+    pthread_mutex_unlock(lock);
+    if (!ok) {
         pico_pkey_free(key);
         return NULL;
     }
@@ -73,6 +80,7 @@ void pico_pkey_free(pico_pkey *key)
     EVP_PKEY_free(key->pub);
     pico_uri_free(&key->uri);
     pico_secret_release(key->app_pin);
+    pthread_mutex_destroy(&key->lock);
     free(key);
 }
 
@@ -80,20 +88,26 @@ EVP_PKEY *pico_pkey_public(pico_pkey *key)
 {
     EVP_PKEY *pub = NULL;
 
-    if (key->pub != NULL)
-        return key->pub;
+    /* One thread fills pub, the others wait for it: never two made, one leaked */
+    pthread_mutex_lock(&key->lock);
+    if (key->pub != NULL) {
+        pub = key->pub;
+        goto end;
+    }
     if (key->hsm == NULL) {
         pico_prov_raise(key->prov, PICO_E_ARGS, "key object without a public key");
-        return NULL;
+        goto end;
     }
     if (pico_device_key_public(key->hsm, &pub) != PICO_OK)
-        return NULL;
+        goto end;
     /* The device knows an RSA key; its description makes it an RSA-PSS key */
     if (pico_rsa_pss_key(key->hsm))
         pub = pico_rsa_pss_public(key->prov, key->hsm, pub);
     else if (!EVP_PKEY_up_ref(pub))
         pub = NULL;
     key->pub = pub;
+end:
+    pthread_mutex_unlock(&key->lock);
     return pub;
 }
 
@@ -124,16 +138,23 @@ const pico_pin_prompt *pico_console_prompt(void)
 
 pico_err pico_pkey_login(pico_pkey *key)
 {
+    pico_err err;
+
     if (key->hsm == NULL)
         return pico_err_raise(PICO_E_ARGS, "not a key on the device");
-    pico_err err = pico_device_login(key->hsm->dev, &key->uri, key->app_pin, pico_console_prompt());
-
+    /* Threads signing with this key wait here for the one that logs in: the application's
+     * PIN is read and released by that one only, and the others find the device logged in */
+    pthread_mutex_lock(&key->lock);
+    err = pico_device_login(key->hsm->dev, &key->uri, key->app_pin, pico_console_prompt());
     /* The application's PIN served its login: the device holds it on if pico-cache-pin
-     * allows, else it is gone, as the user asked */
-    if (err == PICO_OK && key->app_pin != NULL) {
+     * allows, else it is gone, as the user asked. One the device refused is never sent
+     * again (a second VERIFY would spend a second try). */
+    if (key->app_pin != NULL &&
+        (err == PICO_OK || err == PICO_E_PIN_INCORRECT || err == PICO_E_PIN_BLOCKED)) {
         pico_secret_release(key->app_pin);
         key->app_pin = NULL;
     }
+    pthread_mutex_unlock(&key->lock);
     return err;
 }
 

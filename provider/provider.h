@@ -11,6 +11,7 @@
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 
 #include "device.h"
@@ -66,6 +67,9 @@ typedef struct pico_pkey {
     pico_uri uri;  /* where it came from: path + login factors */
     char *app_pin; /* PIN the application's passphrase callback gave at load, held
                     * (pico_secret_hold) until the key's first login */
+    /* Threads share one key object (a server's key, loaded once): lock guards what
+     * changes after load, pub filled on first need and app_pin handed to one login */
+    pthread_mutex_t lock;
 } pico_pkey;
 
 pico_pkey *pico_pkey_new(pico_prov_ctx *prov, pico_key_type type);
@@ -83,9 +87,16 @@ pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *
 /* A copy sharing the device key (hsm) and holding its own pub reference and URI copy. */
 pico_pkey *pico_pkey_dup(const pico_pkey *key);
 void pico_pkey_free(pico_pkey *key);
-/* The public half, read from the device on first use. NULL (and an error raised) on failure. */
+/*
+ * The public half, read from the device on first use (once, whichever thread
+ * asks first). NULL (and an error raised) on failure.
+ */
 EVP_PKEY *pico_pkey_public(pico_pkey *key);
-/* Logs in for this key's device with the key's factors, if not yet logged in. */
+/*
+ * Logs in for this key's device with the key's factors, if not yet logged in.
+ * Threads using the key wait for one login: the application's PIN goes to one
+ * VERIFY at most, and is released once the device took or refused it.
+ */
 pico_err pico_pkey_login(pico_pkey *key);
 
 /*
