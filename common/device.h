@@ -137,6 +137,17 @@ pico_err pico_device_login(pico_device *dev, const pico_uri *uri, const char *ap
 pico_err pico_device_login_uri(pico_device *dev, const pico_uri *uri,
                                const pico_pin_prompt *prompt);
 
+/*
+ * Reads the configured factors now (pico-pin-source, and the pico-pka-key
+ * signers when every one is a file: key) and keeps them for the first login
+ * of a key whose URI names no factor of its own: called where a key is
+ * loaded, so that a daemon's master, before it forks and drops privileges,
+ * opens what its workers could not read. Nothing is sent to the device; a
+ * factor that cannot be read now is left to the login, which reports it.
+ * The first login consumes them (pico-cache-pin then holds them on).
+ */
+void pico_device_preload_login(pico_device *dev);
+
 /* 1 when this process logged in on the device and the card has not lost it since. */
 int pico_device_logged_in(pico_device *dev);
 

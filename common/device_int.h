@@ -40,6 +40,12 @@ struct pico_device {
     int login_had_pin; /* the last login verified the PIN (the MKEK is open) */
     pico_pka_signer *held_signers[PICO_URI_MAX_PKA_KEYS];
     size_t n_held_signers;
+    /* the configured factors read where a key was loaded (a daemon's master, before it
+     * forks and drops privileges), for this process's (or a child's) first login */
+    char *pre_pin; /* pico_secret_hold */
+    pico_pka_signer *pre_signers[PICO_URI_MAX_PKA_KEYS];
+    size_t n_pre_signers;
+    int preloaded;
     /* the PINs this device refused to this process (salted digests): never sent again,
      * whichever login path reads them (first login, sources again, held PIN) */
     pico_refused_pins refused;

@@ -7,14 +7,27 @@
 #include <unistd.h>
 
 #include "device_int.h"
+#include "log.h"
 #include "pka_signer.h"
 #include "schsm.h"
 #include "secret.h"
+
+static void drop_preloaded(pico_device *d)
+{
+    size_t i;
+
+    pico_secret_release(d->pre_pin);
+    d->pre_pin = NULL;
+    for (i = 0; i < d->n_pre_signers; i++)
+        pico_pka_signer_free(d->pre_signers[i]);
+    d->n_pre_signers = 0;
+}
 
 void pico_dev_drop_held(pico_device *d)
 {
     size_t i;
 
+    drop_preloaded(d);
     pico_secret_release(d->held_pin);
     d->held_pin = NULL;
     d->held_len = 0;
@@ -146,17 +159,87 @@ static pico_err open_signers(const pico_uri *uri, int use_config, const pico_pin
     return err;
 }
 
+/* A URI that names no login factor: the configured ones serve it. */
+static int no_own_factors(const pico_uri *uri)
+{
+    return uri == NULL ||
+           (uri->pin_value == NULL && uri->pin_source == NULL && uri->n_pka_keys == 0);
+}
+
+void pico_device_preload_login(pico_device *d)
+{
+    pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
+    char pin[PICO_PIN_MAX + 2], *held = NULL, *list = NULL, *tok, *save = NULL;
+    size_t n = 0, len = 0;
+    int files_only = 1, done;
+
+    if (pico_device_logged_in(d))
+        return;
+    pthread_mutex_lock(&d->lock);
+    done = d->preloaded;
+    d->preloaded = 1;
+    pthread_mutex_unlock(&d->lock);
+    if (done)
+        return; /* once per device object (a child inherits the parent's) */
+    /* PKCS#11 sessions do not cross a fork, and other signers may prompt: file: keys only */
+    if (pico_dev_config.pka_keys != NULL && (list = strdup(pico_dev_config.pka_keys)) != NULL) {
+        for (tok = strtok_r(list, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save))
+            files_only = files_only && strncmp(tok, "file:", 5) == 0;
+        free(list);
+    }
+    pico_err_quiet_push();
+    if (pico_dev_config.pin_source != NULL &&
+        pico_secret_read(pico_dev_config.pin_source, pin, sizeof(pin), &len) == PICO_OK && len > 0)
+        held = pico_secret_hold(pin, len);
+    if (files_only && open_signers(NULL, 1, NULL, signers, &n) != PICO_OK)
+        n = 0;
+    pico_err_quiet_pop();
+    OPENSSL_cleanse(pin, sizeof(pin));
+    pthread_mutex_lock(&d->lock);
+    d->pre_pin = held;
+    memcpy(d->pre_signers, signers, n * sizeof(*signers));
+    d->n_pre_signers = n;
+    pthread_mutex_unlock(&d->lock);
+    pico_log("DEVICE", "'%s': configured factors read at key load: pin %s, %zu pka key(s)",
+             d->reader, held != NULL ? "yes" : "no", n);
+}
+
+/* Takes the preloaded factors, if any, for this login (1), leaving none behind. */
+static int take_preloaded(pico_device *d, char **pin, pico_pka_signer **s, size_t *n)
+{
+    int any;
+
+    pthread_mutex_lock(&d->lock);
+    any = d->pre_pin != NULL || d->n_pre_signers > 0;
+    *pin = d->pre_pin;
+    memcpy(s, d->pre_signers, d->n_pre_signers * sizeof(*s));
+    *n = d->n_pre_signers;
+    d->pre_pin = NULL;
+    d->n_pre_signers = 0;
+    pthread_mutex_unlock(&d->lock);
+    return any;
+}
+
 static pico_err device_login(pico_device *d, const pico_uri *uri, int use_config,
                              const char *app_pin, const pico_pin_prompt *prompt)
 {
     pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
+    char *pre_pin = NULL;
     size_t n = 0, i;
     pico_err err;
 
     if (pico_device_logged_in(d))
         return PICO_OK;
-    if ((err = open_signers(uri, use_config, prompt, signers, &n)) != PICO_OK)
+    /* The factors read at key load serve the first login of a URI without its own */
+    if (use_config && no_own_factors(uri) && take_preloaded(d, &pre_pin, signers, &n)) {
+        if (app_pin == NULL)
+            app_pin = pre_pin;
+        if (n == 0 && pico_dev_config.pka_keys != NULL &&
+            (err = open_signers(uri, use_config, prompt, signers, &n)) != PICO_OK)
+            goto end;
+    } else if ((err = open_signers(uri, use_config, prompt, signers, &n)) != PICO_OK) {
         return err;
+    }
     if (n > 0)
         (void)pico_device_name(d); /* the name the signers sign (2.5), read once */
     if ((err = pico_dev_enter(d)) == PICO_OK) {
@@ -173,8 +256,10 @@ static pico_err device_login(pico_device *d, const pico_uri *uri, int use_config
         }
         pico_dev_leave(d);
     }
+end:
     for (i = 0; i < n; i++)
         pico_pka_signer_free(signers[i]);
+    pico_secret_release(pre_pin);
     return err;
 }
 

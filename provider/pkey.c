@@ -241,6 +241,12 @@ pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *
             pico_log("PROVIDER", "no pin from the application's callback");
         }
     }
+    /* A daemon's master loads its keys before it forks and drops privileges: the
+     * configured factors (pico-pin-source, file: PKA keys) are read now, so that its
+     * workers need no access to them for their first login */
+    if (err == PICO_OK && uri->pin_value == NULL && uri->pin_source == NULL &&
+        uri->n_pka_keys == 0 && key->app_pin == NULL)
+        pico_device_preload_login(hsm->dev);
 end:
     OPENSSL_cleanse(pin, sizeof(pin));
     free(label);
