@@ -153,3 +153,22 @@ sim_restart_with() {
     done
     fail "device $i did not come back"
 }
+
+# Starts nginx on $work/nginx/nginx.conf (written by the test) and waits until it
+# listens on 127.0.0.1:PORT, its master having loaded the keys: start_nginx PORT.
+# Sets $ngx and a trap that stops it.
+start_nginx() {
+    local port=$1 rc
+    nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+    ngx=$!
+    trap 'kill $ngx 2>/dev/null; wait $ngx 2>/dev/null; rm -rf "$work"' EXIT
+    # (device round trips while the master loads its keys: slow on hardware)
+    for _ in $(seq 300); do
+        rc=0
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null || rc=$?
+        [ "$rc" -ne 7 ] && break
+        kill -0 $ngx 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 $ngx 2>/dev/null || { cat "$work/nginx/error.log" >&2; fail "nginx did not start"; }
+}

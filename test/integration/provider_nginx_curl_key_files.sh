@@ -54,18 +54,7 @@ http {
     }
 }
 CONF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
-ngx=$!
-trap 'kill $ngx 2>/dev/null; wait $ngx 2>/dev/null; rm -rf "$work"' EXIT
-# nginx listens once its master has loaded the keys (device round trips: slow on hardware)
-for _ in $(seq 300); do
-    rc=0
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null || rc=$?
-    [ "$rc" -ne 7 ] && break
-    kill -0 $ngx 2>/dev/null || break
-    sleep 0.1
-done
-kill -0 $ngx 2>/dev/null || { cat "$work/nginx/error.log" >&2; fail "nginx did not start"; }
+start_nginx "$port"
 signs=$(apdus 68)
 # TLS 1.3 and 1.2: the server key (nginx workers) and the client key (curl) sign on the device;
 # each curl logs the workers out, each worker logs in again with the PIN nginx gave it

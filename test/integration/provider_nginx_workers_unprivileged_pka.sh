@@ -50,17 +50,7 @@ http {
     }
 }
 CONF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
-ngx=$!
-trap 'kill $ngx 2>/dev/null; wait $ngx 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 300); do
-    rc=0
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null || rc=$?
-    [ "$rc" -ne 7 ] && break
-    kill -0 $ngx 2>/dev/null || break
-    sleep 0.1
-done
-kill -0 $ngx 2>/dev/null || { cat "$work/nginx/error.log" >&2; fail "nginx did not start"; }
+start_nginx "$port"
 auths=$(apdus 82)
 for v in --tlsv1.3 "--tlsv1.2 --tls-max 1.2" --tlsv1.3; do
     # shellcheck disable=SC2086
