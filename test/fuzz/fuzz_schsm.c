@@ -32,8 +32,8 @@ typedef struct fuzz_transport {
     unsigned repeats;
 } fuzz_transport;
 
-static pico_err ft_transmit(pico_transport *base, const uint8_t *cmd, size_t cmd_len,
-                            uint8_t *resp, size_t *resp_len)
+static pico_err ft_transmit(pico_transport *base, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+                            size_t *resp_len)
 {
     static const pico_err errs[] = {PICO_E_RESET, PICO_E_REMOVED, PICO_E_COMM, PICO_E_TIMEOUT};
     fuzz_transport *t = (fuzz_transport *)base;

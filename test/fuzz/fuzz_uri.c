@@ -36,9 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (err != PICO_URI_OK) {
         (void)pico_uri_strerror(err);
         /* callers print err_at up to its name's end: both must lie inside the string */
-        if (err_at != NULL &&
-            (err_at < str || err_at > str + strlen(str) ||
-             err_at + pico_uri_attr_name_len(err_at) > str + strlen(str)))
+        if (err_at != NULL && (err_at < str || err_at > str + strlen(str) ||
+                               err_at + pico_uri_attr_name_len(err_at) > str + strlen(str)))
             abort();
         goto end;
     }
