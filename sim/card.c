@@ -467,7 +467,9 @@ static uint16_t read_ef(sim_card *c, uint16_t fid, size_t off, size_t ne)
         n = ne;
     if (n > MAX_APDU_DATA)
         n = MAX_APDU_DATA;
-    sim_bytes_set(&c->resp, d + off, n);
+    /* An empty EF has no buffer at all: NULL + 0 is undefined, so no pointer to it. */
+    if (n > 0)
+        sim_bytes_set(&c->resp, d + off, n);
 end:
     sim_bytes_free(&scratch);
     return sw;
