@@ -202,8 +202,18 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
         }
         bn_n = BN_bin2bn(f[1].val, (int)f[1].len, NULL);
         bn_e = BN_bin2bn(f[2].val, (int)f[2].len, NULL);
-        if (bn_n == NULL || bn_e == NULL ||
-            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+        if (bn_n == NULL || bn_e == NULL) {
+            err = pico_err_raise(PICO_E_NOMEM, "public key");
+            goto end;
+        }
+        /* OpenSSL takes any n and e here, even 0: a key of 0 bits whose sizes every caller
+         * would trust. No RSA key is shorter than 512 bits or has an even n or e. */
+        if (BN_num_bits(bn_n) < 512 || !BN_is_odd(bn_n) || !BN_is_odd(bn_e) || BN_is_one(bn_e)) {
+            err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: not an RSA public key (%d bits)",
+                                 BN_num_bits(bn_n));
+            goto end;
+        }
+        if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
             !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e)) {
             err = pico_err_raise(PICO_E_NOMEM, "public key");
             goto end;

@@ -100,11 +100,26 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
                                      cap);
                 goto end;
             }
+            /* A card (or a reader) that says "more" forever, with or without data, would
+             * hold the device lock for good: no real answer is longer than an extended Ne or
+             * needs more rounds than 256-byte parts of it. */
+            if (got + rlen > PICO_CHAIN_MAX_BYTES) {
+                err = pico_err_raise(PICO_E_BAD_RESPONSE,
+                                     "%s: answer chain without end (%u apdus, over %zu bytes)",
+                                     name, apdus, (size_t)PICO_CHAIN_MAX_BYTES);
+                goto end;
+            }
             memcpy(out + got, c->buf, rlen);
             got += rlen;
         }
         if ((*sw & 0xFF00) != 0x6100)
             break;
+        if (apdus >= PICO_CHAIN_MAX_APDUS) {
+            err = pico_err_raise(PICO_E_BAD_RESPONSE,
+                                 "%s: answer chain without end (%u apdus, %zu bytes, sw=%04X)",
+                                 name, apdus, got, *sw);
+            goto end;
+        }
         /* 1.6: more data waits; GET RESPONSE for it (SW2 00 = 256 or more). */
         cmd[0] = 0x00;
         cmd[1] = 0xC0;

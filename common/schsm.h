@@ -64,8 +64,13 @@ typedef enum pico_pin_state {
  * secret is set the trace omits even the data length. On return *sw holds
  * the final status word; out/out_len (capacity in, length out) the data.
  * Returns PICO_OK whenever a status word came back (whatever it is), or a
- * transport error.
+ * transport error. A 61xx chain (1.6) ends after PICO_CHAIN_MAX_APDUS
+ * exchanges or PICO_CHAIN_MAX_BYTES of data with PICO_E_BAD_RESPONSE: a
+ * card that always says "more" must not hold the device lock forever.
  */
+#define PICO_CHAIN_MAX_BYTES PICO_APDU_LE_MAX /* the most an extended Ne asks for */
+/* the command, then one GET RESPONSE per 256 bytes (short Le) of the most data */
+#define PICO_CHAIN_MAX_APDUS (1 + PICO_CHAIN_MAX_BYTES / 256)
 pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int secret,
                          uint8_t *out, size_t *out_len, uint16_t *sw);
 

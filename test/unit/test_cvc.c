@@ -339,6 +339,54 @@ static void test_pka_request_bad_chr(void **state)
     EVP_PKEY_free(key);
 }
 
+/* An RSA key whose modulus or exponent is empty, zero or even is a malformed answer: OpenSSL
+ * builds a key of 0 bits from it (found by test/fuzz/fuzz_cvc), which every size computed
+ * from the key then trusts. */
+static void test_rsa_public_key_degenerate(void **state)
+{
+    static const uint8_t n1024_head[] = {0xC3, 0x5A};
+    static const struct {
+        size_t n_len; /* 0: empty */
+        uint8_t n_last;
+        const char *e;
+        size_t e_len;
+    } bad[] = {
+        {0, 0, "\x01\x00\x01", 3},      /* empty modulus */
+        {1, 0x00, "\x01\x00\x01", 3},   /* modulus 0 */
+        {128, 0x02, "\x01\x00\x01", 3}, /* even modulus */
+        {32, 0x01, "\x01\x00\x01", 3},  /* 256 bits */
+        {128, 0x01, "", 0},             /* empty exponent */
+        {128, 0x01, "\x00", 1},         /* exponent 0 */
+        {128, 0x01, "\x01", 1},         /* exponent 1 */
+        {128, 0x01, "\x01\x00\x00", 3}, /* even exponent */
+    };
+    uint8_t cv[400], pk[300], body[320], n[128], *k, *b;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        EVP_PKEY *pub = NULL;
+        char curve[32];
+        int bits = -1;
+        size_t len;
+
+        memset(n, 0x77, sizeof(n));
+        memcpy(n, n1024_head, sizeof(n1024_head));
+        if (bad[i].n_len > 0)
+            n[bad[i].n_len - 1] = bad[i].n_last;
+        if (bad[i].n_len == 1)
+            n[0] = bad[i].n_last;
+        k = put(pk, 0x06, (const uint8_t *)"\x04\x00\x7F\x00\x07\x02\x02\x02\x01\x02", 10);
+        k = put(k, 0x81, n, bad[i].n_len);
+        k = put(k, 0x82, (const uint8_t *)bad[i].e, bad[i].e_len);
+        b = put(body, 0x7F49, pk, (size_t)(k - pk));
+        k = put(pk, 0x7F4E, body, (size_t)(b - body));
+        len = (size_t)(put(cv, 0x7F21, pk, (size_t)(k - pk)) - cv);
+        assert_int_equal(pico_cvc_public_key(cv, len, &pub, curve, sizeof(curve), &bits),
+                         PICO_E_BAD_RESPONSE);
+        assert_null(pub);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_public_key_from_cv_request),
         cmocka_unit_test(test_every_firmware_curve),
         cmocka_unit_test(test_curve_not_on_firmware),
+        cmocka_unit_test(test_rsa_public_key_degenerate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -231,6 +231,319 @@ static void test_get_response_chain(void **state)
     card_done(c);
 }
 
+/* A script of n steps from a generator, for chains too long to write out. The strings live
+ * in one block freed with the steps. */
+typedef struct chain_script {
+    script_step *steps;
+    char *text;
+} chain_script;
+
+static void chain_free(chain_script *cs)
+{
+    free(cs->steps);
+    free(cs->text);
+}
+
+/* First command cmd0, then GET RESPONSE "00 C0 00 00 <sw2>" for every 61xx answer before it;
+ * answer i has data_len(i) bytes of value (i & 0xFF) and status word sw(i). */
+static void chain_build(chain_script *cs, const char *cmd0, size_t n, size_t (*data_len)(size_t),
+                        uint16_t (*sw)(size_t))
+{
+    size_t i, j, per = 3 * 1024 + 128, off = 0;
+    uint16_t prev = 0;
+
+    cs->steps = calloc(n + 1, sizeof(*cs->steps));
+    cs->text = malloc(n * per);
+    assert_non_null(cs->steps);
+    assert_non_null(cs->text);
+    for (i = 0; i < n; i++) {
+        char *cmd = cs->text + off, *resp = cmd + 128, *q;
+        size_t len = data_len(i);
+
+        assert_true(len <= 1024 && strlen(cmd0) < 128);
+        if (i == 0)
+            snprintf(cmd, 128, "%s", cmd0);
+        else
+            snprintf(cmd, 128, "00 C0 00 00 %02X", (unsigned)(prev & 0xFF));
+        q = resp;
+        for (j = 0; j < len; j++)
+            q += sprintf(q, "%02X", (unsigned)(i & 0xFF));
+        prev = sw(i);
+        sprintf(q, "%04X", (unsigned)prev);
+        cs->steps[i].cmd = cmd;
+        cs->steps[i].resp = resp;
+        off += per;
+    }
+}
+
+static char chain_error[256];
+
+static void chain_record(void *arg, pico_err code, const char *file, int line, const char *func,
+                         const char *fmt, va_list ap)
+{
+    vsnprintf(chain_error, sizeof(chain_error), fmt, ap);
+}
+
+static size_t no_data(size_t i)
+{
+    return 0;
+}
+
+static size_t one_byte(size_t i)
+{
+    return 1;
+}
+
+static size_t full_part(size_t i)
+{
+    return 256;
+}
+
+static size_t kb_part(size_t i)
+{
+    return 1024;
+}
+
+static uint16_t more_256(size_t i)
+{
+    return 0x6100;
+}
+
+static uint16_t more_1(size_t i)
+{
+    return 0x6101;
+}
+
+static uint16_t last_of_max(size_t i)
+{
+    return i + 1 == PICO_CHAIN_MAX_BYTES / 256 ? 0x9000 : 0x6100;
+}
+
+static uint16_t gakp_671(size_t i)
+{
+    return i == 0 ? 0x6100 : i == 1 ? 0x619F : 0x9000;
+}
+
+static size_t gakp_671_len(size_t i)
+{
+    return i < 2 ? 256 : 159;
+}
+
+/* 1.6: the verified 671-byte GENERATE answer (256 + 6100, 256 + 619F, 159 + 9000) is joined. */
+static void test_get_response_generate_671(void **state)
+{
+    static const uint8_t req[] = {0x5F, 0x29, 0x00};
+    chain_script cs;
+    uint8_t *cv;
+    size_t cv_len;
+    pico_card *c;
+
+    chain_build(&cs, "00 46 05 00 00 00 03 5F 29 00 00 00", 3, gakp_671_len, gakp_671);
+    c = card_with(cs.steps);
+    assert_int_equal(pico_schsm_generate(c, 5, req, sizeof(req), &cv, &cv_len), PICO_OK);
+    assert_int_equal(cv_len, 671);
+    assert_int_equal(cv[0], 0x00);
+    assert_int_equal(cv[256], 0x01);
+    assert_int_equal(cv[670], 0x02);
+    assert_int_equal(c->apdus, 3);
+    free(cv);
+    card_done(c);
+    chain_free(&cs);
+}
+
+/* The longest answer a chain may carry (65536 bytes, the extended Ne) still comes whole. */
+static void test_get_response_longest_chain(void **state)
+{
+    pico_apdu a = {0x80, 0x68, 0x01, 0x70, NULL, 0, 256, 0};
+    chain_script cs;
+    uint8_t *out = malloc(PICO_CHAIN_MAX_BYTES + 1024);
+    size_t len = PICO_CHAIN_MAX_BYTES + 1024;
+    uint16_t sw;
+    pico_card *c;
+
+    assert_non_null(out);
+    chain_build(&cs, "80 68 01 70 00", PICO_CHAIN_MAX_BYTES / 256, full_part, last_of_max);
+    c = card_with(cs.steps);
+    assert_int_equal(pico_schsm_xfer(c, "SIGN", &a, 0, out, &len, &sw), PICO_OK);
+    assert_int_equal(sw, 0x9000);
+    assert_int_equal(len, PICO_CHAIN_MAX_BYTES);
+    assert_int_equal(out[PICO_CHAIN_MAX_BYTES - 1], (PICO_CHAIN_MAX_BYTES / 256 - 1) & 0xFF);
+    card_done(c);
+    chain_free(&cs);
+    free(out);
+}
+
+/* A card that answers 61xx forever (no data, one byte, or full parts each time) gets at most
+ * PICO_CHAIN_MAX_APDUS exchanges, then the command fails: it used to loop forever holding the
+ * device lock. */
+static void endless_chain(size_t (*data_len)(size_t), uint16_t (*sw)(size_t), size_t apdus)
+{
+    pico_apdu a = {0x80, 0x68, 0x01, 0x70, NULL, 0, 256, 0};
+    chain_script cs;
+    uint8_t *out = malloc(2 * PICO_CHAIN_MAX_BYTES);
+    size_t len = 2 * PICO_CHAIN_MAX_BYTES;
+    uint16_t last;
+    pico_card *c;
+
+    assert_non_null(out);
+    chain_build(&cs, "80 68 01 70 00", apdus, data_len, sw);
+    c = card_with(cs.steps);
+    chain_error[0] = '\0';
+    pico_err_set_handler(chain_record, NULL);
+    assert_int_equal(pico_schsm_xfer(c, "SIGN", &a, 0, out, &len, &last), PICO_E_BAD_RESPONSE);
+    pico_err_set_handler(NULL, NULL);
+    assert_non_null(strstr(chain_error, "SIGN: answer chain without end"));
+    assert_int_equal(c->apdus, apdus);
+    card_done(c);
+    chain_free(&cs);
+    free(out);
+}
+
+static void test_get_response_endless_no_data(void **state)
+{
+    endless_chain(no_data, more_256, PICO_CHAIN_MAX_APDUS);
+}
+
+static void test_get_response_endless_one_byte(void **state)
+{
+    endless_chain(one_byte, more_1, PICO_CHAIN_MAX_APDUS);
+}
+
+static void test_get_response_endless_full_parts(void **state)
+{
+    endless_chain(full_part, more_256, PICO_CHAIN_MAX_APDUS);
+}
+
+/* Parts of 1 KB (an extended GET RESPONSE would bring them): the byte bound ends the chain
+ * at the part that goes past 65536 bytes, long before the round bound. */
+static void test_get_response_endless_big_parts(void **state)
+{
+    endless_chain(kb_part, more_256, PICO_CHAIN_MAX_BYTES / 1024 + 1);
+}
+
+/* Every command that can chain ends on an endless 61 00 without data, with the same error:
+ * the first command of each, then GET RESPONSE until the bound. */
+static void test_get_response_endless_every_command(void **state)
+{
+    static const uint8_t req[] = {0x5F, 0x29, 0x00}, pin[] = {'6', '4', '8', '2', '1', '9'};
+    static const uint8_t so[8] = {0x35, 0x37, 0x36, 0x32, 0x31, 0x37, 0x34, 0x39};
+    static const char *const first[] = {
+        "00 A4 04 00 0B " AID " 00",
+        "00 20 00 81",
+        "00 20 00 81 06 36 34 38 32 31 39",
+        "80 58 00 00 00 00 00",
+        "00 B1 2F 02 00 00 04 54 02 00 00 00 00",
+        "00 46 05 00 00 00 03 5F 29 00 00 00",
+        "80 68 01 70 01 00 00",
+        "80 54 00 00 00",
+        "80 54 02 01 00",
+        "00 84 00 00 08",
+        "00 E4 02 00 02 CC 01",
+        "00 2C 01 81 08 35 37 36 32 31 37 34 39",
+        "00 24 00 81 0C 36 34 38 32 31 39 36 34 38 32 31 39",
+        "00 2C 00 81 0E 35 37 36 32 31 37 34 39 36 34 38 32 31 39",
+        "00 D7 C4 01 09 54 02 00 00 53 03 5F 29 00",
+        "80 62 03 80 03 5F 29 00 00",
+        "80 54 00 00 00 00 03 5F 29 00 01 00",
+        "00 22 81 A4 05 83 03 5F 29 00",
+        "00 82 00 00 03 5F 29 00",
+        "80 50 00 00 16 80 02 00 00 81 06 36 34 38 32 31 39 82 08 35 37 36 32 31 37 34 39",
+    };
+    pico_init_spec spec = {0};
+    size_t i;
+
+    for (i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+        chain_script cs;
+        pico_card *c;
+        pico_select_info info;
+        pico_pin_state st;
+        uint8_t buf[256], *data = NULL, one = 0;
+        uint16_t fids[8];
+        size_t len = sizeof(buf), count = 8;
+        int tries, auth;
+        char chr[64];
+        pico_err err = PICO_OK;
+
+        chain_build(&cs, first[i], PICO_CHAIN_MAX_APDUS, no_data, more_256);
+        c = card_with(cs.steps);
+        chain_error[0] = '\0';
+        pico_err_set_handler(chain_record, NULL);
+        switch (i) {
+        case 0:
+            err = pico_schsm_select(c, &info);
+            break;
+        case 1:
+            err = pico_schsm_pin_status(c, PICO_PIN_USER, &st, &tries);
+            break;
+        case 2:
+            err = pico_schsm_verify(c, PICO_PIN_USER, pin, sizeof(pin), &tries);
+            break;
+        case 3:
+            err = pico_schsm_list(c, fids, &count);
+            break;
+        case 4:
+            err = pico_schsm_read_file(c, 0x2F02, &data, &len);
+            break;
+        case 5:
+            err = pico_schsm_generate(c, 5, req, sizeof(req), &data, &len);
+            break;
+        case 6:
+            err = pico_schsm_sign(c, 1, PICO_ALG_ECDSA, &one, 1, buf, &len);
+            break;
+        case 7:
+            err = pico_schsm_pka_status(c, buf);
+            break;
+        case 8:
+            err = pico_schsm_pka_query(c, 1, chr, sizeof(chr), &auth);
+            break;
+        case 9:
+            err = pico_schsm_get_challenge(c, buf, 8);
+            break;
+        case 10:
+            err = pico_schsm_delete_file(c, 0xCC01);
+            break;
+        case 11:
+            err = pico_schsm_reset_retry_counter(c, so, sizeof(so), &tries);
+            break;
+        case 12:
+            err =
+                pico_schsm_change_pin(c, PICO_PIN_USER, pin, sizeof(pin), pin, sizeof(pin), &tries);
+            break;
+        case 13:
+            err = pico_schsm_unblock_pin(c, so, sizeof(so), pin, sizeof(pin), &tries);
+            break;
+        case 14:
+            err = pico_schsm_update_file(c, 0xC401, req, sizeof(req));
+            break;
+        case 15:
+            err = pico_schsm_decipher(c, 3, PICO_ALG_ECDH, req, sizeof(req), buf, &len);
+            break;
+        case 16:
+            err = pico_schsm_pka_register(c, req, sizeof(req), buf);
+            break;
+        case 17:
+            err = pico_schsm_mse_set_pka(c, req, sizeof(req), &auth);
+            break;
+        case 18:
+            err = pico_schsm_external_authenticate(c, req, sizeof(req));
+            break;
+        case 19:
+            spec.pin = "648219";
+            spec.so_pin = so;
+            spec.dkek_shares = -1;
+            err = pico_schsm_initialize(c, &spec);
+            break;
+        }
+        pico_err_set_handler(NULL, NULL);
+        assert_int_equal(err, PICO_E_BAD_RESPONSE);
+        assert_non_null(strstr(chain_error, "answer chain without end"));
+        assert_null(data);
+        assert_int_equal(c->apdus, PICO_CHAIN_MAX_APDUS);
+        card_done(c);
+        chain_free(&cs);
+    }
+}
+
 /* 7: the status words of a key operation say what to do. */
 static void test_sign_status_words(void **state)
 {
@@ -519,6 +832,13 @@ int main(void)
         cmocka_unit_test(test_sign_ecdsa_short),
         cmocka_unit_test(test_sign_rsa_extended),
         cmocka_unit_test(test_get_response_chain),
+        cmocka_unit_test(test_get_response_generate_671),
+        cmocka_unit_test(test_get_response_longest_chain),
+        cmocka_unit_test(test_get_response_endless_no_data),
+        cmocka_unit_test(test_get_response_endless_one_byte),
+        cmocka_unit_test(test_get_response_endless_full_parts),
+        cmocka_unit_test(test_get_response_endless_big_parts),
+        cmocka_unit_test(test_get_response_endless_every_command),
         cmocka_unit_test(test_sign_status_words),
         cmocka_unit_test(test_list_objects),
         cmocka_unit_test(test_read_small_file),

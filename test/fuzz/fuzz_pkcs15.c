@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * PKCS#15 descriptions read from the device (common/pkcs15.c): PrKD (EF
+ * C4xx) and CD (EF C8xx). The first input byte picks the decoder. A PrKD
+ * that decodes is encoded again (a relabel does that) and must decode to the
+ * same label, ID, size and algorithm restriction.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkcs15.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void prkd_round_trip(const pico_prkd *k)
+{
+    uint8_t der[1024];
+    size_t n = pico_prkd_encode(k, der, sizeof(der));
+    pico_prkd back;
+
+    if (n == 0)
+        return;
+    if (n > sizeof(der) || pico_prkd_decode(der, n, &back) != 0)
+        abort();
+    if (back.is_ec != k->is_ec || strcmp(back.label, k->label) != 0 || back.id_len != k->id_len ||
+        memcmp(back.id, k->id, k->id_len) != 0 || back.algid_len != k->algid_len ||
+        memcmp(back.algid, k->algid, k->algid_len) != 0)
+        abort();
+    /* the encoder writes two size bytes: device key sizes are at most 4096 bits */
+    if (k->size >= 0 && k->size <= 0xFFFF && back.size != k->size)
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    pico_prkd k;
+    pico_cd cd;
+
+    if (size < 1)
+        return 0;
+    if (data[0] & 1) {
+        if (pico_cd_decode(data + 1, size - 1, &cd) == 0 &&
+            (cd.id_len > sizeof(cd.id) || memchr(cd.label, '\0', sizeof(cd.label)) == NULL))
+            abort();
+        return 0;
+    }
+    if (pico_prkd_decode(data + 1, size - 1, &k) != 0)
+        return 0;
+    if (k.id_len > sizeof(k.id) || k.algid_len > sizeof(k.algid) ||
+        memchr(k.label, '\0', sizeof(k.label)) == NULL)
+        abort();
+    prkd_round_trip(&k);
+    return 0;
+}
