@@ -64,7 +64,7 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
 {
     uint8_t cmd[8192]; /* the largest command: RSA-4096 SIGN, or a 1 KB UPDATE chunk */
     uint8_t *cmdp = cmd;
-    size_t cap = out_len != NULL ? *out_len : 0, got = 0, n, rlen, answered = 0;
+    size_t cap = out_len != NULL ? *out_len : 0, got = 0, n, rlen, answered = 0, encoded;
     double t0 = pico_log_now_ms();
     unsigned apdus = 0;
     pico_err err = PICO_OK;
@@ -72,7 +72,7 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
     if (out_len != NULL)
         *out_len = 0;
     *sw = 0;
-    n = pico_apdu_encode(a, cmd, sizeof(cmd));
+    encoded = n = pico_apdu_encode(a, cmd, sizeof(cmd));
     if (n == 0)
         return pico_err_raise(PICO_E_ARGS, "%s: command too long (%zu bytes)", name, a->lc);
     for (;;) {
@@ -133,8 +133,9 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
 end:
     /* The command may hold a PIN (VERIFY, CHANGE, RESET RETRY COUNTER, INITIALIZE) and the
      * answer a plaintext or a shared secret (DECIPHER): neither outlives the exchange. The
-     * caller cleanses its own copies. */
-    OPENSSL_cleanse(cmd, sizeof(cmd));
+     * caller cleanses its own copies. What was used only: wiping the whole 8 KB buffer
+     * cost ~5,800 instructions per signature (callgrind), 14% of the provider's work. */
+    OPENSSL_cleanse(cmd, encoded);
     OPENSSL_cleanse(c->buf, answered);
     c->apdus += apdus;
     c->last_sw = *sw;
