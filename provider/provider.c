@@ -138,6 +138,7 @@ OSSL_LIB_CTX *pico_prov_sw(pico_prov_ctx *prov)
 {
     OSSL_LIB_CTX *sw = NULL;
     EVP_KEYMGMT *probe;
+    const char *propq;
 
     if (CRYPTO_THREAD_read_lock(prov->sw_lock)) {
         sw = prov->sw;
@@ -154,8 +155,8 @@ OSSL_LIB_CTX *pico_prov_sw(pico_prov_ctx *prov)
         ERR_pop_to_mark();
         if (probe != NULL) {
             prov->sw = prov->libctx;
-        } else if ((prov->own = OSSL_LIB_CTX_new()) != NULL &&
-                   (prov->own_default = OSSL_PROVIDER_load(prov->own, "default")) != NULL) {
+        } else if ((prov->own = pico_cvc_libctx(&propq)) != NULL) {
+            /* common/'s own context, with the default provider, which outlives this one */
             pico_log("PROVIDER",
                      "no software provider loaded: the default one in a private context");
             prov->sw = prov->own;
@@ -298,8 +299,6 @@ static void pico_teardown(void *provctx)
 
     instance_remove(prov);
     pico_device_cleanup();
-    OSSL_PROVIDER_unload(prov->own_default);
-    OSSL_LIB_CTX_free(prov->own);
     CRYPTO_THREAD_lock_free(prov->sw_lock);
     OSSL_LIB_CTX_free(prov->libctx);
     free(prov->cfg_reader);

@@ -29,8 +29,7 @@ typedef struct pico_prov_ctx {
     OSSL_LIB_CTX *libctx; /* child library context: the application's providers (core BIOs) */
     CRYPTO_RWLOCK *sw_lock;
     OSSL_LIB_CTX *sw;  /* software parts: libctx, or own when the application has none */
-    OSSL_LIB_CTX *own; /* private context with the default provider (pico loaded alone) */
-    OSSL_PROVIDER *own_default;
+    OSSL_LIB_CTX *own; /* common/'s context with the default provider (pico loaded alone) */
     OSSL_FUNC_core_new_error_fn *core_new_error;
     OSSL_FUNC_core_set_error_debug_fn *core_set_error_debug;
     OSSL_FUNC_core_vset_error_fn *core_vset_error;
@@ -135,8 +134,7 @@ void pico_prov_vraise(pico_prov_ctx *prov, pico_err code, const char *file, int 
 #define PICO_EC_TYPE "PICO-EC"
 #define PICO_RSA_TYPE "PICO-RSA"
 #define PICO_RSA_PSS_TYPE "PICO-RSA-PSS"
-/* The decoders' intermediate type: a bare pico: URI */
-#define PICO_URI_TYPE "PICO-URI"
+/* The decoders' intermediate structure: a bare pico: URI, as DER for the file: store */
 #define PICO_URI_STRUCTURE "pico-uri"
 
 /* The object reference the store and decoder hand to keymgmt's load (a pico_pkey *). */
