@@ -520,7 +520,9 @@ static uint16_t cmd_update_binary(sim_card *c, const sim_apdu *a)
         if (sim_state_put(c->st, fid, v, vl) != 0)
             return SW_MEMORY;
     } else {
-        if (f == NULL || f->data.len == 0)
+        /* as the firmware (cmd_update_ef.c): an offset past the end of the file, or in no
+         * file, is invalid data (no gap filled, no file grown to an offset of 4 GB) */
+        if (f == NULL || f->data.len == 0 || off > f->data.len)
             return SW_DATA_INVALID;
         sim_bytes buf = {0};
         if (sim_bytes_set(&buf, f->data.data, f->data.len) != 0)

@@ -339,6 +339,12 @@ static void test_read_binary_offsets_and_limits(void **state)
     assert_string_equal(xfer(f->card, "00D7CF01 L 540200015302CCDD"), "9000");
     assert_string_equal(xfer(f->card, "00B1CF01045402000000"), "AACCDD" "9000");
     assert_string_equal(xfer(f->card, "00B1CF01045402000400"), "6282");
+    /* An offset at the end appends; past it is invalid data, as on the firmware (an
+     * offset of 2 GB made the virtual device allocate 2 GB: found by fuzz_sim_apdu) */
+    assert_string_equal(xfer(f->card, "00D7CF01 L 540200035301EE"), "9000");
+    assert_string_equal(xfer(f->card, "00D7CF01 L 540200055301FF"), "6984");
+    assert_string_equal(xfer(f->card, "00D7CF01 L 54047FFFFFFF5302AABB"), "6984");
+    assert_string_equal(xfer(f->card, "00B1CF01045402000000"), "AACCDDEE" "9000");
     /* Internal EFs are never readable. */
     assert_string_equal(xfer(f->card, "00B11081045402000000"), "6982");
     assert_string_equal(xfer(f->card, "00B1CC00045402000000"), "6982");
