@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "smaps.h"
+
 #include "secret.h"
 
 static char last_error[512];
@@ -75,26 +77,6 @@ static void test_secret_errors(void **state)
     pico_err_set_handler(NULL, NULL);
 }
 
-/* The VmFlags of the mapping that holds addr, from /proc/self/smaps ("" if not found). */
-static void vmflags_of(const void *addr, char *flags, size_t cap)
-{
-    FILE *f = fopen("/proc/self/smaps", "r");
-    char line[512];
-    int inside = 0;
-    unsigned long lo, hi, a = (unsigned long)addr;
-
-    flags[0] = '\0';
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f) != NULL) {
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
-            inside = a >= lo && a < hi;
-        else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
-            snprintf(flags, cap, "%s", line + 8);
-            break;
-        }
-    }
-    fclose(f);
-}
 
 /* a held PIN: the same bytes, NUL-terminated, in a mapping core dumps leave out ("dd") */
 static void test_secret_hold_not_dumped(void **state)

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "smaps.h"
 #include <openssl/crypto.h>
 
 #include "secret.h"
@@ -195,26 +197,6 @@ static void test_pct_and_hex_decoders(void **state)
     assert_int_equal(pico_hex_decode("0102030405", 10, '\0', id, sizeof(id), &len), -1); /* cap */
 }
 
-/* The VmFlags of the mapping that holds addr, from /proc/self/smaps ("" if none does). */
-static void vmflags_of(const void *addr, char *flags, size_t cap)
-{
-    FILE *f = fopen("/proc/self/smaps", "r");
-    char line[512];
-    int inside = 0;
-    unsigned long lo, hi, a = (unsigned long)addr;
-
-    flags[0] = '\0';
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f) != NULL) {
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
-            inside = a >= lo && a < hi;
-        else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
-            snprintf(flags, cap, "%s", line + 8);
-            break;
-        }
-    }
-    fclose(f);
-}
 
 /*
  * pin-value, parsed or copied, lives in pico_secret_hold memory (left out of
