@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Internal to the device object, shared by device.c and device_login.c only: not installed,
+ * Internal to the device object, shared by device*.c only: not installed,
  * not part of the API. The API is device.h.
  */
 #ifndef PICO_DEVICE_INT_H
@@ -65,6 +65,13 @@ extern struct pico_dev_config pico_dev_config;
 /* device.c: the device taken and given back for a sequence of exchanges */
 pico_err pico_dev_enter(pico_device *d);
 void pico_dev_leave(pico_device *d);
+
+/* device_keys.c: what the device holds, listed once (its FIDs, keys, certificates) */
+pico_err pico_dev_list(pico_device *d);
+int pico_dev_has_fid(const pico_device *d, uint16_t fid);
+pico_err pico_dev_key_read_desc(pico_key *k);
+void pico_dev_key_free(pico_key *k);
+void pico_dev_certs_free(pico_device *d);
 
 /* device_login.c: the held factors and the login again with them */
 void pico_dev_drop_held(pico_device *d);

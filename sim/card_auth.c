@@ -469,8 +469,8 @@ uint16_t cmd_external_auth(sim_card *c, const sim_apdu *a)
         return SW_EXEC_ERROR;
     memcpy(msg, name, name_len);
     memcpy(msg + name_len, c->challenge, c->challenge_len);
-    sw = sim_pka_verify(f->data.data, f->data.len, lookup_cert, c, msg,
-                        name_len + c->challenge_len, a->data, a->nc);
+    sw = sim_pka_verify(f->data.data, f->data.len, lookup_cert, c, msg, name_len + c->challenge_len,
+                        a->data, a->nc);
     if (sw != SW_OK)
         return sw; /* the challenge stays valid (5.1) */
     c->pka_round[c->pka_selected] = 1;

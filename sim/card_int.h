@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internals shared by sim/card.c (framing, files, keys) and sim/card_auth.c (PINs, PKA). */
+/* Internals shared by sim/card*.c: framing, files, INITIALIZE and domains, keys, PINs and PKA. */
 #ifndef SIM_CARD_INT_H
 #define SIM_CARD_INT_H
 
@@ -41,10 +41,10 @@
 #define OPT_RRC_COUNTER_ONLY 0x0020
 
 /* Internal EFs: never readable by the host (2.6). */
-#define FID_MKEK_USER 0x100A  /* MKEK sealed under the user PIN key */
-#define FID_MKEK_SO 0x100B    /* MKEK sealed under the SO-PIN key */
-#define FID_OPTIONS 0x100E    /* 2 bytes */
-#define FID_USER_PIN 0x1081   /* pin record, see below */
+#define FID_MKEK_USER 0x100A /* MKEK sealed under the user PIN key */
+#define FID_MKEK_SO 0x100B   /* MKEK sealed under the SO-PIN key */
+#define FID_OPTIONS 0x100E   /* 2 bytes */
+#define FID_USER_PIN 0x1081  /* pin record, see below */
 #define FID_SO_PIN 0x1088
 #define FID_PKA_CONF 0x1090   /* total, still to register, required */
 #define FID_KDOM_COUNT 0x10A0 /* number of key domains (tag 97) */
@@ -93,6 +93,20 @@ struct sim_card {
     sim_bytes resp; /* answer data of the command in progress */
 };
 
+#define SIM_DEFAULT_DEV_NAME "ESPICOHSMTR00001"
+#define FW_MAJOR 6
+#define FW_MINOR 6
+
+/* Key record (content of CCxx, never readable): TLVs
+ * 80 type, 81 bits (2), 90 use counter (4), 91 allowed algorithms, 92 key domain,
+ * 99 the PKCS#8 private key sealed under the MKEK. */
+#define KREC_TYPE 0x80
+#define KREC_BITS 0x81
+#define KREC_COUNTER 0x90
+#define KREC_ALGS 0x91
+#define KREC_DOMAIN 0x92
+#define KREC_SEALED 0x99
+
 void card_security_reset(sim_card *c);
 int card_initialized(sim_card *c);
 uint16_t card_options(sim_card *c);
@@ -107,6 +121,23 @@ void card_flush_pending_dkek(sim_card *c);
 /* Creates the PIN record and MKEK copy for a PIN at INITIALIZE/RRC/CHANGE. */
 int card_set_pin(sim_card *c, uint16_t rec_fid, const uint8_t *pin, size_t len, uint8_t retries,
                  const uint8_t mkek[32]);
+
+/* card_keys.c: the device key made at INITIALIZE (its record, CV request and PrKD). */
+int card_create_device_key(sim_card *c, const uint8_t mkek[32]);
+
+/* Commands in card_files.c. */
+uint16_t cmd_select(sim_card *c, const sim_apdu *a);
+uint16_t cmd_read_binary(sim_card *c, const sim_apdu *a);
+uint16_t cmd_update_binary(sim_card *c, const sim_apdu *a);
+uint16_t cmd_delete_file(sim_card *c, const sim_apdu *a);
+uint16_t cmd_list_keys(sim_card *c, const sim_apdu *a);
+/* Commands in card_init.c. */
+uint16_t cmd_initialize(sim_card *c, const sim_apdu *a);
+uint16_t cmd_key_domain(sim_card *c, const sim_apdu *a);
+/* Commands in card_keys.c. */
+uint16_t cmd_generate(sim_card *c, const sim_apdu *a);
+uint16_t cmd_key_op(sim_card *c, const sim_apdu *a);
+uint16_t cmd_extras(sim_card *c, const sim_apdu *a);
 
 /* Commands in card_auth.c. */
 uint16_t cmd_verify(sim_card *c, const sim_apdu *a);
