@@ -21,22 +21,6 @@
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static pico_device *registry;
 static unsigned users; /* pico_device_init calls not yet matched by a cleanup */
-struct pico_dev_config pico_dev_config;
-
-void pico_device_set_config(const pico_config *cfg)
-{
-    pthread_mutex_lock(&registry_lock);
-    free(pico_dev_config.default_reader);
-    free(pico_dev_config.pin_source);
-    free(pico_dev_config.pka_keys);
-    free(pico_dev_config.pka_pin_source);
-    pico_dev_config.default_reader = cfg->default_reader ? strdup(cfg->default_reader) : NULL;
-    pico_dev_config.pin_source = cfg->pin_source ? strdup(cfg->pin_source) : NULL;
-    pico_dev_config.pka_keys = cfg->pka_keys ? strdup(cfg->pka_keys) : NULL;
-    pico_dev_config.pka_pin_source = cfg->pka_pin_source ? strdup(cfg->pka_pin_source) : NULL;
-    pico_dev_config.cache_pin = cfg->cache_pin;
-    pthread_mutex_unlock(&registry_lock);
-}
 
 static void dev_free(pico_device *d)
 {
@@ -151,15 +135,15 @@ static int token_matches(pico_device *d, const char *token)
 }
 
 /* Calls fn for the device in each of these readers that matches uri, counting them. */
-static void foreach_in(char **readers, size_t n, const pico_uri *uri, pico_device_fn fn, void *arg,
-                       size_t *matched)
+static void foreach_in(char **readers, size_t n, const pico_uri *uri, const pico_config *cfg,
+                       pico_device_fn fn, void *arg, size_t *matched)
 {
     size_t i;
     pico_err err;
 
     *matched = 0;
     for (i = 0; i < n; i++) {
-        const char *want = uri && uri->reader ? uri->reader : pico_dev_config.default_reader;
+        const char *want = uri && uri->reader ? uri->reader : cfg ? cfg->default_reader : NULL;
         pico_device *d = NULL;
         int stop;
 
@@ -204,7 +188,8 @@ static pico_err no_device(const pico_uri *uri, char **readers, size_t n)
                           n ? "readers: " : "no reader", have);
 }
 
-pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg)
+pico_err pico_device_foreach(const pico_uri *uri, const pico_config *cfg, pico_device_fn fn,
+                             void *arg)
 {
     char **readers = NULL;
     size_t n = 0, matched = 0;
@@ -215,24 +200,25 @@ pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg)
     if (n == 0)
         err = pico_err_raise(PICO_E_NO_READER, "no reader attached");
     else
-        foreach_in(readers, n, uri, fn, arg, &matched);
+        foreach_in(readers, n, uri, cfg, fn, arg, &matched);
     if (err == PICO_OK && matched == 0)
         err = no_device(uri, readers, n);
     pico_pcsc_free_readers(readers, n);
     return err;
 }
 
-pico_err pico_device_foreach_listing(const pico_uri *uri, pico_device_fn fn, void *arg)
+pico_err pico_device_foreach_listing(const pico_uri *uri, const pico_config *cfg, pico_device_fn fn,
+                                     void *arg)
 {
     char **readers = NULL;
     size_t n = 0, matched = 0;
-    int named = (uri && (uri->token || uri->reader)) || pico_dev_config.default_reader;
+    int named = (uri && (uri->token || uri->reader)) || (cfg && cfg->default_reader);
     pico_err err;
 
     /* SCARD_E_NO_SERVICE is raised here: a listing must not pass for an empty one */
     if ((err = pico_pcsc_list_readers(&readers, &n)) != PICO_OK)
         return err;
-    foreach_in(readers, n, uri, fn, arg, &matched);
+    foreach_in(readers, n, uri, cfg, fn, arg, &matched);
     if (matched == 0 && named)
         err = no_device(uri, readers, n);
     pico_pcsc_free_readers(readers, n);
@@ -315,11 +301,6 @@ void pico_device_cleanup(void)
         dev_free(d);
     }
     registry = NULL;
-    free(pico_dev_config.default_reader);
-    free(pico_dev_config.pin_source);
-    free(pico_dev_config.pka_keys);
-    free(pico_dev_config.pka_pin_source);
-    memset(&pico_dev_config, 0, sizeof(pico_dev_config));
     pthread_mutex_unlock(&registry_lock);
     pico_cvc_libctx_free();
 }

@@ -47,7 +47,12 @@ typedef struct pico_key {
     int desc_loaded; /* PrKD read */
 } pico_key;
 
-/* Process-wide settings (from openssl.cnf through the provider, or the tool). */
+/*
+ * The settings of one user of the device layer: a provider instance's section of
+ * openssl.cnf (each library context has its own; device objects are shared, their
+ * settings are not). Passed where they apply; NULL means none (pico-hsm-tool, a PKA
+ * signer's own device).
+ */
 typedef struct pico_config {
     const char *default_reader; /* substring of a reader name */
     const char *pin_source;     /* file:|env:|fd: default PIN source */
@@ -56,15 +61,15 @@ typedef struct pico_config {
     const char *pka_pin_source; /* their own PIN (token PIN, PEM passphrase) */
 } pico_config;
 
-void pico_device_set_config(const pico_config *cfg);
-
 /*
- * Finds the devices that match uri's token= and reader= (any when absent)
- * and calls fn for each, with the shared device object. Stops early when fn
+ * Finds the devices that match uri's token= and reader= (reader= defaults to
+ * cfg's pico-reader; any when neither) and calls fn for each, with the shared
+ * device object. Stops early when fn
  * returns non-zero. Errors: no reader, no device.
  */
 typedef int (*pico_device_fn)(void *arg, pico_device *dev);
-pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg);
+pico_err pico_device_foreach(const pico_uri *uri, const pico_config *cfg, pico_device_fn fn,
+                             void *arg);
 
 /*
  * The same for a listing (pico:, a store search): when neither uri nor the
@@ -72,7 +77,8 @@ pico_err pico_device_foreach(const pico_uri *uri, pico_device_fn fn, void *arg);
  * reader are an empty result (PICO_OK, fn never called), not an error. A
  * PC/SC service that cannot be reached stays an error (PICO_E_NO_READER).
  */
-pico_err pico_device_foreach_listing(const pico_uri *uri, pico_device_fn fn, void *arg);
+pico_err pico_device_foreach_listing(const pico_uri *uri, const pico_config *cfg, pico_device_fn fn,
+                                     void *arg);
 
 /* Reader name, device name (CHR of the device certificate) and serial. */
 const char *pico_device_reader(const pico_device *dev);
@@ -91,7 +97,7 @@ pico_err pico_device_find_key(pico_device *dev, const pico_uri *uri, pico_key **
  * else PICO_E_NOT_FOUND is returned unraised (the caller says what it looked
  * for).
  */
-pico_err pico_device_find_key_any(const pico_uri *uri, pico_key **key);
+pico_err pico_device_find_key_any(const pico_uri *uri, const pico_config *cfg, pico_key **key);
 
 /* Public key of a key (reads CExx on first use). Not owned by the caller. */
 pico_err pico_device_key_public(pico_key *key, EVP_PKEY **pub);
@@ -122,37 +128,30 @@ pico_err pico_device_certs(pico_device *dev, pico_cert ***certs, size_t *count);
 /*
  * Makes sure the device is logged in for key use: PIN status (no try spent),
  * then VERIFY with the PIN from uri (pin-value, pin-source), the PIN the
- * application gave (app_pin, may be NULL), the config's pin-source, or the
- * prompt. Never retries a wrong PIN; refuses to spend the last try unless uri
- * says pin-last-try=yes (or a person at the prompt was told it is the last).
+ * application gave (app_pin, may be NULL), cfg's pin-source, or the prompt;
+ * the PKA signers uri names, else cfg's pico-pka-key ones. cfg NULL: uri's
+ * factors only (the device of a pico: PKA signer, whose own login must not
+ * open the signers it serves). Never retries a wrong PIN; refuses to spend the
+ * last try unless uri says pin-last-try=yes (or a person at the prompt was
+ * told it is the last).
  */
-pico_err pico_device_login(pico_device *dev, const pico_uri *uri, const char *app_pin,
-                           const pico_pin_prompt *prompt);
+pico_err pico_device_login(pico_device *dev, const pico_uri *uri, const pico_config *cfg,
+                           const char *app_pin, const pico_pin_prompt *prompt);
 
 /*
- * The same with uri's factors only: the configured PKA keys (pico-pka-key)
- * are not added. For the device of a pico: PKA signer, whose own login must
- * not open the signers it serves.
- */
-pico_err pico_device_login_uri(pico_device *dev, const pico_uri *uri,
-                               const pico_pin_prompt *prompt);
-
-/*
- * Reads the configured factors now (pico-pin-source, and the pico-pka-key
+ * Reads cfg's factors now (pico-pin-source, and the pico-pka-key
  * signers when every one is a file: key) and keeps them for the first login
  * of a key whose URI names no factor of its own: called where a key is
  * loaded, so that a daemon's master, before it forks and drops privileges,
  * opens what its workers could not read. Nothing is sent to the device; a
  * factor that cannot be read now is left to the login, which reports it.
- * The first login consumes them (pico-cache-pin then holds them on).
+ * The first login with the same settings consumes them (pico-cache-pin then
+ * holds them on).
  */
-void pico_device_preload_login(pico_device *dev);
+void pico_device_preload_login(pico_device *dev, const pico_config *cfg);
 
 /* 1 when this process logged in on the device and the card has not lost it since. */
 int pico_device_logged_in(pico_device *dev);
-
-/* 1 when a PIN source is configured (pin-source in openssl.cnf). */
-int pico_device_has_pin_source(void);
 
 /*
  * What a private-key operation asks of the device; the device layer picks the

@@ -43,6 +43,7 @@ struct pico_device {
     /* the configured factors read where a key was loaded (a daemon's master, before it
      * forks and drops privileges), for this process's (or a child's) first login */
     char *pre_pin; /* pico_secret_hold */
+    char *pre_for; /* the settings they were read from (pre_key_of): another instance's differ */
     pico_pka_signer *pre_signers[PICO_URI_MAX_PKA_KEYS];
     size_t n_pre_signers;
     int preloaded;
@@ -55,12 +56,6 @@ struct pico_device {
     int certs_read;
 };
 
-struct pico_dev_config {
-    char *default_reader, *pin_source;
-    int cache_pin;
-    char *pka_keys, *pka_pin_source;
-};
-extern struct pico_dev_config pico_dev_config;
 
 /* device.c: the device taken and given back for a sequence of exchanges */
 pico_err pico_dev_enter(pico_device *d);

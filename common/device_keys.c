@@ -225,10 +225,10 @@ static int find_any_cb(void *arg, pico_device *dev)
     return err == PICO_OK;
 }
 
-pico_err pico_device_find_key_any(const pico_uri *uri, pico_key **key)
+pico_err pico_device_find_key_any(const pico_uri *uri, const pico_config *cfg, pico_key **key)
 {
     struct find_any f = {uri, NULL, PICO_OK};
-    pico_err err = pico_device_foreach(uri, find_any_cb, &f);
+    pico_err err = pico_device_foreach(uri, cfg, find_any_cb, &f);
 
     *key = f.key;
     if (err != PICO_OK || f.key != NULL)

@@ -18,6 +18,8 @@ static void drop_preloaded(pico_device *d)
 
     pico_secret_release(d->pre_pin);
     d->pre_pin = NULL;
+    free(d->pre_for);
+    d->pre_for = NULL;
     for (i = 0; i < d->n_pre_signers; i++)
         pico_pka_signer_free(d->pre_signers[i]);
     d->n_pre_signers = 0;
@@ -68,12 +70,12 @@ void pico_dev_forget_login(pico_device *d)
     pico_refused_pins_clear(&d->refused);
 }
 
-static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char *app_pin,
-                                 const pico_pin_prompt *prompt, pico_pka_signer *const *signers,
-                                 size_t n_signers)
+static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const pico_config *cfg,
+                                 const char *app_pin, const pico_pin_prompt *prompt,
+                                 pico_pka_signer *const *signers, size_t n_signers)
 {
-    int had_pin = 0;
-    pico_auth_factors f = {uri,        app_pin, pico_dev_config.pin_source,
+    int had_pin = 0, cache = cfg != NULL && cfg->cache_pin;
+    pico_auth_factors f = {uri,        app_pin, cfg != NULL ? cfg->pin_source : NULL,
                            prompt,     d->desc, signers,
                            n_signers,  d->name, &had_pin,
                            &d->refused};
@@ -81,13 +83,13 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const char
     size_t pin_len = 0;
     pico_err err;
 
-    err = pico_auth_login(d->card, &f, pico_dev_config.cache_pin ? pin : NULL, &pin_len);
+    err = pico_auth_login(d->card, &f, cache ? pin : NULL, &pin_len);
     if (err == PICO_OK) {
         d->logged_in = 1;
         d->login_had_pka = n_signers > 0;
         d->login_had_pin = had_pin;
         pico_dev_drop_held(d);
-        if (pico_dev_config.cache_pin) {
+        if (cache) {
             if (pin_len > 0 && (d->held_pin = pico_secret_hold((const char *)pin, pin_len)) != NULL)
                 d->held_len = pin_len;
             d->can_relogin = 1;
@@ -118,17 +120,16 @@ pico_err pico_dev_relogin_locked(pico_device *d)
 }
 
 /*
- * The PKA signers for a login: the URI's pka-key= values, else, when
- * use_config, the configured ones. Opened before the device is taken: a
- * signer may prompt, or use a PKCS#11 module whose own card detection must
- * not wait on this device's transaction.
+ * The PKA signers for a login: the URI's pka-key= values, else cfg's. Opened
+ * before the device is taken: a signer may prompt, or use a PKCS#11 module
+ * whose own card detection must not wait on this device's transaction.
  */
-static pico_err open_signers(const pico_uri *uri, int use_config, const pico_pin_prompt *prompt,
-                             pico_pka_signer **s, size_t *n)
+static pico_err open_signers(const pico_uri *uri, const pico_config *cfg,
+                             const pico_pin_prompt *prompt, pico_pka_signer **s, size_t *n)
 {
-    const char *source = uri != NULL && uri->pka_pin_source != NULL
-                             ? uri->pka_pin_source
-                             : pico_dev_config.pka_pin_source;
+    const char *source = uri != NULL && uri->pka_pin_source != NULL ? uri->pka_pin_source
+                         : cfg != NULL                              ? cfg->pka_pin_source
+                                                                    : NULL;
     char *list = NULL, *tok, *save = NULL;
     pico_err err = PICO_OK;
     size_t i;
@@ -138,8 +139,8 @@ static pico_err open_signers(const pico_uri *uri, int use_config, const pico_pin
         for (i = 0; i < uri->n_pka_keys && err == PICO_OK; i++)
             if ((err = pico_pka_signer_open(uri->pka_keys[i], source, prompt, &s[*n])) == PICO_OK)
                 (*n)++;
-    } else if (use_config && pico_dev_config.pka_keys != NULL) {
-        if ((list = strdup(pico_dev_config.pka_keys)) == NULL)
+    } else if (cfg != NULL && cfg->pka_keys != NULL) {
+        if ((list = strdup(cfg->pka_keys)) == NULL)
             return pico_err_raise(PICO_E_NOMEM, "pka keys");
         for (tok = strtok_r(list, " \t", &save); tok != NULL && err == PICO_OK;
              tok = strtok_r(NULL, " \t", &save)) {
@@ -166,14 +167,29 @@ static int no_own_factors(const pico_uri *uri)
            (uri->pin_value == NULL && uri->pin_source == NULL && uri->n_pka_keys == 0);
 }
 
-void pico_device_preload_login(pico_device *d)
+/* What preloaded factors were read from: a login with other settings does not take them. */
+static char *pre_key_of(const pico_config *cfg)
+{
+    size_t len = strlen(cfg->pin_source ? cfg->pin_source : "") +
+                 strlen(cfg->pka_keys ? cfg->pka_keys : "") +
+                 strlen(cfg->pka_pin_source ? cfg->pka_pin_source : "") + 3;
+    char *key = malloc(len);
+
+    if (key != NULL)
+        snprintf(key, len, "%s\n%s\n%s", cfg->pin_source ? cfg->pin_source : "",
+                 cfg->pka_keys ? cfg->pka_keys : "",
+                 cfg->pka_pin_source ? cfg->pka_pin_source : "");
+    return key;
+}
+
+void pico_device_preload_login(pico_device *d, const pico_config *cfg)
 {
     pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
     char pin[PICO_PIN_MAX + 2], *held = NULL, *list = NULL, *tok, *save = NULL;
     size_t n = 0, len = 0;
     int files_only = 1, done;
 
-    if (pico_device_logged_in(d))
+    if (cfg == NULL || pico_device_logged_in(d))
         return;
     pthread_mutex_lock(&d->lock);
     done = d->preloaded;
@@ -182,21 +198,22 @@ void pico_device_preload_login(pico_device *d)
     if (done)
         return; /* once per device object (a child inherits the parent's) */
     /* PKCS#11 sessions do not cross a fork, and other signers may prompt: file: keys only */
-    if (pico_dev_config.pka_keys != NULL && (list = strdup(pico_dev_config.pka_keys)) != NULL) {
+    if (cfg->pka_keys != NULL && (list = strdup(cfg->pka_keys)) != NULL) {
         for (tok = strtok_r(list, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save))
             files_only = files_only && strncmp(tok, "file:", 5) == 0;
         free(list);
     }
     pico_err_quiet_push();
-    if (pico_dev_config.pin_source != NULL &&
-        pico_secret_read(pico_dev_config.pin_source, pin, sizeof(pin), &len) == PICO_OK && len > 0)
+    if (cfg->pin_source != NULL &&
+        pico_secret_read(cfg->pin_source, pin, sizeof(pin), &len) == PICO_OK && len > 0)
         held = pico_secret_hold(pin, len);
-    if (files_only && open_signers(NULL, 1, NULL, signers, &n) != PICO_OK)
+    if (files_only && open_signers(NULL, cfg, NULL, signers, &n) != PICO_OK)
         n = 0;
     pico_err_quiet_pop();
     OPENSSL_cleanse(pin, sizeof(pin));
     pthread_mutex_lock(&d->lock);
     d->pre_pin = held;
+    d->pre_for = pre_key_of(cfg);
     memcpy(d->pre_signers, signers, n * sizeof(*signers));
     d->n_pre_signers = n;
     pthread_mutex_unlock(&d->lock);
@@ -204,13 +221,21 @@ void pico_device_preload_login(pico_device *d)
              d->reader, held != NULL ? "yes" : "no", n);
 }
 
-/* Takes the preloaded factors, if any, for this login (1), leaving none behind. */
-static int take_preloaded(pico_device *d, char **pin, pico_pka_signer **s, size_t *n)
+/* Takes the factors preloaded from cfg, if any, for this login (1), leaving none behind. */
+static int take_preloaded(pico_device *d, const pico_config *cfg, char **pin, pico_pka_signer **s,
+                          size_t *n)
 {
+    char *key = pre_key_of(cfg);
     int any;
 
     pthread_mutex_lock(&d->lock);
-    any = d->pre_pin != NULL || d->n_pre_signers > 0;
+    any = (d->pre_pin != NULL || d->n_pre_signers > 0) && key != NULL && d->pre_for != NULL &&
+          strcmp(key, d->pre_for) == 0;
+    free(key);
+    if (!any) {
+        pthread_mutex_unlock(&d->lock);
+        return 0;
+    }
     *pin = d->pre_pin;
     memcpy(s, d->pre_signers, d->n_pre_signers * sizeof(*s));
     *n = d->n_pre_signers;
@@ -220,8 +245,8 @@ static int take_preloaded(pico_device *d, char **pin, pico_pka_signer **s, size_
     return any;
 }
 
-static pico_err device_login(pico_device *d, const pico_uri *uri, int use_config,
-                             const char *app_pin, const pico_pin_prompt *prompt)
+pico_err pico_device_login(pico_device *d, const pico_uri *uri, const pico_config *cfg,
+                           const char *app_pin, const pico_pin_prompt *prompt)
 {
     pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
     char *pre_pin = NULL;
@@ -231,13 +256,13 @@ static pico_err device_login(pico_device *d, const pico_uri *uri, int use_config
     if (pico_device_logged_in(d))
         return PICO_OK;
     /* The factors read at key load serve the first login of a URI without its own */
-    if (use_config && no_own_factors(uri) && take_preloaded(d, &pre_pin, signers, &n)) {
+    if (cfg != NULL && no_own_factors(uri) && take_preloaded(d, cfg, &pre_pin, signers, &n)) {
         if (app_pin == NULL)
             app_pin = pre_pin;
-        if (n == 0 && pico_dev_config.pka_keys != NULL &&
-            (err = open_signers(uri, use_config, prompt, signers, &n)) != PICO_OK)
+        if (n == 0 && cfg->pka_keys != NULL &&
+            (err = open_signers(uri, cfg, prompt, signers, &n)) != PICO_OK)
             goto end;
-    } else if ((err = open_signers(uri, use_config, prompt, signers, &n)) != PICO_OK) {
+    } else if ((err = open_signers(uri, cfg, prompt, signers, &n)) != PICO_OK) {
         return err;
     }
     if (n > 0)
@@ -245,7 +270,7 @@ static pico_err device_login(pico_device *d, const pico_uri *uri, int use_config
     if ((err = pico_dev_enter(d)) == PICO_OK) {
         /* another thread may have logged in meanwhile: then nothing is held from here */
         if (!d->logged_in &&
-            (err = dev_login_locked(d, uri, app_pin, prompt, signers, n)) == PICO_OK &&
+            (err = dev_login_locked(d, uri, cfg, app_pin, prompt, signers, n)) == PICO_OK &&
             d->can_relogin) {
             /* held for a login again after a reset: the user allowed it */
             memcpy(d->held_signers, signers, n * sizeof(*signers));
@@ -263,17 +288,6 @@ end:
     return err;
 }
 
-pico_err pico_device_login(pico_device *d, const pico_uri *uri, const char *app_pin,
-                           const pico_pin_prompt *prompt)
-{
-    return device_login(d, uri, 1, app_pin, prompt);
-}
-
-pico_err pico_device_login_uri(pico_device *d, const pico_uri *uri, const pico_pin_prompt *prompt)
-{
-    return device_login(d, uri, 0, NULL, prompt);
-}
-
 int pico_device_logged_in(pico_device *d)
 {
     int in;
@@ -282,11 +296,6 @@ int pico_device_logged_in(pico_device *d)
     in = d->logged_in && d->pid == getpid();
     pthread_mutex_unlock(&d->lock);
     return in;
-}
-
-int pico_device_has_pin_source(void)
-{
-    return pico_dev_config.pin_source != NULL;
 }
 
 /* Why a key operation was refused while this process thought it was logged in. */

@@ -270,7 +270,7 @@ static pico_err pico_open(pico_pka_signer *s, const char *spec, const char *pin_
         err = pico_err_raise(PICO_E_URI, "%s: a pka key is a private key (type=private)", s->name);
         goto end;
     }
-    if ((err = pico_device_find_key_any(&uri, &key)) != PICO_OK) {
+    if ((err = pico_device_find_key_any(&uri, NULL, &key)) != PICO_OK) {
         if (err == PICO_E_NOT_FOUND)
             pico_err_raise(err, "%s: no such key", s->name);
         goto end;
@@ -281,7 +281,7 @@ static pico_err pico_open(pico_pka_signer *s, const char *spec, const char *pin_
         err = pico_err_raise(PICO_E_NOMEM, "%s", s->name);
         goto end;
     }
-    if ((err = pico_device_login_uri(key->dev, &uri, prompt)) != PICO_OK ||
+    if ((err = pico_device_login(key->dev, &uri, NULL, NULL, prompt)) != PICO_OK ||
         (err = pico_device_key_public(key, &pub)) != PICO_OK ||
         (err = pka_pub_copy(s->name, pub, &s->pub)) != PICO_OK)
         goto end;

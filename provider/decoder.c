@@ -139,7 +139,7 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
         ok = 0;
         goto end;
     }
-    if ((err = pico_device_find_key_any(&holder->uri, &hsm)) != PICO_OK) {
+    if ((err = pico_device_find_key_any(&holder->uri, &prov->cfg, &hsm)) != PICO_OK) {
         if (err == PICO_E_NOT_FOUND) {
             /* the path only: the query may hold a PIN */
             char *where = pico_uri_format(&holder->uri);

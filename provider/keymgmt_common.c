@@ -578,11 +578,11 @@ void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
     if ((tmp = pico_pkey_new(prov, spec->type)) == NULL ||
         !pico_pkey_set_uri(tmp, ctx->uri != NULL ? ctx->uri : "pico:"))
         goto end;
-    if (pico_device_foreach(&tmp->uri, take_first, &first) != PICO_OK)
+    if (pico_device_foreach(&tmp->uri, &prov->cfg, take_first, &first) != PICO_OK)
         goto end;
     if (pico_device_check_new_key(first.dev, spec) != PICO_OK)
         goto end;
-    if (pico_device_login(first.dev, &tmp->uri, NULL, pico_console_prompt()) != PICO_OK)
+    if (pico_device_login(first.dev, &tmp->uri, &prov->cfg, NULL, pico_console_prompt()) != PICO_OK)
         goto end;
     if (generate_with_progress(first.dev, spec, cb, cbarg, &hsm) != PICO_OK)
         goto end;

@@ -145,7 +145,8 @@ pico_err pico_pkey_login(pico_pkey *key)
     /* Threads signing with this key wait here for the one that logs in: the application's
      * PIN is read and released by that one only, and the others find the device logged in */
     pthread_mutex_lock(&key->lock);
-    err = pico_device_login(key->hsm->dev, &key->uri, key->app_pin, pico_console_prompt());
+    err = pico_device_login(key->hsm->dev, &key->uri, &key->prov->cfg, key->app_pin,
+                            pico_console_prompt());
     /* The application's PIN served its login: the device holds it on if pico-cache-pin
      * allows, else it is gone, as the user asked. One the device refused is never sent
      * again (a second VERIFY would spend a second try). */
@@ -188,7 +189,7 @@ pico_err pico_pkey_op(pico_pkey *key, pico_mech mech, const uint8_t *in, size_t 
              "key %u: the device lost the login, logging in again from the "
              "configured factors",
              key->hsm->keyref);
-    if ((err = pico_device_login(key->hsm->dev, uri, NULL, NULL)) != PICO_OK)
+    if ((err = pico_device_login(key->hsm->dev, uri, &key->prov->cfg, NULL, NULL)) != PICO_OK)
         return err;
     *out_len = cap;
     return pico_device_key_op(key->hsm, mech, in, in_len, out, out_len);
@@ -223,7 +224,7 @@ pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *
     /* Ask the application now, while its callback is valid, if the device will want a
      * PIN that nothing else provides */
     if (pw_cb != NULL && uri->pin_value == NULL && uri->pin_source == NULL &&
-        !pico_device_has_pin_source() && !pico_device_logged_in(hsm->dev)) {
+        prov->cfg.pin_source == NULL && !pico_device_logged_in(hsm->dev)) {
         char info[256];
         OSSL_PARAM params[] = {
             OSSL_PARAM_utf8_string(OSSL_PASSPHRASE_PARAM_INFO, info, 0),
@@ -246,7 +247,7 @@ pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *
      * workers need no access to them for their first login */
     if (err == PICO_OK && uri->pin_value == NULL && uri->pin_source == NULL &&
         uri->n_pka_keys == 0 && key->app_pin == NULL)
-        pico_device_preload_login(hsm->dev);
+        pico_device_preload_login(hsm->dev, &prov->cfg);
 end:
     OPENSSL_cleanse(pin, sizeof(pin));
     free(label);

@@ -352,7 +352,6 @@ static int read_config(pico_prov_ctx *prov, OSSL_FUNC_core_get_params_fn *get_pa
     prov->cfg.default_reader = prov->cfg_reader;
     prov->cfg.pin_source = prov->cfg_pin_source;
     prov->cfg.cache_pin = yes(cache);
-    pico_device_set_config(&prov->cfg);
     pico_log("PROVIDER", "init reader=%s pin-source=%s cache-pin=%d pka-keys=%s",
              reader ? reader : "(any)", pin_source ? "(set)" : "(none)", prov->cfg.cache_pin,
              pka ? "(set)" : "(none)");

@@ -423,8 +423,9 @@ static int collect(store_ctx *ctx)
         }
     }
     /* A listing or a search over no device finds nothing; a named object must be found */
-    err = listing(ctx) || searching(ctx) ? pico_device_foreach_listing(uri, collect_device, &a)
-                                         : pico_device_foreach(uri, collect_device, &a);
+    err = listing(ctx) || searching(ctx)
+              ? pico_device_foreach_listing(uri, &ctx->prov->cfg, collect_device, &a)
+              : pico_device_foreach(uri, &ctx->prov->cfg, collect_device, &a);
     if (err != PICO_OK || a.err != PICO_OK)
         return 0;
     if (pico_log_enabled()) {

@@ -456,7 +456,7 @@ pico_err tool_open_device(tool_ctx *ctx)
         err = pico_err_raise(PICO_E_NOMEM, "token");
         goto end;
     }
-    if ((err = pico_device_foreach(&uri, collect_device, &f)) != PICO_OK)
+    if ((err = pico_device_foreach(&uri, NULL, collect_device, &f)) != PICO_OK)
         goto end;
     for (i = 0; uri.reader != NULL && i < f.n; i++)
         if (strcmp(pico_device_reader(f.dev[i]), uri.reader) == 0)
@@ -638,7 +638,7 @@ pico_err tool_login(tool_ctx *ctx, const tool_auth *auth)
     }
     if ((err = tool_auth_uri(auth, &uri)) != PICO_OK)
         return err;
-    err = pico_device_login(ctx->dev, &uri, NULL, &tool_pin_prompt);
+    err = pico_device_login(ctx->dev, &uri, NULL, NULL, &tool_pin_prompt);
     pico_uri_free(&uri);
     return err;
 }
