@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # An expected failure inside a probe leaves nothing on OpenSSL's error queue:
-# a key searched for across two devices, of which the first holds no key at
-# all, loads and signs, `openssl` prints no error and an application finds
+# a key searched for across two readers, of which the first holds a device
+# without keys, then no card at all (its connect fails while looking), loads
+# and signs, `openssl` prints no error and an application finds
 # ERR_peek_error() == 0 afterwards (test/tools/store-sign-errors). A real
 # failure still reaches the user with its reason: a wrong PIN, a key on no
 # device, through openssl and on the application's queue.
@@ -22,6 +23,15 @@ case "$keys" in *'"keys":[]'*) ;; *) fail "the first device holds keys: $keys" ;
 
 # success: a search over both readers, nothing left behind
 run "$prog" ok "pico:object=second?pin-value=$PIN" "$work/msg"
+# the first reader empty: its failure is expected, and noted as such in the trace
+kill "$PICO_SIM_PID1"
+for _ in $(seq 50); do
+    opensc-tool -l 2>/dev/null | grep -q "No .*$PICO_READER1" && break
+    sleep 0.1
+done
+PICO_DEBUG=$work/trace run "$prog" ok "pico:object=second?pin-value=$PIN" "$work/msg"
+grep -q "note .*$PICO_READER1" "$work/trace" ||
+    fail "the empty reader was not probed: $(cat "$work/trace")"
 quiet() { # quiet COMMAND...: must succeed and print nothing on stderr
     echo "+ $*" >&2
     "$@" 2>"$work/stderr" || fail "command failed (status $?): $* ($(cat "$work/stderr"))"
