@@ -247,7 +247,8 @@ static int set_saltlen(pico_rsa_params *p, const OSSL_PARAM *q)
     return 1;
 }
 
-/* The digest and MGF1 digest, with their property queries where the operation has them */
+/* The digest and MGF1 digest, with their property queries where the operation has them. The
+ * signature's and the cipher's names are the same strings (digest, pad-mode, mgf1-digest). */
 static int set_digests(pico_rsa_params *p, const OSSL_PARAM params[])
 {
     const OSSL_PARAM *q;
