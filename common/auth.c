@@ -138,7 +138,7 @@ pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const 
     memcpy(msg + name_len, challenge, sizeof(challenge));
     /* a key that fails while others make up the count leaves no error behind (libssl
      * treats any leftover error as fatal) */
-    ERR_set_mark();
+    pico_err_mark();
     for (i = 0; i < f->n_signers && done < required; i++) {
         pico_pka_signer *s = f->signers[i];
         r = PICO_PKA_AUTHENTICATED;
@@ -147,7 +147,7 @@ pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const 
         } else if ((err = pico_schsm_mse_set_pka(card, (const uint8_t *)chr, strlen(chr),
                                                  &already)) != PICO_OK) {
             if (err != PICO_E_NOT_FOUND) { /* the device or the link failed: no use going on */
-                ERR_clear_last_mark();
+                pico_err_clear_mark();
                 return err;
             }
             r = PICO_PKA_NOT_REGISTERED;
@@ -162,7 +162,7 @@ pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const 
                 r = PICO_PKA_SIGNER_FAILED;
             else if ((err = pico_schsm_external_authenticate(card, sig, sig_len)) != PICO_OK) {
                 if (err != PICO_E_PKA_FAILED) {
-                    ERR_clear_last_mark();
+                    pico_err_clear_mark();
                     return err;
                 }
                 r = PICO_PKA_REFUSED;
@@ -181,10 +181,10 @@ pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const 
     if (done_out != NULL)
         *done_out = done;
     if (done >= required) {
-        ERR_pop_to_mark();
+        pico_err_pop_to_mark();
         return PICO_OK;
     }
-    ERR_clear_last_mark();
+    pico_err_clear_mark();
     return pico_err_raise(first == PICO_E_PKA_FAILED || first == PICO_OK ? PICO_E_PKA_FAILED
                                                                          : first,
                           "%s: %u of %u pka keys authenticated", f->device, done, required);

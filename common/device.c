@@ -106,7 +106,7 @@ const char *pico_device_name(pico_device *d)
     pthread_mutex_unlock(&d->lock);
     if (name != NULL)
         return name;
-    pico_err_quiet_push();
+    pico_err_mark();
     if (pico_dev_enter(d) == PICO_OK) {
         if (d->name == NULL &&
             pico_schsm_read_file(d->card, PICO_FID_DEVICE_CERT, &cert, &len) == PICO_OK &&
@@ -119,7 +119,7 @@ const char *pico_device_name(pico_device *d)
         name = d->name;
         pico_dev_leave(d);
     }
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
     free(cert);
     return name != NULL ? name : "";
 }
@@ -151,9 +151,9 @@ static void foreach_in(char **readers, size_t n, const pico_uri *uri, const pico
             continue;
         /* A reader without a card, or with another card, is no error while looking */
         pthread_mutex_lock(&registry_lock);
-        pico_err_quiet_push();
+        pico_err_mark();
         err = dev_get(readers[i], &d);
-        pico_err_quiet_pop();
+        pico_err_pop_to_mark();
         pthread_mutex_unlock(&registry_lock);
         if (err != PICO_OK) {
             pico_log("DEVICE", "skip reader='%s': %s", readers[i], pico_err_reason(err));

@@ -167,9 +167,9 @@ end:
     if (err != PICO_OK && made) {
         /* No orphan: the key, and its description and request if written, go again.
          * The first error stays the one reported */
-        pico_err_quiet_push();
+        pico_err_mark();
         pico_err derr = pico_schsm_delete_key(d->card, (uint8_t)ref, NULL);
-        pico_err_quiet_pop();
+        pico_err_pop_to_mark();
         pico_log("DEVICE", "key=%u removed after the failed generation: %s", ref,
                  derr == PICO_OK ? "done" : pico_err_reason(derr));
     }

@@ -217,9 +217,9 @@ static int find_any_cb(void *arg, pico_device *dev)
     struct find_any *f = arg;
     pico_err err;
 
-    pico_err_quiet_push();
+    pico_err_mark();
     err = pico_device_find_key(dev, f->uri, &f->key);
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
     if (err != PICO_OK && err != PICO_E_NOT_FOUND && f->err == PICO_OK)
         f->err = err;
     return err == PICO_OK;
@@ -294,9 +294,9 @@ static pico_err dev_read_certs(pico_device *d)
                   ? cd.fid
                   : (uint16_t)(PICO_PREFIX_CA_CERT << 8 | (d->fids[i] & 0xFF));
         /* ENUMERATE does not list CAxx on a Pico (6.5): a missing one shows as 6A82 */
-        pico_err_quiet_push();
+        pico_err_mark();
         err = pico_schsm_read_file(d->card, fid, &data, &len);
-        pico_err_quiet_pop();
+        pico_err_pop_to_mark();
         if (err == PICO_E_NOT_FOUND) {
             pico_log("DEVICE", "skip %04X: %04X not found", d->fids[i], fid);
             err = PICO_OK;

@@ -203,13 +203,13 @@ void pico_device_preload_login(pico_device *d, const pico_config *cfg)
             files_only = files_only && strncmp(tok, "file:", 5) == 0;
         free(list);
     }
-    pico_err_quiet_push();
+    pico_err_mark();
     if (cfg->pin_source != NULL &&
         pico_secret_read(cfg->pin_source, pin, sizeof(pin), &len) == PICO_OK && len > 0)
         held = pico_secret_hold(pin, len);
     if (files_only && open_signers(NULL, cfg, NULL, signers, &n) != PICO_OK)
         n = 0;
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
     OPENSSL_cleanse(pin, sizeof(pin));
     pthread_mutex_lock(&d->lock);
     d->pre_pin = held;
@@ -309,15 +309,15 @@ pico_err pico_dev_explain_refusal(pico_device *d, const char *op, pico_err why)
                               "%s: the keys are locked until the pin is verified (public key "
                               "authentication alone cannot unlock them)",
                               op);
-    pico_err_quiet_push();
+    pico_err_mark();
     if (!d->login_had_pka && pico_schsm_pka_status(d->card, st) == PICO_OK && st[3] < st[2]) {
-        pico_err_quiet_pop();
+        pico_err_pop_to_mark();
         return pico_err_raise(PICO_E_PKA_REQUIRED,
                               "%s: the device also requires public key "
                               "authentication (%u of %u keys)",
                               op, st[3], st[2]);
     }
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
     return pico_err_raise(PICO_E_NOT_LOGGED_IN,
                           "%s: the device lost the login (reset, or "
                           "another application selected it): log in again",

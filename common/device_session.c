@@ -71,9 +71,9 @@ fail:
 void pico_dev_leave(pico_device *d)
 {
     if (d->txn) {
-        pico_err_quiet_push();
+        pico_err_mark();
         d->card->t->ops->end(d->card->t);
-        pico_err_quiet_pop();
+        pico_err_pop_to_mark();
         d->txn = 0;
     }
     pthread_mutex_unlock(&d->lock);
@@ -139,14 +139,14 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
     if ((err = dev_enter_one(d)) != PICO_OK)
         return err;
     if (!d->logged_in && d->can_relogin && dev_upgrade(d) == PICO_OK) {
-        pico_err_quiet_push();
+        pico_err_mark();
         pico_dev_relogin_locked(d);
-        pico_err_quiet_pop();
+        pico_err_pop_to_mark();
     }
-    pico_err_quiet_push();
+    pico_err_mark();
     d->card->last_sw = 0;
     err = fn(d->card, k->keyref, alg, in, in_len, out, out_len);
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
     if (!d->txn &&
         (err == PICO_E_RESET || err == PICO_E_REMOVED || err == PICO_E_NO_READER ||
          (err != PICO_OK && (d->card->last_sw == 0x6D00 || d->card->last_sw == 0x6E00)))) {
@@ -158,9 +158,9 @@ static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, c
         int had_login = d->logged_in;
         d->selected = 0;
         d->logged_in = 0;
-        pico_err_quiet_push();
+        pico_err_mark();
         err = dev_upgrade(d);
-        pico_err_quiet_pop();
+        pico_err_pop_to_mark();
         if (err != PICO_OK) {
             err = pico_err_raise(err, "%s with key %u on %s", op, k->keyref, d->desc);
             goto end;

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "err.h"
 
+#include <openssl/err.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "log.h"
 
 static pico_err_handler err_handler;
-static __thread int err_quiet;
 static void *err_handler_arg;
+static __thread int err_marks; /* pico_err_mark depth of this thread: failures expected */
+static pthread_once_t err_lib_once = PTHREAD_ONCE_INIT;
+static int err_lib;
 
 static const char *const reasons[PICO_E_MAX] = {
     [PICO_OK] = "ok",
@@ -47,15 +51,61 @@ const char *pico_err_reason(pico_err code)
     return "unknown error";
 }
 
-void pico_err_quiet_push(void)
+void pico_err_mark(void)
 {
-    err_quiet++;
+    ERR_set_mark();
+    err_marks++;
 }
 
-void pico_err_quiet_pop(void)
+void pico_err_pop_to_mark(void)
 {
-    if (err_quiet > 0)
-        err_quiet--;
+    ERR_pop_to_mark();
+    if (err_marks > 0)
+        err_marks--;
+}
+
+void pico_err_clear_mark(void)
+{
+    ERR_clear_last_mark();
+    if (err_marks > 0)
+        err_marks--;
+    if (pico_log_enabled())
+        pico_log("ERR", "the failure noted above stands");
+}
+
+/* pico's library on OpenSSL's queue, with the reason strings of this file */
+static void err_lib_load(void)
+{
+    static ERR_STRING_DATA strings[PICO_E_MAX + 1];
+    int i, n = 0;
+
+    err_lib = ERR_get_next_error_library();
+    strings[n].error = ERR_PACK(err_lib, 0, 0);
+    strings[n++].string = "pico";
+    for (i = 1; i < PICO_E_MAX && n < PICO_E_MAX; i++) {
+        strings[n].error = ERR_PACK(err_lib, 0, i);
+        strings[n++].string = pico_err_reason((pico_err)i);
+    }
+    ERR_load_strings(err_lib, strings);
+}
+
+int pico_err_lib(void)
+{
+    pthread_once(&err_lib_once, err_lib_load);
+    return err_lib;
+}
+
+void pico_err_trace(pico_err code, int line, const char *func, const char *fmt, va_list ap)
+{
+    char detail[256] = "";
+
+    if (!pico_log_enabled())
+        return;
+    if (fmt != NULL)
+        vsnprintf(detail, sizeof(detail), fmt, ap);
+    /* a failure the caller expects (an empty reader while looking) is no error in a trace */
+    pico_log(err_marks > 0 ? "note" : "ERR", "%s: %s (%s:%d)", pico_err_reason(code), detail, func,
+             line);
 }
 
 void pico_err_set_handler(pico_err_handler handler, void *arg)
@@ -69,21 +119,17 @@ pico_err pico_err_raise_at(pico_err code, const char *file, int line, const char
 {
     va_list ap;
 
-    if (pico_log_enabled()) {
-        char detail[256] = "";
-        if (fmt != NULL) {
-            va_start(ap, fmt);
-            vsnprintf(detail, sizeof(detail), fmt, ap);
-            va_end(ap);
-        }
-        /* a failure the caller expects (an empty reader while looking) is no error in a trace */
-        pico_log(err_quiet ? "note" : "ERR", "%s: %s (%s:%d)", pico_err_reason(code), detail, func,
-                 line);
-    }
-    if (err_handler != NULL && err_quiet == 0) {
-        va_start(ap, fmt);
+    va_start(ap, fmt);
+    pico_err_trace(code, line, func, fmt, ap);
+    va_end(ap);
+    va_start(ap, fmt);
+    if (err_handler != NULL) {
         err_handler(err_handler_arg, code, file, line, func, fmt, ap);
-        va_end(ap);
+    } else {
+        ERR_new();
+        ERR_set_debug(file, line, func);
+        ERR_vset_error(pico_err_lib(), (int)code, fmt, ap);
     }
+    va_end(ap);
     return code;
 }

@@ -2,8 +2,27 @@
 /*
  * Errors of the common layer. Every failure is a pico_err code, raised once
  * where it happens with pico_err_raise() (reason code plus detail), and
- * returned up the stack. The provider routes raised errors onto OpenSSL's
- * error stack with its own reason strings; pico-hsm-tool prints them.
+ * returned up the stack.
+ *
+ * One error queue: every raised error goes onto OpenSSL's per-thread error
+ * queue. The provider's handler puts it there with the provider's reason
+ * strings (pico_err_set_handler); without a handler (pico-hsm-tool, tests)
+ * it goes there under pico_err_lib(), and pico-hsm-tool prints its errors
+ * from the queue.
+ *
+ * One way to silence an expected failure (a reader holding another card, a
+ * key that is not there, a probe, a fallback): bracket it with
+ * pico_err_mark() and pico_err_pop_to_mark(), which are ERR_set_mark() and
+ * ERR_pop_to_mark(): what was raised in between, by this code or by OpenSSL,
+ * leaves the queue, so no stale error reaches the application (libssl and
+ * others take any leftover error as a failure). When only the outcome tells
+ * (a retry that may work), end with pico_err_clear_mark() (ERR_clear_last_mark)
+ * to keep the errors of a real failure. Never ERR_clear_error() (it takes the
+ * application's errors too), and no other switch that drops errors.
+ *
+ * In a -v / PICO_DEBUG trace, an error raised inside a mark reads "note"
+ * instead of "ERR" (marks nest, per thread); pico_err_clear_mark() adds an
+ * "ERR" line, since the failure was real after all.
  */
 #ifndef PICO_ERR_H
 #define PICO_ERR_H
@@ -47,11 +66,13 @@ typedef enum pico_err {
 const char *pico_err_reason(pico_err code);
 
 /*
- * Raises an error: the handler installed with pico_err_set_handler gets the
- * code, source position and a printf-style detail (which must never contain
- * a secret). Returns code so that `return pico_err_raise(...)` reads well.
+ * Raises an error onto OpenSSL's queue (through the handler, if one is set):
+ * the code, source position and a printf-style detail (which must never
+ * contain a secret). Returns code so that `return pico_err_raise(...)` reads
+ * well.
  */
-#define pico_err_raise(code, ...) pico_err_raise_at((code), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define pico_err_raise(code, ...)                                                                  \
+    pico_err_raise_at((code), __FILE__, __LINE__, __func__, __VA_ARGS__)
 pico_err pico_err_raise_at(pico_err code, const char *file, int line, const char *func,
                            const char *fmt, ...)
 #ifdef __GNUC__
@@ -59,15 +80,24 @@ pico_err pico_err_raise_at(pico_err code, const char *file, int line, const char
 #endif
     ;
 
-/*
- * Probes and fallbacks whose failures are expected (a reader holding another
- * card, a key that is not there) bracket themselves with these: while quiet,
- * raised errors are only logged, so no stale error reaches OpenSSL's stack.
- * Per thread, nestable.
- */
-void pico_err_quiet_push(void);
-void pico_err_quiet_pop(void);
+/* ERR_set_mark(): failures from here to the matching pop or clear are expected. */
+void pico_err_mark(void);
+/* ERR_pop_to_mark(): the errors raised since the mark go. */
+void pico_err_pop_to_mark(void);
+/* ERR_clear_last_mark(): the mark goes, the errors raised since stay (a real failure). */
+void pico_err_clear_mark(void);
 
+/* The library code of errors raised without a handler (OpenSSL's queue, pico's strings). */
+int pico_err_lib(void);
+
+/* The trace line of a raised error ("note" inside a mark, else "ERR"), when tracing. */
+void pico_err_trace(pico_err code, int line, const char *func, const char *fmt, va_list ap);
+
+/*
+ * A handler routes raised errors onto OpenSSL's queue its own way (the
+ * provider: with its core handle, so that its reason strings apply). NULL
+ * restores the default.
+ */
 typedef void (*pico_err_handler)(void *arg, pico_err code, const char *file, int line,
                                  const char *func, const char *fmt, va_list ap);
 void pico_err_set_handler(pico_err_handler handler, void *arg);

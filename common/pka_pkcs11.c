@@ -247,10 +247,10 @@ static pico_err p11_module_get(const char *name, const char *path, p11_module **
                              strerror(errno));
         goto end;
     }
-    ERR_set_mark();
+    pico_err_mark();
     m->loaded = PKCS11_CTX_load(m->ctx, path) == 0;
     rc = m->loaded ? PKCS11_enumerate_slots(m->ctx, &m->slots, &m->nslots) : -1;
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     if (!m->loaded) {
         err = pico_err_raise(PICO_E_NOT_FOUND, "%s: cannot load the pkcs#11 module %s", name, path);
         goto end;
@@ -336,9 +336,9 @@ static pico_err p11_login(const pico_pka_signer *s, const p11_uri *u, PKCS11_SLO
 
     if (!t->loginRequired)
         return PICO_OK;
-    ERR_set_mark();
+    pico_err_mark();
     rc = PKCS11_is_logged_in(slot, 0, &in);
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     if (rc == 0 && in)
         return PICO_OK;
     if (t->userPinLocked)
@@ -360,10 +360,10 @@ static pico_err p11_login(const pico_pka_signer *s, const p11_uri *u, PKCS11_SLO
             goto end;
         }
     }
-    ERR_set_mark();
+    pico_err_mark();
     rc = PKCS11_login(slot, 0, t->secureLogin ? NULL : pin);
     ckr = rc != 0 ? p11_ckr() : 0;
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     if (rc == 0)
         pico_log("PKA", "LOGIN token='%s'", t->label);
     else if (ckr == PKA_CKR_PIN_INCORRECT || ckr == PKA_CKR_PIN_INVALID ||
@@ -424,9 +424,9 @@ pico_err pka_p11_open(pico_pka_signer *s, const char *spec, const char *pin_sour
     }
     if ((err = p11_login(s, &u, slot, pin_source, prompt)) != PICO_OK)
         goto end;
-    ERR_set_mark();
+    pico_err_mark();
     rc = PKCS11_enumerate_keys(slot->token, &keys, &nkeys);
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     if (rc < 0) {
         err = pico_err_raise(PICO_E_DEVICE, "%s: cannot list the keys of token '%s'", s->name,
                              slot->token->label);
@@ -451,16 +451,16 @@ pico_err pka_p11_open(pico_pka_signer *s, const char *spec, const char *pin_sour
     /* The public half from libp11's private key, which holds n, e or the EC point (read from
      * the token's public key or certificate): PKCS11_get_public_key of libp11 0.4.12 leaks
      * the slot it came from, and with it a copy of the PIN. */
-    ERR_set_mark();
+    pico_err_mark();
     s->priv = PKCS11_get_private_key(key);
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     if (s->priv == NULL) {
         err = pico_err_raise(PICO_E_UNSUPPORTED, "%s: libp11 cannot use this key", s->name);
         goto end;
     }
-    pico_err_quiet_push();
+    pico_err_mark();
     err = pka_pub_copy(s->name, s->priv, &s->pub);
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
     if (err != PICO_OK)
         err = pico_err_raise(err, "%s: no public key or certificate with its id on token '%s'",
                              s->name, slot->token->label);
@@ -485,7 +485,7 @@ pico_err pka_p11_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, uint8_
         return err;
     /* EC: CKM_ECDSA over H (libp11's EC_KEY method); RSA: CKM_RSA_PKCS over
      * DigestInfo(SHA-256, H), which RSA_sign builds before libp11's priv_enc */
-    ERR_set_mark();
+    pico_err_mark();
     if (s->is_ec)
         ok = (ec = EVP_PKEY_get1_EC_KEY(s->priv)) != NULL &&
              (es = ECDSA_do_sign(h, sizeof(h), ec)) != NULL;
@@ -493,7 +493,7 @@ pico_err pka_p11_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, uint8_
         ok = (rsa = EVP_PKEY_get1_RSA(s->priv)) != NULL &&
              RSA_sign(NID_sha256, h, sizeof(h), sig, &n, rsa) == 1;
     ckr = ok ? 0 : p11_ckr();
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     if (!ok)
         err =
             pico_err_raise(ckr == PKA_CKR_USER_NOT_LOGGED_IN ? PICO_E_NOT_LOGGED_IN : PICO_E_DEVICE,

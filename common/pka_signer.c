@@ -41,11 +41,11 @@ pico_err pka_pub_copy(const char *name, EVP_PKEY *key, EVP_PKEY **out)
     const unsigned char *p;
     int len;
 
-    ERR_set_mark();
+    pico_err_mark();
     len = i2d_PUBKEY(key, &der);
     p = der;
     *out = len > 0 ? d2i_PUBKEY_ex(NULL, &p, len, NULL, PKA_PROPQ) : NULL;
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     OPENSSL_free(der);
     if (*out == NULL)
         return pico_err_raise(PICO_E_UNSUPPORTED, "%s: cannot read its public key", name);
@@ -192,10 +192,10 @@ static pico_err file_open(pico_pka_signer *s, const char *path, const char *pin_
     pico_err err = PICO_OK;
     int ok = 0;
 
-    ERR_set_mark();
+    pico_err_mark();
     if ((bio = BIO_new_file(path, "r")) == NULL) {
         int e = errno;
-        ERR_pop_to_mark();
+        pico_err_pop_to_mark();
         err = pico_err_raise(PICO_E_FILE, "%s: %s", s->name, strerror(e));
         goto end;
     }
@@ -203,7 +203,7 @@ static pico_err file_open(pico_pka_signer *s, const char *path, const char *pin_
                                          PKA_PROPQ);
     if (dctx != NULL && OSSL_DECODER_CTX_set_passphrase_cb(dctx, file_pass_cb, &fp))
         ok = OSSL_DECODER_from_bio(dctx, bio) && s->priv != NULL;
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     if (dctx == NULL)
         err = pico_err_raise(PICO_E_NOMEM, "%s: pem decoder", s->name);
     else if (!ok && fp.err != PICO_OK)
@@ -229,11 +229,11 @@ static pico_err file_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, ui
     size_t n = s->is_ec ? sizeof(der) : *sig_len;
     int ok;
 
-    ERR_set_mark();
+    pico_err_mark();
     ok = mctx != NULL &&
          EVP_DigestSignInit_ex(mctx, NULL, "SHA256", NULL, "?" PKA_PROPQ, s->priv, NULL) &&
          EVP_DigestSign(mctx, s->is_ec ? der : sig, &n, msg, len);
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     EVP_MD_CTX_free(mctx);
     if (!ok)
         return pico_err_raise(PICO_E_INTERNAL, "%s: signing failed", s->name);
@@ -434,9 +434,9 @@ pico_err pico_pka_chr(EVP_PKEY *pub, char chr[17])
 
     if (pub == NULL || chr == NULL)
         return pico_err_raise(PICO_E_ARGS, "pka chr: no key");
-    ERR_set_mark();
+    pico_err_mark();
     len = i2d_PUBKEY(pub, &der);
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     if (len <= 0)
         return pico_err_raise(PICO_E_UNSUPPORTED, "pka chr: cannot encode the public key");
     err = pka_sha256(der, (size_t)len, h);

@@ -432,9 +432,9 @@ pico_err pico_schsm_delete_key(pico_card *c, uint8_t ref, int *files)
         return err;
     for (i = 0; i < sizeof(prefix); i++) {
         uint16_t fid = (uint16_t)(prefix[i] << 8 | ref);
-        pico_err_quiet_push(); /* a file that is not there (6A82) is no error here */
+        pico_err_mark(); /* a file that is not there (6A82) is no error here */
         err = pico_schsm_delete_file(c, fid);
-        pico_err_quiet_pop();
+        pico_err_pop_to_mark();
         if (err == PICO_OK && files != NULL)
             (*files)++;
         else if (err != PICO_OK && err != PICO_E_NOT_FOUND)

@@ -73,13 +73,13 @@ static int pem_decoder_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSS
     (void)pw_cbarg;
     if ((in = BIO_new_from_core_bio(prov->libctx, cin)) == NULL)
         return 0;
-    ERR_set_mark();
+    pico_err_mark();
     if (PEM_read_bio(in, &name, &header, &data, &len) <= 0 ||
         strcmp(name, PICO_PEM_URI_NAME) != 0) {
-        ERR_pop_to_mark();
+        pico_err_pop_to_mark();
         goto end;
     }
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &object_type);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_DATA, data, (size_t)len);
     params[2] =

@@ -50,11 +50,11 @@ int pico_keymgmt_match(const void *a, const void *b, int selection)
         return 1;
     if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0)
         return 1; /* domain parameters only: the public keys below compare them too */
-    ERR_set_mark();
+    pico_err_mark();
     pa = pico_pkey_public(ka);
     pb = pico_pkey_public(kb);
     ok = pa != NULL && pb != NULL && EVP_PKEY_eq(pa, pb) == 1;
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     return ok;
 }
 
@@ -442,7 +442,7 @@ pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type, cons
      * application has no software provider (pico alone makes device keys only) */
     sw = pico_prov_sw(prov);
     if (sw != prov->own) {
-        ERR_set_mark();
+        pico_err_mark();
         if ((ctx->sw = EVP_PKEY_CTX_new_from_name(sw, alg, PICO_SW_PROPQ)) != NULL &&
             ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0
                  ? EVP_PKEY_keygen_init(ctx->sw)
@@ -450,7 +450,7 @@ pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type, cons
             EVP_PKEY_CTX_free(ctx->sw);
             ctx->sw = NULL;
         }
-        ERR_pop_to_mark();
+        pico_err_pop_to_mark();
     }
     return ctx;
 }
@@ -467,9 +467,9 @@ int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[])
      * key is made as that provider alone would make it. A refusal there matters only
      * if the key turns out soft */
     if (ctx->sw != NULL && !ctx->sw_failed) {
-        ERR_set_mark();
+        pico_err_mark();
         ctx->sw_failed = EVP_PKEY_CTX_set_params(ctx->sw, params) != 1;
-        ERR_pop_to_mark();
+        pico_err_pop_to_mark();
     }
     if ((p = OSSL_PARAM_locate_const(params, "pico-label")) != NULL) {
         if (!OSSL_PARAM_get_utf8_string_ptr(p, &s) || strlen(s) >= sizeof(ctx->label)) {

@@ -81,10 +81,10 @@ int pico_rsa_pss_key(const pico_key *hsm)
     X509_ALGOR *alg;
     int ok;
 
-    ERR_set_mark();
+    pico_err_mark();
     ok = (alg = pss_algor(hsm)) != NULL;
     X509_ALGOR_free(alg);
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     return ok;
 }
 

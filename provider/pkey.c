@@ -175,16 +175,20 @@ pico_err pico_pkey_op(pico_pkey *key, pico_mech mech, const uint8_t *in, size_t 
     pico_err err;
 
     if (again)
-        ERR_set_mark();
+        pico_err_mark();
     err = pico_device_key_op(key->hsm, mech, in, in_len, out, out_len);
     if (!again)
         return err;
+    if (err == PICO_OK) {
+        pico_err_pop_to_mark();
+        return err;
+    }
     if (err != PICO_E_NOT_LOGGED_IN) {
-        ERR_clear_last_mark();
+        pico_err_clear_mark();
         return err;
     }
     /* The login is gone: the factors the user configured log in again (no prompt) */
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     pico_log("PROVIDER",
              "key %u: the device lost the login, logging in again from the "
              "configured factors",

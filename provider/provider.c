@@ -150,9 +150,9 @@ OSSL_LIB_CTX *pico_prov_sw(pico_prov_ctx *prov)
         return prov->libctx;
     if (prov->sw == NULL) {
         /* Does the application have a software provider beside this one? */
-        ERR_set_mark();
+        pico_err_mark();
         probe = EVP_KEYMGMT_fetch(prov->libctx, "EC", PICO_SW_PROPQ);
-        ERR_pop_to_mark();
+        pico_err_pop_to_mark();
         if (probe != NULL) {
             prov->sw = prov->libctx;
         } else if ((prov->own = pico_cvc_libctx(&propq)) != NULL) {
@@ -249,13 +249,9 @@ void pico_prov_raise_at(pico_prov_ctx *prov, pico_err code, const char *file, in
 {
     va_list ap;
 
-    if (pico_log_enabled()) {
-        char detail[256];
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-        va_end(ap);
-        pico_log("ERR", "%s: %s (%s:%d)", pico_err_reason(code), detail, func, line);
-    }
+    va_start(ap, fmt);
+    pico_err_trace(code, line, func, fmt, ap);
+    va_end(ap);
     va_start(ap, fmt);
     pico_prov_vraise(prov, code, file, line, func, fmt, ap);
     va_end(ap);

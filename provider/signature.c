@@ -5,13 +5,15 @@
  * this file names (device.h; the device layer picks SIGN's algorithm, 7.1):
  *   ECDSA          PICO_MECH_ECDSA with the hash, DER answer passed through;
  *   RSA PKCS#1 1.5 PICO_MECH_RSA_RAW with the full EMSA-PKCS1-v1_5 block built
- *                  here (the firmware's DigestInfo input is broken, field-notes.md);
+ *                  on the host (the firmware's DigestInfo input is broken,
+ *                  field-notes.md);
  *   RSA-PSS        PICO_MECH_RSA_PSS with the hash when the salt is the hash length
  *                  and MGF1 uses the message hash (what TLS uses), else
- *                  PICO_MECH_RSA_RAW with an EMSA-PSS block encoded here;
+ *                  PICO_MECH_RSA_RAW with an EMSA-PSS block encoded on the host;
  *   RSA raw        PICO_MECH_RSA_RAW with the caller's modulus-length block.
  * Verification, and the AlgorithmIdentifier that certificates need, go to the
- * software provider with the key's public half (a "shadow" context).
+ * software provider with the key's public half (a "shadow" context). The
+ * parameters and the paddings are rsa_params.c's.
  */
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
@@ -19,13 +21,11 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
 #include <openssl/rsa.h>
-#include <openssl/x509.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "provider.h"
+#include "rsa_params.h"
 
 static OSSL_FUNC_signature_newctx_fn rsa_signature_newctx;
 static OSSL_FUNC_signature_newctx_fn ecdsa_signature_newctx;
@@ -47,23 +47,13 @@ static OSSL_FUNC_signature_set_ctx_params_fn signature_set_ctx_params;
 static OSSL_FUNC_signature_settable_ctx_params_fn rsa_signature_settable_ctx_params;
 static OSSL_FUNC_signature_settable_ctx_params_fn ecdsa_signature_settable_ctx_params;
 
-/* PSS salt lengths as OpenSSL names them */
-#define SALT_DIGEST RSA_PSS_SALTLEN_DIGEST /* -1 */
-#define SALT_AUTO RSA_PSS_SALTLEN_AUTO     /* -2: verify detects; sign uses max */
-#define SALT_MAX RSA_PSS_SALTLEN_MAX       /* -3 */
-
 typedef struct sig_ctx {
     pico_prov_ctx *prov;
     pico_key_type type;
-    pico_pkey *key;    /* the application's key object: not owned */
-    int verify;        /* verify operation (goes to the shadow) */
-    EVP_MD *md;        /* message digest, NULL until set */
-    EVP_MD_CTX *mdctx; /* digest-sign/verify: hashing on the host */
-    int pad;           /* RSA_PKCS1_PADDING, RSA_PKCS1_PSS_PADDING, RSA_NO_PADDING */
-    int saltlen;
-    int saltlen_set;      /* by the application (else the shadow keeps its own default) */
-    EVP_MD *mgf1;         /* NULL: same as md */
-    pico_pss_limits pss;  /* an RSA-PSS device key's restrictions */
+    pico_pkey *key;       /* the application's key object: not owned */
+    int verify;           /* verify operation (goes to the shadow) */
+    pico_rsa_params rsa;  /* digest (ECDSA too), padding, salt, MGF1 (rsa_params.h) */
+    EVP_MD_CTX *mdctx;    /* digest-sign/verify: hashing on the host */
     EVP_PKEY_CTX *shadow; /* software context over the public half */
 } sig_ctx;
 
@@ -75,8 +65,7 @@ static void *signature_newctx(void *provctx, pico_key_type type)
         return NULL;
     ctx->prov = provctx;
     ctx->type = type;
-    ctx->pad = RSA_PKCS1_PADDING;
-    ctx->saltlen = SALT_AUTO;
+    pico_rsa_params_init(&ctx->rsa, provctx, type == PICO_KEY_RSA ? PICO_RSA_SIG : PICO_RSA_DIGEST);
     return ctx;
 }
 
@@ -98,8 +87,7 @@ static void signature_freectx(void *vctx)
 
     if (ctx == NULL)
         return;
-    EVP_MD_free(ctx->md);
-    EVP_MD_free(ctx->mgf1);
+    pico_rsa_params_clear(&ctx->rsa);
     EVP_MD_CTX_free(ctx->mdctx);
     EVP_PKEY_CTX_free(ctx->shadow);
     OPENSSL_free(ctx);
@@ -113,9 +101,8 @@ static void *signature_dupctx(void *vctx)
         return NULL;
     ctx->mdctx = NULL;
     ctx->shadow = NULL;
-    if ((ctx->md != NULL && !EVP_MD_up_ref(ctx->md)) ||
-        (ctx->mgf1 != NULL && !EVP_MD_up_ref(ctx->mgf1))) {
-        OPENSSL_free(ctx);
+    if (!pico_rsa_params_own(&ctx->rsa)) {
+        signature_freectx(ctx);
         return NULL;
     }
     if ((src->mdctx != NULL && ((ctx->mdctx = EVP_MD_CTX_new()) == NULL ||
@@ -130,25 +117,9 @@ static void *signature_dupctx(void *vctx)
 /* Hands the current digest and padding settings to the shadow context. */
 static int shadow_sync(sig_ctx *ctx)
 {
-    OSSL_PARAM params[5], *p = params;
-    int pad = ctx->pad, salt = ctx->saltlen;
+    OSSL_PARAM params[PICO_RSA_SHADOW_PARAMS];
 
-    if (ctx->md != NULL)
-        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST,
-                                                (char *)EVP_MD_get0_name(ctx->md), 0);
-    if (ctx->type == PICO_KEY_RSA) {
-        *p++ = OSSL_PARAM_construct_int(OSSL_SIGNATURE_PARAM_PAD_MODE, &pad);
-        if (pad == RSA_PKCS1_PSS_PADDING) {
-            /* the default salt length is the shadow's own: "auto" for a verification,
-             * the minimum of a restricted RSA-PSS key (where "auto" is refused) */
-            if (ctx->saltlen_set || ctx->pss.restricted)
-                *p++ = OSSL_PARAM_construct_int(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, &salt);
-            if (ctx->mgf1 != NULL)
-                *p++ = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST,
-                                                        (char *)EVP_MD_get0_name(ctx->mgf1), 0);
-        }
-    }
-    *p = OSSL_PARAM_construct_end();
+    pico_rsa_params_shadow(&ctx->rsa, params);
     return EVP_PKEY_CTX_set_params(ctx->shadow, params) == 1;
 }
 
@@ -178,67 +149,10 @@ static int shadow_get(sig_ctx *ctx)
     return shadow_sync(ctx);
 }
 
-/* A restricted RSA-PSS key signs with its own digest and MGF1 digest only (RFC 4055 3.1,
- * as OpenSSL's RSA-PSS keys do). */
-static int set_md(sig_ctx *ctx, const char *name, const char *props)
-{
-    EVP_MD *md = EVP_MD_fetch(pico_prov_sw(ctx->prov), name, props != NULL ? props : PICO_SW_PROPQ);
-
-    if (md == NULL) {
-        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "digest %s", name);
-        return 0;
-    }
-    if (ctx->pss.restricted && !EVP_MD_is_a(md, ctx->pss.md)) {
-        pico_prov_raise(ctx->prov, PICO_E_ARGS, "digest %s: this rsa-pss key signs with %s only",
-                        name, ctx->pss.md);
-        EVP_MD_free(md);
-        return 0;
-    }
-    EVP_MD_free(ctx->md);
-    ctx->md = md;
-    return 1;
-}
-
-static int set_mgf1(sig_ctx *ctx, const char *name, const char *props)
-{
-    EVP_MD *md = EVP_MD_fetch(pico_prov_sw(ctx->prov), name, props != NULL ? props : PICO_SW_PROPQ);
-
-    if (md == NULL) {
-        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "mgf1 digest %s", name);
-        return 0;
-    }
-    if (ctx->pss.restricted && !EVP_MD_is_a(md, ctx->pss.mgf1)) {
-        pico_prov_raise(ctx->prov, PICO_E_ARGS,
-                        "mgf1 digest %s: this rsa-pss key uses mgf1 with %s only", name,
-                        ctx->pss.mgf1);
-        EVP_MD_free(md);
-        return 0;
-    }
-    EVP_MD_free(ctx->mgf1);
-    ctx->mgf1 = md;
-    return 1;
-}
-
-/* A restricted RSA-PSS key's salt is at least its minimum (RFC 4055 3.1 saltLength). */
-static int check_saltlen(sig_ctx *ctx, int saltlen)
-{
-    int hlen = ctx->md != NULL ? EVP_MD_get_size(ctx->md) : 0;
-
-    if (!ctx->pss.restricted)
-        return 1;
-    if ((saltlen == SALT_DIGEST && hlen < ctx->pss.min_saltlen) ||
-        (saltlen >= 0 && saltlen < ctx->pss.min_saltlen)) {
-        pico_prov_raise(ctx->prov, PICO_E_ARGS,
-                        "pss salt of %d bytes: this rsa-pss key needs at least %d",
-                        saltlen == SALT_DIGEST ? hlen : saltlen, ctx->pss.min_saltlen);
-        return 0;
-    }
-    return 1;
-}
-
 static int signature_init(sig_ctx *ctx, void *vkey, int verify, const OSSL_PARAM params[])
 {
     pico_pkey *key = vkey;
+    pico_pss_limits pss;
 
     if (key != NULL) {
         if (key->type != ctx->type) {
@@ -256,21 +170,12 @@ static int signature_init(sig_ctx *ctx, void *vkey, int verify, const OSSL_PARAM
         return 0;
     /* Each operation starts from the key's defaults, as the default provider's does: a
      * restricted RSA-PSS key's digest, MGF1 digest and minimum salt */
-    ctx->pad = ctx->key->rsa_pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
-    ctx->saltlen = SALT_AUTO;
-    ctx->saltlen_set = 0;
-    EVP_MD_free(ctx->mgf1);
-    ctx->mgf1 = NULL;
-    memset(&ctx->pss, 0, sizeof(ctx->pss));
-    if (ctx->key->rsa_pss && ctx->key->hsm != NULL) {
-        if (!pico_rsa_pss_limits(ctx->prov, ctx->key->hsm, &ctx->pss))
-            return 0;
-        if (ctx->pss.restricted) {
-            if (!set_md(ctx, ctx->pss.md, NULL) || !set_mgf1(ctx, ctx->pss.mgf1, NULL))
-                return 0;
-            ctx->saltlen = ctx->pss.min_saltlen;
-        }
-    }
+    memset(&pss, 0, sizeof(pss));
+    if (ctx->key->rsa_pss && ctx->key->hsm != NULL &&
+        !pico_rsa_pss_limits(ctx->prov, ctx->key->hsm, &pss))
+        return 0;
+    if (!pico_rsa_params_start(&ctx->rsa, ctx->key->rsa_pss, &pss))
+        return 0;
     ctx->verify = verify;
     EVP_PKEY_CTX_free(ctx->shadow);
     ctx->shadow = NULL;
@@ -294,132 +199,19 @@ static int modulus_bytes(sig_ctx *ctx)
     return (ctx->key->hsm->bits + 7) / 8;
 }
 
-/* EMSA-PKCS1-v1_5 (RFC 8017 9.2): 00 01 FF.. 00 T, T the DigestInfo (or the caller's
- * data when no digest is set, as OpenSSL's raw PKCS#1 signing does). */
-static int encode_pkcs1(sig_ctx *ctx, const uint8_t *tbs, size_t tbslen, uint8_t *em, size_t k)
-{
-    uint8_t *t = NULL;
-    int tlen = -1, ok = 0;
-
-    if (ctx->md != NULL) {
-        X509_SIG *di = X509_SIG_new();
-        X509_ALGOR *alg;
-        ASN1_OCTET_STRING *dig;
-        if (di == NULL)
-            return 0;
-        X509_SIG_getm(di, &alg, &dig);
-        if ((size_t)EVP_MD_get_size(ctx->md) != tbslen) {
-            pico_prov_raise(ctx->prov, PICO_E_ARGS, "%zu bytes to sign, %s makes %d", tbslen,
-                            EVP_MD_get0_name(ctx->md), EVP_MD_get_size(ctx->md));
-            X509_SIG_free(di);
-            return 0;
-        }
-        if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(ctx->md)), V_ASN1_NULL, NULL) &&
-            ASN1_OCTET_STRING_set(dig, tbs, (int)tbslen))
-            tlen = i2d_X509_SIG(di, &t);
-        X509_SIG_free(di);
-        if (tlen <= 0)
-            return 0;
-    }
-    if (t == NULL) {
-        t = OPENSSL_memdup(tbs, tbslen);
-        tlen = (int)tbslen;
-        if (t == NULL)
-            return 0;
-    }
-    if ((size_t)tlen + 11 > k) {
-        pico_prov_raise(ctx->prov, PICO_E_ARGS, "data too long for the key size");
-        goto end;
-    }
-    em[0] = 0x00;
-    em[1] = 0x01;
-    memset(em + 2, 0xFF, k - (size_t)tlen - 3);
-    em[k - (size_t)tlen - 1] = 0x00;
-    memcpy(em + k - (size_t)tlen, t, (size_t)tlen);
-    ok = 1;
-end:
-    OPENSSL_free(t);
-    return ok;
-}
-
-static int mgf1_xor(sig_ctx *ctx, const EVP_MD *md, uint8_t *out, size_t len, const uint8_t *seed,
-                    size_t seedlen)
-{
-    uint8_t block[EVP_MAX_MD_SIZE], cnt[4];
-    unsigned hl, i;
-    uint32_t c;
-    size_t done = 0;
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
-    int ok = 0;
-
-    (void)ctx;
-    for (c = 0; m != NULL && done < len; c++) {
-        cnt[0] = (uint8_t)(c >> 24), cnt[1] = (uint8_t)(c >> 16), cnt[2] = (uint8_t)(c >> 8),
-        cnt[3] = (uint8_t)c;
-        if (!EVP_DigestInit_ex(m, md, NULL) || !EVP_DigestUpdate(m, seed, seedlen) ||
-            !EVP_DigestUpdate(m, cnt, 4) || !EVP_DigestFinal_ex(m, block, &hl))
-            goto end;
-        for (i = 0; i < hl && done < len; i++)
-            out[done++] ^= block[i];
-    }
-    ok = m != NULL;
-end:
-    EVP_MD_CTX_free(m);
-    return ok;
-}
-
-/* EMSA-PSS-ENCODE (RFC 8017 9.1.1) into a k-byte block for the raw RSA operation. */
-static int encode_pss(sig_ctx *ctx, const uint8_t *mhash, size_t hlen, int slen, uint8_t *em,
-                      size_t k)
-{
-    static const uint8_t zeros[8] = {0};
-    const EVP_MD *mgf1 = ctx->mgf1 != NULL ? ctx->mgf1 : ctx->md;
-    size_t embits = (size_t)ctx->key->hsm->bits - 1, emlen = (embits + 7) / 8;
-    uint8_t *e = em + (k - emlen), *db, salt[512];
-    EVP_MD_CTX *m = NULL;
-    size_t dblen = emlen - hlen - 1;
-    unsigned hl;
-    int ok = 0;
-
-    if (slen < 0 || emlen < hlen + (size_t)slen + 2 || (size_t)slen > sizeof(salt)) {
-        pico_prov_raise(ctx->prov, PICO_E_ARGS, "pss salt length %d too long for the key", slen);
-        return 0;
-    }
-    memset(em, 0, k);
-    if (slen > 0 && RAND_bytes_ex(pico_prov_sw(ctx->prov), salt, (size_t)slen, 0) != 1)
-        return 0;
-    db = e;
-    /* H = Hash(00*8 || mHash || salt), placed after DB */
-    if ((m = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(m, ctx->md, NULL) ||
-        !EVP_DigestUpdate(m, zeros, 8) || !EVP_DigestUpdate(m, mhash, hlen) ||
-        !EVP_DigestUpdate(m, salt, (size_t)slen) || !EVP_DigestFinal_ex(m, e + dblen, &hl))
-        goto end;
-    /* DB = PS || 01 || salt, masked with MGF1(H) */
-    db[dblen - (size_t)slen - 1] = 0x01;
-    memcpy(db + dblen - (size_t)slen, salt, (size_t)slen);
-    if (!mgf1_xor(ctx, mgf1, db, dblen, e + dblen, hlen))
-        goto end;
-    db[0] &= (uint8_t)(0xFF >> (8 * emlen - embits));
-    e[emlen - 1] = 0xBC;
-    ok = 1;
-end:
-    OPENSSL_cleanse(salt, sizeof(salt));
-    EVP_MD_CTX_free(m);
-    return ok;
-}
-
 static int rsa_sign(sig_ctx *ctx, uint8_t *sig, size_t *siglen, const uint8_t *tbs, size_t tbslen)
 {
-    size_t k = (size_t)modulus_bytes(ctx), hlen;
+    size_t k = (size_t)modulus_bytes(ctx);
+    unsigned bits = ctx->key->hsm->bits;
     uint8_t em[512];
     pico_mech mech = PICO_MECH_RSA_RAW;
     const uint8_t *in = em;
     size_t inlen = k;
-    int slen;
+    int slen, ok = 0;
 
     if (k > sizeof(em))
         return 0;
-    switch (ctx->pad) {
+    switch (ctx->rsa.pad) {
     case RSA_NO_PADDING:
         if (tbslen != k) {
             pico_prov_raise(ctx->prov, PICO_E_ARGS, "raw rsa needs %zu bytes, got %zu", k, tbslen);
@@ -428,42 +220,29 @@ static int rsa_sign(sig_ctx *ctx, uint8_t *sig, size_t *siglen, const uint8_t *t
         in = tbs;
         break;
     case RSA_PKCS1_PADDING:
-        if (!encode_pkcs1(ctx, tbs, tbslen, em, k))
+        if (!pico_rsa_pad_pkcs1(&ctx->rsa, tbs, tbslen, em, k))
             return 0;
         break;
     case RSA_PKCS1_PSS_PADDING:
-        if (ctx->md == NULL && !set_md(ctx, "SHA256", NULL))
+        if (!pico_rsa_pss_saltlen(&ctx->rsa, bits, tbslen, &slen))
             return 0;
-        hlen = (size_t)EVP_MD_get_size(ctx->md);
-        if (tbslen != hlen) {
-            pico_prov_raise(ctx->prov, PICO_E_ARGS, "%zu bytes to sign, %s makes %zu", tbslen,
-                            EVP_MD_get0_name(ctx->md), hlen);
-            return 0;
-        }
-        slen = ctx->saltlen == SALT_DIGEST ? (int)hlen
-               : ctx->saltlen == SALT_AUTO || ctx->saltlen == SALT_MAX
-                   ? (int)((ctx->key->hsm->bits - 1 + 7) / 8 - hlen - 2)
-                   : ctx->saltlen;
-        if (!check_saltlen(ctx, slen))
-            return 0;
-        if ((size_t)slen == hlen &&
-            (ctx->mgf1 == NULL || EVP_MD_is_a(ctx->mgf1, EVP_MD_get0_name(ctx->md)))) {
+        if ((size_t)slen == tbslen &&
+            (ctx->rsa.mgf1 == NULL || EVP_MD_is_a(ctx->rsa.mgf1, EVP_MD_get0_name(ctx->rsa.md)))) {
             /* what the device does itself (7.1): one APDU with the hash */
             mech = PICO_MECH_RSA_PSS;
             in = tbs;
             inlen = tbslen;
-        } else if (!encode_pss(ctx, tbs, hlen, slen, em, k)) {
+        } else if (!pico_rsa_pad_pss(&ctx->rsa, tbs, tbslen, slen, bits, em, k)) {
             return 0;
         }
         break;
     default:
-        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "rsa padding mode %d", ctx->pad);
+        pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "rsa padding mode %d", ctx->rsa.pad);
         return 0;
     }
-    if (pico_pkey_op(ctx->key, mech, in, inlen, sig, siglen) != PICO_OK)
-        return 0;
+    ok = pico_pkey_op(ctx->key, mech, in, inlen, sig, siglen) == PICO_OK;
     OPENSSL_cleanse(em, sizeof(em));
-    return 1;
+    return ok;
 }
 
 static int signature_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsize,
@@ -517,12 +296,12 @@ static int digest_init(sig_ctx *ctx, const char *mdname, void *vkey, int verify,
     if (!signature_init(ctx, vkey, verify, NULL))
         return 0;
     if (mdname == NULL || *mdname == '\0')
-        mdname = ctx->pss.restricted ? ctx->pss.md : "SHA256";
-    if (!set_md(ctx, mdname, NULL) || !signature_set_ctx_params(ctx, params))
+        mdname = ctx->rsa.pss.restricted ? ctx->rsa.pss.md : "SHA256";
+    if (!pico_rsa_params_set_md(&ctx->rsa, mdname, NULL) || !signature_set_ctx_params(ctx, params))
         return 0;
     if (ctx->mdctx == NULL && (ctx->mdctx = EVP_MD_CTX_new()) == NULL)
         return 0;
-    return EVP_DigestInit_ex2(ctx->mdctx, ctx->md, NULL) == 1;
+    return EVP_DigestInit_ex2(ctx->mdctx, ctx->rsa.md, NULL) == 1;
 }
 
 static int signature_digest_sign_init(void *vctx, const char *mdname, void *vkey,
@@ -574,26 +353,8 @@ static int signature_get_ctx_params(void *vctx, OSSL_PARAM params[])
     sig_ctx *ctx = vctx;
     OSSL_PARAM *p;
 
-    if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST)) != NULL &&
-        !OSSL_PARAM_set_utf8_string(p, ctx->md != NULL ? EVP_MD_get0_name(ctx->md) : ""))
+    if (!pico_rsa_params_get(&ctx->rsa, params))
         return 0;
-    if (ctx->type == PICO_KEY_RSA) {
-        if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PAD_MODE)) != NULL &&
-            !(p->data_type == OSSL_PARAM_INTEGER
-                  ? OSSL_PARAM_set_int(p, ctx->pad)
-                  : OSSL_PARAM_set_utf8_string(p, ctx->pad == RSA_PKCS1_PSS_PADDING ? "pss"
-                                                  : ctx->pad == RSA_NO_PADDING      ? "none"
-                                                                                    : "pkcs1")))
-            return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) != NULL &&
-            p->data_type == OSSL_PARAM_INTEGER && !OSSL_PARAM_set_int(p, ctx->saltlen))
-            return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL &&
-            !OSSL_PARAM_set_utf8_string(p, ctx->mgf1 != NULL ? EVP_MD_get0_name(ctx->mgf1)
-                                           : ctx->md != NULL ? EVP_MD_get0_name(ctx->md)
-                                                             : ""))
-            return 0;
-    }
     /* The AlgorithmIdentifier (X.509, CMS): the software provider knows how to write it,
      * PSS parameters included */
     if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID)) != NULL) {
@@ -615,129 +376,41 @@ static int signature_get_ctx_params(void *vctx, OSSL_PARAM params[])
     return 1;
 }
 
-static int set_saltlen(sig_ctx *ctx, const OSSL_PARAM *p)
-{
-    const char *s;
-    int saltlen;
-
-    if (p->data_type == OSSL_PARAM_INTEGER) {
-        if (!OSSL_PARAM_get_int(p, &saltlen))
-            return 0;
-    } else if (!OSSL_PARAM_get_utf8_string_ptr(p, &s)) {
-        return 0;
-    } else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0) {
-        saltlen = SALT_DIGEST;
-    } else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX) == 0) {
-        saltlen = SALT_MAX;
-    } else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO) == 0) {
-        saltlen = SALT_AUTO;
-    } else {
-        saltlen = atoi(s);
-    }
-    if (!check_saltlen(ctx, saltlen))
-        return 0;
-    ctx->saltlen = saltlen;
-    ctx->saltlen_set = 1;
-    return 1;
-}
-
 static int signature_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 {
     sig_ctx *ctx = vctx;
-    const OSSL_PARAM *p;
-    const char *s, *props = NULL;
 
-    if (params == NULL)
-        return 1;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PROPERTIES)) != NULL &&
-        !OSSL_PARAM_get_utf8_string_ptr(p, &props))
+    if (!pico_rsa_params_set(&ctx->rsa, params))
         return 0;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_DIGEST)) != NULL &&
-        (!OSSL_PARAM_get_utf8_string_ptr(p, &s) || !set_md(ctx, s, props)))
-        return 0;
-    if (ctx->type == PICO_KEY_RSA) {
-        if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PAD_MODE)) != NULL) {
-            int pad = -1;
-            if (p->data_type == OSSL_PARAM_INTEGER) {
-                OSSL_PARAM_get_int(p, &pad);
-            } else if (OSSL_PARAM_get_utf8_string_ptr(p, &s)) {
-                pad = strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0 ? RSA_PKCS1_PADDING
-                      : strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0   ? RSA_PKCS1_PSS_PADDING
-                      : strcmp(s, OSSL_PKEY_RSA_PAD_MODE_NONE) == 0  ? RSA_NO_PADDING
-                                                                     : -1;
-            }
-            if (pad != RSA_PKCS1_PADDING && pad != RSA_PKCS1_PSS_PADDING && pad != RSA_NO_PADDING) {
-                pico_prov_raise(ctx->prov, PICO_E_UNSUPPORTED, "rsa padding mode");
-                return 0;
-            }
-            if (ctx->key != NULL && ctx->key->rsa_pss && pad != RSA_PKCS1_PSS_PADDING) {
-                pico_prov_raise(ctx->prov, PICO_E_ARGS, "an rsa-pss key signs with pss only");
-                return 0;
-            }
-            ctx->pad = pad;
-        }
-        if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) != NULL &&
-            !set_saltlen(ctx, p))
-            return 0;
-        if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL &&
-            (!OSSL_PARAM_get_utf8_string_ptr(p, &s) || !set_mgf1(ctx, s, NULL)))
-            return 0;
-    }
     return ctx->shadow == NULL || shadow_sync(ctx);
 }
 
 static const OSSL_PARAM *rsa_signature_settable_ctx_params(void *vctx, void *provctx)
 {
-    static const OSSL_PARAM settable[] = {
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
-        OSSL_PARAM_END,
-    };
     (void)vctx;
     (void)provctx;
-    return settable;
+    return pico_rsa_params_settable(PICO_RSA_SIG);
 }
 
 static const OSSL_PARAM *ecdsa_signature_settable_ctx_params(void *vctx, void *provctx)
 {
-    static const OSSL_PARAM settable[] = {
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PROPERTIES, NULL, 0),
-        OSSL_PARAM_END,
-    };
     (void)vctx;
     (void)provctx;
-    return settable;
+    return pico_rsa_params_settable(PICO_RSA_DIGEST);
 }
 
 static const OSSL_PARAM *rsa_signature_gettable_ctx_params(void *vctx, void *provctx)
 {
-    static const OSSL_PARAM gettable[] = {
-        OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-        OSSL_PARAM_int(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
-        OSSL_PARAM_END,
-    };
     (void)vctx;
     (void)provctx;
-    return gettable;
+    return pico_rsa_params_gettable(PICO_RSA_SIG);
 }
 
 static const OSSL_PARAM *ecdsa_signature_gettable_ctx_params(void *vctx, void *provctx)
 {
-    static const OSSL_PARAM gettable[] = {
-        OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-        OSSL_PARAM_END,
-    };
     (void)vctx;
     (void)provctx;
-    return gettable;
+    return pico_rsa_params_gettable(PICO_RSA_DIGEST);
 }
 
 #define SIGNATURE_COMMON                                                                           \

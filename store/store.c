@@ -278,9 +278,9 @@ static int has_cert(pico_key *key)
     EVP_PKEY *pub;
     int ok;
 
-    ERR_set_mark();
+    pico_err_mark();
     ok = pico_device_key_public(key, &pub) == PICO_OK && key->cert != NULL;
-    ERR_pop_to_mark();
+    pico_err_pop_to_mark();
     return ok;
 }
 
@@ -381,12 +381,12 @@ static int collect_device(void *arg, pico_device *dev)
         /* A URI names one key: descriptions are read up to the match only, as a
          * signing process resolves it. A device that fails to answer is passed
          * over: another may hold the key. */
-        ERR_set_mark();
+        pico_err_mark();
         if (pico_device_find_key(dev, uri, &one) == PICO_OK) {
             keys = &one;
             n = 1;
         }
-        ERR_pop_to_mark();
+        pico_err_pop_to_mark();
     } else if ((a->err = pico_device_keys(dev, &keys, &n)) != PICO_OK) {
         return 1;
     }

@@ -182,10 +182,10 @@ static void read_publics(pico_key **keys, size_t n)
     EVP_PKEY *pub;
     size_t i;
 
-    pico_err_quiet_push();
+    pico_err_mark();
     for (i = 0; i < n; i++)
         (void)pico_device_key_public(keys[i], &pub);
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
 }
 
 /* ---------------------------------------------------------------- key list */

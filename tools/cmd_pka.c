@@ -500,9 +500,9 @@ static pico_err login_fn(void *arg, pico_card *card)
     f.n_signers = r->n;
     f.dev_name = r->name;
     /* the same round as the provider's login; each key's outcome is reported by the caller */
-    pico_err_quiet_push();
+    pico_err_mark();
     err = pico_auth_pka_round(card, &f, st, r->result, &r->done);
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
     if (err != PICO_OK && err != PICO_E_PKA_FAILED && err != PICO_E_PKA_REQUIRED)
         return err;
     return tool_status_read(card, &r->st);

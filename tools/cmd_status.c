@@ -224,11 +224,11 @@ int tool_status_show(tool_ctx *ctx)
     if ((err = tool_status_get(ctx, &st)) != PICO_OK)
         return tool_fail(err);
     /* a blank device has no key list to give: not an error of the status */
-    pico_err_quiet_push();
+    pico_err_mark();
     have_keys = st.user_state != PICO_PIN_NOT_SET || st.pka
                     ? pico_device_keys(ctx->dev, &keys, &nkeys) == PICO_OK
                     : 0;
-    pico_err_quiet_pop();
+    pico_err_pop_to_mark();
     if (ctx->json) {
         printf("{\"reader\":");
         tool_json_str(stdout, pico_device_reader(ctx->dev));

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/ui.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,30 +77,37 @@ static const char *tool_reason(pico_err code)
     }
 }
 
-/* Collects what common/ raises; printed when the subcommand fails (or with -v). */
-static void collect_error(void *arg, pico_err code, const char *file, int line, const char *func,
-                          const char *fmt, va_list ap)
+/*
+ * What common/ raised, taken from OpenSSL's error queue (err.h: every raised
+ * error goes there; an expected failure's errors left it at their mark): the
+ * first MAX_ERRS of pico's, in the order raised. OpenSSL's own errors are the
+ * causes of pico's and are not repeated.
+ */
+static void take_errors(void)
 {
-    char detail[256] = "";
+    const char *file, *func, *data;
+    char detail[256];
+    unsigned long e;
+    int line, flags;
 
-    (void)arg;
-    (void)line;
-    (void)func;
-    if (n_errs == MAX_ERRS)
-        return; /* the first ones are the causes */
-    if (fmt != NULL)
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-    errs[n_errs].code = code;
-    errs[n_errs].signer = file != NULL && strstr(file, "pka_") != NULL;
-    snprintf(errs[n_errs].msg, sizeof(errs[n_errs].msg), "%s%s%s", tool_reason(code),
-             detail[0] != '\0' ? ": " : "", detail);
-    n_errs++;
+    while ((e = ERR_get_error_all(&file, &line, &func, &data, &flags)) != 0) {
+        if (ERR_GET_LIB(e) != pico_err_lib() || n_errs == MAX_ERRS)
+            continue; /* the first ones are the causes */
+        snprintf(detail, sizeof(detail), "%s",
+                 data != NULL && (flags & ERR_TXT_STRING) != 0 ? data : "");
+        errs[n_errs].code = (pico_err)ERR_GET_REASON(e);
+        errs[n_errs].signer = file != NULL && strstr(file, "pka_") != NULL;
+        snprintf(errs[n_errs].msg, sizeof(errs[n_errs].msg), "%s%s%s",
+                 tool_reason(errs[n_errs].code), detail[0] != '\0' ? ": " : "", detail);
+        n_errs++;
+    }
 }
 
 static void print_errors(const char *level)
 {
     size_t i, j;
 
+    take_errors();
     for (i = 0; i < n_errs; i++) {
         for (j = 0; j < i && strcmp(errs[j].msg, errs[i].msg) != 0; j++)
             ;
@@ -182,6 +190,7 @@ int tool_fail(pico_err err)
     size_t i;
     int signer = 0;
 
+    take_errors();
     for (i = 0; i < n_errs; i++)
         if (errs[i].code == err && errs[i].signer)
             signer = 1;
@@ -740,7 +749,6 @@ int main(int argc, char **argv)
     int ch, rc;
 
     memset(&ctx, 0, sizeof(ctx));
-    pico_err_set_handler(collect_error, NULL);
     pico_device_init();
     tool_getopt_reset();
     while ((ch = getopt_long(argc, argv, "+hvV", opts, NULL)) != -1) {
