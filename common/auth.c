@@ -108,6 +108,17 @@ void pico_refused_pins_clear(pico_refused_pins *r)
     OPENSSL_cleanse(r, sizeof(*r));
 }
 
+pico_err pico_refused_pins_add(pico_refused_pins *r, const char *pin, size_t len)
+{
+    uint8_t md[32];
+    pico_err err;
+
+    if ((err = pin_digest(pin, len, md)) == PICO_OK)
+        refused_add(r, md);
+    OPENSSL_cleanse(md, sizeof(md));
+    return err;
+}
+
 pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const uint8_t st[4],
                              pico_pka_result *results, unsigned *done_out)
 {
