@@ -240,6 +240,7 @@ static int pin_change(tool_ctx *ctx, int argc, char **argv)
 {
     char old_pin[PICO_PIN_MAX + 2], new_pin[PICO_PIN_MAX + 2];
     uint8_t old_so[TOOL_SO_PIN_LEN], new_so[TOOL_SO_PIN_LEN];
+    pico_admin_steps steps = {change_check, NULL, NULL};
     change_run r;
     pin_args a;
     pico_err err;
@@ -281,8 +282,9 @@ static int pin_change(tool_ctx *ctx, int argc, char **argv)
     }
     /* the device object drops the login (a wrong old PIN drops the PIN sessions, 4.2) and,
      * after a new user PIN, the held one */
+    steps.arg = &r;
     err = pico_device_change_pin(ctx->dev, r.ref, r.old_pin, r.old_len, r.new_pin, r.new_len,
-                                 &(pico_admin_steps){change_check, NULL, &r}, &r.tries);
+                                 &steps, &r.tries);
 end:
     OPENSSL_cleanse(old_pin, sizeof(old_pin));
     OPENSSL_cleanse(new_pin, sizeof(new_pin));
@@ -319,6 +321,7 @@ static pico_err unblock_check(void *arg, pico_card *card)
 static int pin_unblock(tool_ctx *ctx, int argc, char **argv)
 {
     char new_pin[PICO_PIN_MAX + 2];
+    pico_admin_steps steps = {unblock_check, NULL, NULL};
     unblock_run r;
     pin_args a;
     char b[32];
@@ -347,8 +350,9 @@ static int pin_unblock(tool_ctx *ctx, int argc, char **argv)
         r.new_pin = (const uint8_t *)new_pin;
     }
     /* new_pin NULL: counter only (P1=01). The device object ends the session RRC opened */
-    err = pico_device_unblock_pin(ctx->dev, r.so, TOOL_SO_PIN_LEN, r.new_pin, r.new_len,
-                                  &(pico_admin_steps){unblock_check, NULL, &r}, &r.tries);
+    steps.arg = &r;
+    err = pico_device_unblock_pin(ctx->dev, r.so, TOOL_SO_PIN_LEN, r.new_pin, r.new_len, &steps,
+                                  &r.tries);
     /* the state a new session sees */
     if (err == PICO_OK)
         err = tool_status_get(ctx, &r.st);

@@ -411,6 +411,7 @@ static int pka_register(tool_ctx *ctx, int argc, char **argv)
     char chr[65] = "";
     uint8_t st[4];
     register_run r;
+    pico_admin_steps steps = {register_check, register_report, &r};
     pka_args a;
     int rc;
     pico_err err;
@@ -436,8 +437,7 @@ static int pka_register(tool_ctx *ctx, int argc, char **argv)
         memcpy(chr, chr_p, chr_len);
         chr[chr_len] = '\0';
     }
-    err = pico_device_pka_register(ctx->dev, a.replace, req, len,
-                                   &(pico_admin_steps){register_check, register_report, &r}, st);
+    err = pico_device_pka_register(ctx->dev, a.replace, req, len, &steps, st);
 end:
     OPENSSL_cleanse(r.f.pin, sizeof(r.f.pin));
     OPENSSL_cleanse(r.f.so, sizeof(r.f.so));
