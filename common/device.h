@@ -173,16 +173,23 @@ pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, si
 
 /*
  * Runs fn with the device's card, selected, inside one PC/SC transaction and
- * under the device lock. For commands that change nothing the object knows:
- * status queries (PIN and PKA state, no try spent) and the tool's own VERIFY
- * and PKA round (pin verify, pka login: the login state is not recorded, so
- * the next pico_device_login asks the device again). A command that changes
- * the device goes through the operations below instead, which keep the
- * object true. fn must not call other pico_device_* functions of the same
- * device.
+ * under the device lock: for read-only commands, which change nothing the
+ * object knows (status queries: PIN and PKA state, no try spent). A command
+ * that changes the device or its session goes through the operations below,
+ * which keep the object true. fn must not call other pico_device_* functions
+ * of the same device.
  */
 typedef pico_err (*pico_card_fn)(void *arg, pico_card *card);
 pico_err pico_device_run(pico_device *dev, pico_card_fn fn, void *arg);
+
+/*
+ * The same for a login the caller makes itself (pico-hsm-tool pin verify, pka
+ * login: fn sends the VERIFY, the PKA round): the login the object had is
+ * then taken as gone (a VERIFY with data drops both PIN sessions first, 4.1),
+ * and the next pico_device_login asks the device (the PIN state, no try
+ * spent) instead of assuming. Keys, certificates, name, held factors stay.
+ */
+pico_err pico_device_run_login(pico_device *dev, pico_card_fn fn, void *arg);
 
 /*
  * Forgets everything the object knows of the device (key list, descriptions,

@@ -395,3 +395,15 @@ end:
     pico_dev_leave(d);
     return err;
 }
+
+pico_err pico_device_run_login(pico_device *d, pico_card_fn fn, void *arg)
+{
+    pico_err err;
+
+    if ((err = pico_dev_enter(d)) != PICO_OK)
+        return err;
+    err = fn(arg, d->card);
+    d->logged_in = 0;
+    pico_dev_leave(d);
+    return err;
+}

@@ -202,10 +202,10 @@ static int pin_verify(tool_ctx *ctx, int argc, char **argv)
         const char *v = a.auth.so_pin != NULL ? a.auth.so_pin : a.auth.pin;
         const char *s = a.auth.so_pin_source != NULL ? a.auth.so_pin_source : a.auth.pin_source;
         if ((err = tool_get_so_pin(v, s, "SO-PIN", 0, r.so)) == PICO_OK)
-            err = pico_device_run(ctx->dev, verify_so_fn, &r);
+            err = pico_device_run_login(ctx->dev, verify_so_fn, &r);
     } else if ((err = tool_auth_uri(&a.auth, &uri)) == PICO_OK) {
         r.uri = &uri;
-        err = pico_device_run(ctx->dev, verify_user_fn, &r);
+        err = pico_device_run_login(ctx->dev, verify_user_fn, &r);
     }
     pico_uri_free(&uri);
     OPENSSL_cleanse(r.so, sizeof(r.so));

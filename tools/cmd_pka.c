@@ -574,7 +574,7 @@ static int pka_login(tool_ctx *ctx, int argc, char **argv)
         goto end;
     r.name = pico_device_name(ctx->dev);
     /* 3. PIN, challenge, each key */
-    err = pico_device_run(ctx->dev, login_fn, &r);
+    err = pico_device_run_login(ctx->dev, login_fn, &r);
 end:
     OPENSSL_cleanse(r.f.pin, sizeof(r.f.pin));
     OPENSSL_cleanse(r.f.so, sizeof(r.f.so));

@@ -422,6 +422,32 @@ static void test_pka_register(void **state)
     close_dev(d, t);
 }
 
+static pico_err verify_wrong(void *arg, pico_card *card)
+{
+    int tries;
+
+    (void)arg;
+    return pico_schsm_verify(card, PICO_PIN_USER, (const uint8_t *)"111111", 6, &tries);
+}
+
+/* 4.1: the caller's own VERIFY drops the PIN sessions: the object claims no login after. */
+static void test_run_login_takes_the_login_as_gone(void **state)
+{
+    static const script_step steps[] = {
+        SELECT,
+        {"00 20 00 81 06 31 31 31 31 31 31", "63 C2"},
+        {NULL},
+    };
+    pico_transport *t;
+    pico_device *d = open_dev(steps, &t);
+
+    d->logged_in = 1;
+    assert_int_equal(pico_device_run_login(d, verify_wrong, NULL), PICO_E_PIN_INCORRECT);
+    assert_int_equal(d->logged_in, 0);
+    assert_false(pico_device_logged_in(d));
+    close_dev(d, t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_change_pin_keeps_the_pin_rules),
         cmocka_unit_test(test_unblock_selects_again),
         cmocka_unit_test(test_pka_register),
+        cmocka_unit_test(test_run_login_takes_the_login_as_gone),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
