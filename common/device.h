@@ -207,7 +207,8 @@ void pico_device_forget(pico_device *dev);
  * holds, exactly: the rest (other keys, descriptions, certificates, name,
  * login) is kept and not read again. Arrays from pico_device_keys and
  * pico_device_certs are valid until the next change; the pico_key objects
- * until pico_device_cleanup, also a deleted one's.
+ * until pico_device_cleanup, also a deleted one's; the pico_cert objects
+ * until pico_device_initialize or pico_device_forget.
  *
  * The caller's steps in the same transaction, before and after the change:
  * check (PIN state checks, a VERIFY the change needs) and report (status
