@@ -108,6 +108,17 @@ void pico_refused_pins_clear(pico_refused_pins *r)
     OPENSSL_cleanse(r, sizeof(*r));
 }
 
+pico_err pico_refused_pins_add(pico_refused_pins *r, const char *pin, size_t len)
+{
+    uint8_t md[32];
+    pico_err err;
+
+    if ((err = pin_digest(pin, len, md)) == PICO_OK)
+        refused_add(r, md);
+    OPENSSL_cleanse(md, sizeof(md));
+    return err;
+}
+
 pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const uint8_t st[4],
                              pico_pka_result *results, unsigned *done_out)
 {
@@ -190,92 +201,111 @@ pico_err pico_auth_pka_round(pico_card *card, const pico_auth_factors *f, const 
                           "%s: %u of %u pka keys authenticated", f->device, done, required);
 }
 
+/* 2.3: the PKA policy, when PKA factors were given (it spends nothing); *pka: configured. */
+static pico_err pka_policy(pico_card *card, const pico_auth_factors *f, uint8_t st[4], int *pka)
+{
+    pico_err err;
+
+    *pka = 0;
+    if (f->n_signers == 0)
+        return PICO_OK;
+    err = pico_schsm_pka_status(card, st);
+    if (err == PICO_OK)
+        *pka = 1;
+    else if (err == PICO_E_UNSUPPORTED)
+        pico_log("AUTH", "%s has no pka: the pka keys given are not used", f->device);
+    else
+        return err;
+    /* too few keys: said before the PIN is touched */
+    if (*pka && st[3] < st[2] && f->n_signers < st[2])
+        return pico_err_raise(PICO_E_PKA_REQUIRED, "%s needs %u pka keys, %zu given", f->device,
+                              st[2], f->n_signers);
+    return PICO_OK;
+}
+
+/* 2.1: the PIN's state first; it spends no try. *verify: a VERIFY is needed (tries left). */
+static pico_err pin_state_step(pico_card *card, const pico_auth_factors *f, int pka, int *tries,
+                               int *verify)
+{
+    pico_pin_state state;
+    pico_err err;
+
+    *verify = 0;
+    if ((err = pico_schsm_pin_status(card, PICO_PIN_USER, &state, tries)) != PICO_OK)
+        return err;
+    switch (state) {
+    case PICO_PIN_VERIFIED:
+        if (f->pin_verified != NULL)
+            *f->pin_verified = 1;
+        return PICO_OK;
+    case PICO_PIN_BLOCKED:
+        return pico_err_raise(PICO_E_PIN_BLOCKED, "%s", f->device);
+    case PICO_PIN_NOT_SET:
+        if (pka) {
+            /* 4.5: a PKA-only device; PKA alone leaves the MKEK locked, which key use
+             * reports (6400) */
+            pico_log("AUTH", "%s has no user pin: pka only", f->device);
+            return PICO_OK;
+        }
+        return pico_err_raise(PICO_E_PIN_NOT_SET, "%s: initialize it with pico-hsm-tool init",
+                              f->device);
+    case PICO_PIN_TRANSPORT:
+        return pico_err_raise(PICO_E_DEVICE, "%s: the transport pin is set; change the pin first",
+                              f->device);
+    case PICO_PIN_TRIES:
+        break;
+    }
+    *verify = 1;
+    return PICO_OK;
+}
+
+/* Whether this PIN may be sent: not one the device refused, not the last try unasked. */
+static pico_err pin_may_be_sent(const pico_auth_factors *f, const char *pin, size_t len, int tries,
+                                int interactive, uint8_t md[32])
+{
+    pico_err err;
+
+    /* A PIN this device refused is not sent again: a source that still holds the old
+     * PIN (changed under a running process) would spend a try at every operation. A
+     * different PIN (the source now has the new one) goes on as usual. */
+    if (f->refused != NULL) {
+        if ((err = pin_digest(pin, len, md)) != PICO_OK)
+            return err;
+        if (refused_has(f->refused, md)) {
+            pico_log("AUTH", "pin refused earlier, not sent again, %d %s left", tries,
+                     tries == 1 ? "try" : "tries");
+            return pico_err_raise(PICO_E_PIN_INCORRECT,
+                                  "%s: pin refused earlier by this device: %d %s left; not sent "
+                                  "again",
+                                  f->device, tries, tries == 1 ? "try" : "tries");
+        }
+    }
+    /* The last try is spent only on request: pin-last-try=yes, or a person who was told
+     * so at the prompt. */
+    if (tries == 1 && !interactive && (f->uri == NULL || f->uri->pin_last_try != 1))
+        return pico_err_raise(PICO_E_PIN_LAST_TRY, "%s", f->device);
+    if (len == 0 || len > PICO_PIN_MAX)
+        return pico_err_raise(PICO_E_ARGS, "%s: a pin has 1 to %d characters", f->device,
+                              PICO_PIN_MAX);
+    return PICO_OK;
+}
+
 pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *held,
                          size_t *held_len)
 {
     char pin[PICO_PIN_MAX + 2];
     uint8_t md[32];
     size_t len = 0;
-    pico_pin_state state;
     uint8_t st[4];
-    int tries, interactive, pka = 0;
+    int tries, interactive, pka = 0, verify = 0;
     pico_err err;
 
-    /* 2.3: the PKA policy, when PKA factors were given (it spends nothing) */
-    if (f->n_signers > 0) {
-        err = pico_schsm_pka_status(card, st);
-        if (err == PICO_OK)
-            pka = 1;
-        else if (err == PICO_E_UNSUPPORTED)
-            pico_log("AUTH", "%s has no pka: the pka keys given are not used", f->device);
-        else
-            goto end;
-        /* too few keys: said before the PIN is touched */
-        if (pka && st[3] < st[2] && f->n_signers < st[2]) {
-            err = pico_err_raise(PICO_E_PKA_REQUIRED, "%s needs %u pka keys, %zu given", f->device,
-                                 st[2], f->n_signers);
-            goto end;
-        }
-    }
-    /* 2.1: the state first; it spends no try */
-    if ((err = pico_schsm_pin_status(card, PICO_PIN_USER, &state, &tries)) != PICO_OK)
-        goto end;
-    switch (state) {
-    case PICO_PIN_VERIFIED:
-        err = PICO_OK;
-        if (f->pin_verified != NULL)
-            *f->pin_verified = 1;
+    if ((err = pka_policy(card, f, st, &pka)) != PICO_OK ||
+        (err = pin_state_step(card, f, pka, &tries, &verify)) != PICO_OK || !verify)
         goto pka;
-    case PICO_PIN_BLOCKED:
-        err = pico_err_raise(PICO_E_PIN_BLOCKED, "%s", f->device);
+    if ((err = get_pin(f, tries, pin, sizeof(pin), &len, &interactive)) != PICO_OK ||
+        (err = pin_may_be_sent(f, pin, len, tries, interactive, md)) != PICO_OK)
         goto end;
-    case PICO_PIN_NOT_SET:
-        if (pka) {
-            /* 4.5: a PKA-only device; PKA alone leaves the MKEK locked, which key use
-             * reports (6400) */
-            pico_log("AUTH", "%s has no user pin: pka only", f->device);
-            err = PICO_OK;
-            goto pka;
-        }
-        err = pico_err_raise(PICO_E_PIN_NOT_SET, "%s: initialize it with pico-hsm-tool init",
-                             f->device);
-        goto end;
-    case PICO_PIN_TRANSPORT:
-        err = pico_err_raise(PICO_E_DEVICE, "%s: the transport pin is set; change the pin first",
-                             f->device);
-        goto end;
-    case PICO_PIN_TRIES:
-        break;
-    }
-    if ((err = get_pin(f, tries, pin, sizeof(pin), &len, &interactive)) != PICO_OK)
-        goto end;
-    /* A PIN this device refused is not sent again: a source that still holds the old
-     * PIN (changed under a running process) would spend a try at every operation. A
-     * different PIN (the source now has the new one) goes on as usual. */
-    if (f->refused != NULL) {
-        if ((err = pin_digest(pin, len, md)) != PICO_OK)
-            goto end;
-        if (refused_has(f->refused, md)) {
-            pico_log("AUTH", "pin refused earlier, not sent again, %d %s left", tries,
-                     tries == 1 ? "try" : "tries");
-            err = pico_err_raise(PICO_E_PIN_INCORRECT,
-                                 "%s: pin refused earlier by this device: %d %s left; not sent "
-                                 "again",
-                                 f->device, tries, tries == 1 ? "try" : "tries");
-            goto end;
-        }
-    }
-    /* The last try is spent only on request: pin-last-try=yes, or a person who was told
-     * so at the prompt. */
-    if (tries == 1 && !interactive && (f->uri == NULL || f->uri->pin_last_try != 1)) {
-        err = pico_err_raise(PICO_E_PIN_LAST_TRY, "%s", f->device);
-        goto end;
-    }
-    if (len == 0 || len > PICO_PIN_MAX) {
-        err = pico_err_raise(PICO_E_ARGS, "%s: a pin has 1 to %d characters", f->device,
-                             PICO_PIN_MAX);
-        goto end;
-    }
     /* One VERIFY, never repeated: a wrong PIN is reported with the tries left */
     err = pico_schsm_verify(card, PICO_PIN_USER, (const uint8_t *)pin, len, &tries);
     if (err == PICO_E_PIN_INCORRECT)
@@ -292,7 +322,7 @@ pico_err pico_auth_login(pico_card *card, const pico_auth_factors *f, uint8_t *h
     }
 pka:
     /* 5.8: PKA after the PIN (a wrong PIN is reported before any signer is bothered) */
-    if (pka)
+    if (err == PICO_OK && pka)
         err = pico_auth_pka_round(card, f, st, NULL, NULL);
 end:
     OPENSSL_cleanse(pin, sizeof(pin));

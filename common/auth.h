@@ -45,6 +45,8 @@ typedef struct pico_refused_pins {
 
 /* Forgets every refused PIN (cleansed): the PIN of the device was changed by this process. */
 void pico_refused_pins_clear(pico_refused_pins *r);
+/* Adds a PIN the device refused (its digest): it is not sent again. */
+pico_err pico_refused_pins_add(pico_refused_pins *r, const char *pin, size_t len);
 
 typedef struct pico_auth_factors {
     const pico_uri *uri;           /* pin-value, pin-source, pin-last-try; may be NULL */

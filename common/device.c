@@ -29,6 +29,9 @@ static void dev_free(pico_device *d)
     for (i = 0; i < d->nkeys; i++)
         pico_dev_key_free(d->keys[i]);
     free(d->keys);
+    for (i = 0; i < d->ngone; i++)
+        pico_dev_key_free(d->gone[i]);
+    free(d->gone);
     pico_dev_certs_free(d);
     if (d->card != NULL) {
         if (d->card->t != NULL)
@@ -59,6 +62,15 @@ static pico_err dev_get(const char *reader, pico_device **out)
     }
     if ((err = pico_pcsc_open(reader, &t)) != PICO_OK)
         return err;
+    return pico_dev_open(reader, t, out);
+}
+
+pico_err pico_dev_open(const char *reader, pico_transport *t, pico_device **out)
+{
+    pico_device *d;
+    pico_err err;
+
+    *out = NULL;
     d = calloc(1, sizeof(*d));
     if (d == NULL || (d->card = calloc(1, sizeof(*d->card))) == NULL ||
         (d->reader = strdup(reader)) == NULL) {
@@ -239,27 +251,6 @@ pico_err pico_device_run(pico_device *d, pico_card_fn fn, void *arg)
     err = fn(arg, d->card);
     pico_dev_leave(d);
     return err;
-}
-
-void pico_device_forget(pico_device *d)
-{
-    size_t i;
-
-    pthread_mutex_lock(&d->lock);
-    for (i = 0; i < d->nkeys; i++)
-        pico_dev_key_free(d->keys[i]);
-    free(d->keys);
-    d->keys = NULL;
-    d->nkeys = 0;
-    pico_dev_certs_free(d);
-    d->nfids = 0;
-    d->listed = 0;
-    d->logged_in = 0;
-    d->selected = 0;
-    free(d->name);
-    d->name = NULL;
-    pico_dev_forget_login(d);
-    pthread_mutex_unlock(&d->lock);
 }
 
 void pico_dev_drop_held_all(void)

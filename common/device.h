@@ -172,18 +172,130 @@ pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, si
 
 /*
  * Runs fn with the device's card, selected, inside one PC/SC transaction and
- * under the device lock (management commands of pico-hsm-tool). fn must not
- * call other pico_device_* functions of the same device.
+ * under the device lock: for read-only commands, which change nothing the
+ * object knows (status queries: PIN and PKA state, no try spent). A command
+ * that changes the device or its session goes through the operations below,
+ * which keep the object true. fn must not call other pico_device_* functions
+ * of the same device.
  */
 typedef pico_err (*pico_card_fn)(void *arg, pico_card *card);
 pico_err pico_device_run(pico_device *dev, pico_card_fn fn, void *arg);
 
 /*
- * Forgets what the object knows of the device (key list, descriptions, name,
- * login) after a tool changed it (initialize, delete). No pico_key of this
- * device may be in use.
+ * The same for a login the caller makes itself (pico-hsm-tool pin verify, pka
+ * login: fn sends the VERIFY, the PKA round): the login the object had is
+ * then taken as gone (a VERIFY with data drops both PIN sessions first, 4.1),
+ * and the next pico_device_login asks the device (the PIN state, no try
+ * spent) instead of assuming. Keys, certificates, name, held factors stay.
+ */
+pico_err pico_device_run_login(pico_device *dev, pico_card_fn fn, void *arg);
+
+/*
+ * Forgets everything the object knows of the device (key list, descriptions,
+ * certificates, name, SELECT answer, login, held factors and refused PINs):
+ * for a device something else changed (another program; INITIALIZE, which
+ * pico_device_initialize forgets with). Everything is read again at the next
+ * use. The pico_key objects stay allocated, naming keys that may be gone, until
+ * pico_device_cleanup; the certificate list (pico_device_certs) is freed.
  */
 void pico_device_forget(pico_device *dev);
+
+/*
+ * Changes of the device (pico-hsm-tool). Each runs its commands in one PC/SC
+ * transaction and updates what the object knows to what the device then
+ * holds, exactly: the rest (other keys, descriptions, certificates, name,
+ * login) is kept and not read again. Arrays from pico_device_keys and
+ * pico_device_certs are valid until the next change; the pico_key objects
+ * until pico_device_cleanup, also a deleted one's; the pico_cert objects
+ * until pico_device_initialize or pico_device_forget.
+ *
+ * The caller's steps in the same transaction, before and after the change:
+ * check (PIN state checks, a VERIFY the change needs) and report (status
+ * queries for the output). Either may be NULL; neither may change what the
+ * object knows. When check fails nothing is changed, on the device or here.
+ */
+typedef struct pico_admin_steps {
+    pico_card_fn check;
+    pico_card_fn report; /* after the change succeeded */
+    void *arg;
+} pico_admin_steps;
+
+/*
+ * Deletes key: CCxx, then its PrKD (C4xx) and CExx when there (6.8). The key
+ * leaves the key list and its files the FID list; the object itself stays
+ * allocated until pico_device_cleanup with its fields as they were, so a
+ * pointer a caller still holds never dangles (it names a key the device no
+ * longer has: a key operation with it fails on the device). files: how many
+ * of C4xx and CExx were there (may be NULL). A failure after CCxx went leaves
+ * the key list to be read again at the next use.
+ */
+pico_err pico_device_delete_key(pico_device *dev, pico_key *key, int *files);
+
+/*
+ * Stores the X.509 certificate x. For a key: in its CExx (6.6), replacing the
+ * CV request or a previous certificate; x's public key must be the key's.
+ * key->cert becomes a reference to x (the previous one is freed: a caller
+ * that keeps one holds its own reference); key->pub stays the same key.
+ * *replaced: 1 when CExx held a certificate before (may be NULL).
+ * Without a key (key NULL): in the first free EF CAxx with a certificate
+ * description C8xx (label, may be NULL, and id, which no key may have), as
+ * OpenSC stores a certificate whose ID matches no key; it joins the list
+ * pico_device_certs gives. label and id are for this case only.
+ */
+pico_err pico_device_put_cert(pico_device *dev, pico_key *key, X509 *x, const char *label,
+                              const uint8_t *id, size_t id_len, int *replaced);
+
+/* What pico_device_initialize found after INITIALIZE. */
+typedef struct pico_init_result {
+    int pin_verified; /* the new user PIN was verified (not with the transport PIN) */
+    int pin_tries;
+} pico_init_result;
+
+/*
+ * INITIALIZE DEVICE with spec (3), then the VERIFY of the new user PIN (none
+ * with the transport-PIN option, 3.2) and steps->report, in one transaction:
+ * no other client in between. Whatever the outcome the object forgets
+ * everything (pico_device_forget): keys, certificates, name, the SELECT
+ * answer (options), the login and the held factors and refused PINs. steps
+ * may be NULL; its check is not used.
+ */
+pico_err pico_device_initialize(pico_device *dev, const pico_init_spec *spec,
+                                const pico_admin_steps *steps, pico_init_result *res);
+
+/*
+ * CHANGE REFERENCE DATA of the user PIN or the SO-PIN (ref PICO_PIN_USER,
+ * PICO_PIN_SO; 4.2) after steps->check. The login this process had is taken
+ * as gone (a wrong old PIN drops both PIN sessions); when the device refused
+ * the old user PIN it is never sent again (as any refused PIN); after a new
+ * user PIN the held factors are dropped and the refused PINs forgotten: the
+ * new PIN may be sent, whichever it is. Keys, certificates, name stay.
+ */
+pico_err pico_device_change_pin(pico_device *dev, uint8_t ref, const uint8_t *old_pin,
+                                size_t old_len, const uint8_t *new_pin, size_t new_len,
+                                const pico_admin_steps *steps, int *tries);
+
+/*
+ * RESET RETRY COUNTER (4.3) with the SO-PIN after steps->check: with a new
+ * user PIN (P1=00; the held factors dropped and the refused PINs forgotten,
+ * as after a change), or without (new_pin NULL, P1=01: counter only, the PIN
+ * and what is known of it stay). The PIN session the command opens is
+ * closed: the application is selected again at the next use, so the state
+ * read next is a new session's and this process holds no login it did not
+ * ask for.
+ */
+pico_err pico_device_unblock_pin(pico_device *dev, const uint8_t *so_pin, size_t so_len,
+                                 const uint8_t *new_pin, size_t new_len,
+                                 const pico_admin_steps *steps, int *tries);
+
+/*
+ * MANAGE PKA add (slot < 0) or replace (5.3) of the registration request req,
+ * after steps->check (the VERIFY it needs) and before steps->report. The
+ * login this process had is taken as gone (the check's VERIFY changed the
+ * session, and what a login needs changed); keys, certificates, name and the
+ * held factors stay. st: the PKA status the device answers (2.3).
+ */
+pico_err pico_device_pka_register(pico_device *dev, int slot, const uint8_t *req, size_t len,
+                                  const pico_admin_steps *steps, uint8_t st[4]);
 
 /* Key generation on the device (needs a login). bits for RSA, curve for EC. */
 typedef struct pico_keygen {

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "device.h"
+#include "transport.h"
 
 #define MAX_FIDS 1024
 
@@ -54,6 +55,10 @@ struct pico_device {
     pico_cert **certs;
     size_t ncerts;
     int certs_read;
+    /* keys out of the list (deleted, or forgotten with it), kept allocated until the device
+     * object goes: a pico_key pointer never dangles (device.h) */
+    pico_key **gone;
+    size_t ngone;
 };
 
 
@@ -61,10 +66,15 @@ struct pico_device {
 pico_err pico_dev_enter(pico_device *d);
 void pico_dev_leave(pico_device *d);
 
+/* device.c: a device object over the transport t (taken), selected, in the registry (the
+ * caller holds the registry's lock, or is a single-threaded unit test over a scripted one) */
+pico_err pico_dev_open(const char *reader, pico_transport *t, pico_device **out);
+
 /* device_keys.c: what the device holds, listed once (its FIDs, keys, certificates) */
 pico_err pico_dev_list(pico_device *d);
 int pico_dev_has_fid(const pico_device *d, uint16_t fid);
 pico_err pico_dev_key_read_desc(pico_key *k);
+pico_err pico_dev_key_read_public(pico_key *k);
 void pico_dev_key_free(pico_key *k);
 void pico_dev_certs_free(pico_device *d);
 

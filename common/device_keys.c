@@ -123,6 +123,11 @@ end:
     return err;
 }
 
+pico_err pico_dev_key_read_public(pico_key *k)
+{
+    return key_read_public(k);
+}
+
 /* C4xx: label, ID, type and size; without a PrKD the public key tells the type. */
 pico_err pico_dev_key_read_desc(pico_key *k)
 {

@@ -381,73 +381,84 @@ end:
     return err;
 }
 
+/* The one initialized token the URI names in the module (never a guess between two). */
+static pico_err p11_find_slot(const pico_pka_signer *s, const p11_uri *u, const char *module,
+                              PKCS11_SLOT **slot)
+{
+    PKCS11_CTX *ctx = s->module->ctx;
+    unsigned int i, nmatch = 0;
+
+    *slot = NULL;
+    if (!p11_eq(u->v[P11_LIBRARY_MANUFACTURER], ctx->manufacturer) ||
+        !p11_eq(u->v[P11_LIBRARY_DESCRIPTION], ctx->description))
+        return pico_err_raise(PICO_E_NOT_FOUND, "%s: module %s is another library", s->name,
+                              module);
+    for (i = 0; i < s->module->nslots; i++) {
+        if (p11_slot_matches(u, &s->module->slots[i])) {
+            *slot = *slot != NULL ? *slot : &s->module->slots[i];
+            nmatch++;
+        }
+    }
+    /* Never guess between tokens: the PIN would go to whichever came first */
+    if (nmatch == 0)
+        return pico_err_raise(PICO_E_NOT_FOUND, "%s: no initialized token matches (%u slots in %s)",
+                              s->name, s->module->nslots, module);
+    if (nmatch > 1)
+        return pico_err_raise(
+            PICO_E_ARGS, "%s: %u tokens match: name one with token= or serial=", s->name, nmatch);
+    return PICO_OK;
+}
+
+/* The one private key the URI names on the token (logged in). */
+static pico_err p11_find_key(const pico_pka_signer *s, const p11_uri *u, PKCS11_SLOT *slot,
+                             PKCS11_KEY **key)
+{
+    PKCS11_KEY *keys = NULL;
+    unsigned int i, nkeys = 0, nmatch = 0;
+    int rc;
+
+    *key = NULL;
+    ERR_set_mark();
+    rc = PKCS11_enumerate_keys(slot->token, &keys, &nkeys);
+    ERR_pop_to_mark();
+    if (rc < 0)
+        return pico_err_raise(PICO_E_DEVICE, "%s: cannot list the keys of token '%s'", s->name,
+                              slot->token->label);
+    for (i = 0; i < nkeys; i++) {
+        if (p11_key_matches(u, &keys[i])) {
+            *key = *key != NULL ? *key : &keys[i];
+            nmatch++;
+        }
+    }
+    if (nmatch == 0)
+        return pico_err_raise(PICO_E_NOT_FOUND, "%s: no such private key on token '%s'", s->name,
+                              slot->token->label);
+    if (nmatch > 1)
+        return pico_err_raise(PICO_E_ARGS,
+                              "%s: %u private keys match on token '%s': name one "
+                              "with object= or id=",
+                              s->name, nmatch, slot->token->label);
+    return PICO_OK;
+}
+
 pico_err pka_p11_open(pico_pka_signer *s, const char *spec, const char *pin_source,
                       const pico_pin_prompt *prompt)
 {
     p11_uri u;
-    PKCS11_CTX *ctx;
     PKCS11_SLOT *slot = NULL;
-    PKCS11_KEY *keys = NULL, *key = NULL;
-    unsigned int i, nkeys = 0, nmatch = 0;
+    PKCS11_KEY *key = NULL;
     const char *module;
     pico_err err;
-    int rc;
 
     memset(&u, 0, sizeof(u));
     if ((err = p11_uri_parse(spec, &u)) != PICO_OK)
         goto end;
     module = u.v[P11_MODULE_PATH] != NULL ? u.v[P11_MODULE_PATH] : P11KIT_PROXY;
-    if ((err = p11_module_get(s->name, module, &s->module)) != PICO_OK)
+    if ((err = p11_module_get(s->name, module, &s->module)) != PICO_OK ||
+        (err = p11_find_slot(s, &u, module, &slot)) != PICO_OK ||
+        (err = p11_login(s, &u, slot, pin_source, prompt)) != PICO_OK ||
+        (err = p11_find_key(s, &u, slot, &key)) != PICO_OK)
         goto end;
-    ctx = s->module->ctx;
-    if (!p11_eq(u.v[P11_LIBRARY_MANUFACTURER], ctx->manufacturer) ||
-        !p11_eq(u.v[P11_LIBRARY_DESCRIPTION], ctx->description)) {
-        err = pico_err_raise(PICO_E_NOT_FOUND, "%s: module %s is another library", s->name, module);
-        goto end;
-    }
-    for (i = 0; i < s->module->nslots; i++) {
-        if (p11_slot_matches(&u, &s->module->slots[i])) {
-            slot = slot != NULL ? slot : &s->module->slots[i];
-            nmatch++;
-        }
-    }
-    /* Never guess between tokens: the PIN would go to whichever came first */
-    if (nmatch != 1) {
-        err = nmatch == 0
-                  ? pico_err_raise(PICO_E_NOT_FOUND,
-                                   "%s: no initialized token matches (%u slots in %s)", s->name,
-                                   s->module->nslots, module)
-                  : pico_err_raise(PICO_E_ARGS,
-                                   "%s: %u tokens match: name one with token= or serial=", s->name,
-                                   nmatch);
-        goto end;
-    }
-    if ((err = p11_login(s, &u, slot, pin_source, prompt)) != PICO_OK)
-        goto end;
-    pico_err_mark();
-    rc = PKCS11_enumerate_keys(slot->token, &keys, &nkeys);
-    pico_err_pop_to_mark();
-    if (rc < 0) {
-        err = pico_err_raise(PICO_E_DEVICE, "%s: cannot list the keys of token '%s'", s->name,
-                             slot->token->label);
-        goto end;
-    }
-    for (i = 0, nmatch = 0; i < nkeys; i++) {
-        if (p11_key_matches(&u, &keys[i])) {
-            key = key != NULL ? key : &keys[i];
-            nmatch++;
-        }
-    }
-    if (nmatch != 1) {
-        err = nmatch == 0
-                  ? pico_err_raise(PICO_E_NOT_FOUND, "%s: no such private key on token '%s'",
-                                   s->name, slot->token->label)
-                  : pico_err_raise(PICO_E_ARGS,
-                                   "%s: %u private keys match on token '%s': name one "
-                                   "with object= or id=",
-                                   s->name, nmatch, slot->token->label);
-        goto end;
-    }
     /* The public half from libp11's private key, which holds n, e or the EC point (read from
      * the token's public key or certificate): PKCS11_get_public_key of libp11 0.4.12 leaks
      * the slot it came from, and with it a copy of the PIN. */

@@ -199,3 +199,28 @@ int pico_cd_decode(const uint8_t *der, size_t len, pico_cd *out)
     }
     return child >= 2 && have_attrs ? 0 : -1;
 }
+
+size_t pico_cd_encode(const pico_cd *in, uint8_t *out, size_t cap)
+{
+    static const uint8_t modifiable[] = {0x06, 0x40}; /* CommonObjectFlags, as OpenSC */
+    const uint8_t fid[2] = {(uint8_t)(in->fid >> 8), (uint8_t)in->fid};
+    uint8_t coa[160], cca[80], path[8], value[16], attrs[24], body[300];
+    size_t ncoa, ncca, npath, nvalue, nattrs, nbody;
+
+    if ((ncoa = put(coa, 0, sizeof(coa), 0x0C, (const uint8_t *)in->label, strlen(in->label))) ==
+            0 ||
+        (ncoa = put(coa, ncoa, sizeof(coa), 0x03, modifiable, sizeof(modifiable))) == 0 ||
+        in->id_len > sizeof(in->id) ||
+        (ncca = put(cca, 0, sizeof(cca), 0x04, in->id, in->id_len)) == 0)
+        return 0;
+    /* X509CertificateAttributes [1] { value Path { OCTET STRING fid } } */
+    if ((npath = put(path, 0, sizeof(path), 0x04, fid, sizeof(fid))) == 0 ||
+        (nvalue = put(value, 0, sizeof(value), 0x30, path, npath)) == 0 ||
+        (nattrs = put(attrs, 0, sizeof(attrs), 0x30, value, nvalue)) == 0)
+        return 0;
+    if ((nbody = put(body, 0, sizeof(body), 0x30, coa, ncoa)) == 0 ||
+        (nbody = put(body, nbody, sizeof(body), 0x30, cca, ncca)) == 0 ||
+        (nbody = put(body, nbody, sizeof(body), 0xA1, attrs, nattrs)) == 0)
+        return 0;
+    return put(out, 0, cap, 0x30, body, nbody);
+}

@@ -54,4 +54,11 @@ typedef struct pico_cd {
 /* Parses a CD. 0 ok, -1 malformed or not an X.509 certificate's description. */
 int pico_cd_decode(const uint8_t *der, size_t len, pico_cd *out);
 
+/*
+ * Encodes a CD in the shape OpenSC writes (above; flags "modifiable", no
+ * authority flag), its path the one file ID in->fid. Returns the length, 0
+ * when it does not fit in cap.
+ */
+size_t pico_cd_encode(const pico_cd *in, uint8_t *out, size_t cap);
+
 #endif

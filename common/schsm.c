@@ -59,11 +59,49 @@ pico_err pico_schsm_sw_error(uint16_t sw, const char *name)
     }
 }
 
+/* One answer of rlen bytes in c->buf: its status word, and its data after the got bytes of
+ * out (capacity cap) that the chain gave so far. */
+static pico_err take_answer(pico_card *c, const char *name, size_t rlen, uint8_t *out, size_t cap,
+                            size_t *got, unsigned apdus, uint16_t *sw)
+{
+    if (rlen == 0) /* vpcd and some readers answer nothing once the card is gone */
+        return pico_err_raise(PICO_E_REMOVED, "%s: no answer", name);
+    if (rlen < 2)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "%s: %zu-byte answer", name, rlen);
+    rlen -= 2;
+    *sw = (uint16_t)(c->buf[rlen] << 8 | c->buf[rlen + 1]);
+    if (rlen == 0)
+        return PICO_OK;
+    if (*got + rlen > cap)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "%s: answer longer than %zu bytes", name, cap);
+    /* A card (or a reader) that says "more" forever, with or without data, would hold the
+     * device lock for good: no real answer is longer than an extended Ne or needs more
+     * rounds than 256-byte parts of it. */
+    if (*got + rlen > PICO_CHAIN_MAX_BYTES)
+        return pico_err_raise(PICO_E_BAD_RESPONSE,
+                              "%s: answer chain without end (%u apdus, over %zu bytes)", name,
+                              apdus, (size_t)PICO_CHAIN_MAX_BYTES);
+    memcpy(out + *got, c->buf, rlen);
+    *got += rlen;
+    return PICO_OK;
+}
+
+static void log_xfer(const char *name, const pico_apdu *a, int secret, size_t got, uint16_t sw,
+                     unsigned apdus, double t0)
+{
+    if (!pico_log_enabled())
+        return;
+    if (secret)
+        pico_log("APDU", "%s sw=%04X apdus=%u %.2fms", name, sw, apdus, pico_log_now_ms() - t0);
+    else
+        pico_log("APDU", "%s lc=%zu out=%zu sw=%04X apdus=%u %.2fms", name, a->lc, got, sw, apdus,
+                 pico_log_now_ms() - t0);
+}
+
 pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int secret,
                          uint8_t *out, size_t *out_len, uint16_t *sw)
 {
     uint8_t cmd[8192]; /* the largest command: RSA-4096 SIGN, or a 1 KB UPDATE chunk */
-    uint8_t *cmdp = cmd;
     size_t cap = out_len != NULL ? *out_len : 0, got = 0, n, rlen, answered = 0, encoded;
     double t0 = pico_log_now_ms();
     unsigned apdus = 0;
@@ -77,41 +115,14 @@ pico_err pico_schsm_xfer(pico_card *c, const char *name, const pico_apdu *a, int
         return pico_err_raise(PICO_E_ARGS, "%s: command too long (%zu bytes)", name, a->lc);
     for (;;) {
         rlen = sizeof(c->buf);
-        err = c->t->ops->transmit(c->t, cmdp, n, c->buf, &rlen);
+        err = c->t->ops->transmit(c->t, cmd, n, c->buf, &rlen);
         apdus++;
         if (err != PICO_OK)
             goto end;
         if (rlen > answered)
             answered = rlen;
-        if (rlen == 0) {
-            /* vpcd and some readers answer nothing once the card is gone */
-            err = pico_err_raise(PICO_E_REMOVED, "%s: no answer", name);
+        if ((err = take_answer(c, name, rlen, out, cap, &got, apdus, sw)) != PICO_OK)
             goto end;
-        }
-        if (rlen < 2) {
-            err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s: %zu-byte answer", name, rlen);
-            goto end;
-        }
-        rlen -= 2;
-        *sw = (uint16_t)(c->buf[rlen] << 8 | c->buf[rlen + 1]);
-        if (rlen > 0) {
-            if (got + rlen > cap) {
-                err = pico_err_raise(PICO_E_BAD_RESPONSE, "%s: answer longer than %zu bytes", name,
-                                     cap);
-                goto end;
-            }
-            /* A card (or a reader) that says "more" forever, with or without data, would
-             * hold the device lock for good: no real answer is longer than an extended Ne or
-             * needs more rounds than 256-byte parts of it. */
-            if (got + rlen > PICO_CHAIN_MAX_BYTES) {
-                err = pico_err_raise(PICO_E_BAD_RESPONSE,
-                                     "%s: answer chain without end (%u apdus, over %zu bytes)",
-                                     name, apdus, (size_t)PICO_CHAIN_MAX_BYTES);
-                goto end;
-            }
-            memcpy(out + got, c->buf, rlen);
-            got += rlen;
-        }
         if ((*sw & 0xFF00) != 0x6100)
             break;
         if (apdus >= PICO_CHAIN_MAX_APDUS) {
@@ -139,14 +150,7 @@ end:
     OPENSSL_cleanse(c->buf, answered);
     c->apdus += apdus;
     c->last_sw = *sw;
-    if (pico_log_enabled()) {
-        if (secret)
-            pico_log("APDU", "%s sw=%04X apdus=%u %.2fms", name, *sw, apdus,
-                     pico_log_now_ms() - t0);
-        else
-            pico_log("APDU", "%s lc=%zu out=%zu sw=%04X apdus=%u %.2fms", name, a->lc, got, *sw,
-                     apdus, pico_log_now_ms() - t0);
-    }
+    log_xfer(name, a, secret, got, *sw, apdus, t0);
     return err;
 }
 

@@ -234,10 +234,81 @@ static int secret_data(const sim_apdu *a)
     }
 }
 
+/* Command chaining (1.5): a link is kept (1, answered), a last link joins them into full
+ * (0), a chain that breaks is refused (1, answered). */
+static int chain(sim_card *c, const sim_apdu *a, sim_apdu *full, sim_bytes *resp)
+{
+    if (a->ins == 0xA4 && a->p1 == 0x04) {
+        c->chaining = 0;
+        sim_bytes_clear(&c->chain);
+    }
+    *full = *a;
+    if (a->cla & 0x10) {
+        uint8_t hdr[4] = {a->cla & (uint8_t)~0x10, a->ins, a->p1, a->p2};
+        if (c->chaining && memcmp(hdr, c->chain_hdr, 4) != 0) {
+            c->chaining = 0;
+            sim_bytes_clear(&c->chain);
+            answer(resp, NULL, 0, SW_CHAIN_MISMATCH);
+            return 1;
+        }
+        if (c->chain.len + a->nc >= MAX_CHAIN) {
+            c->chaining = 0;
+            sim_bytes_clear(&c->chain);
+            answer(resp, NULL, 0, SW_WRONG_LENGTH);
+            return 1;
+        }
+        memcpy(c->chain_hdr, hdr, 4);
+        c->chaining = 1;
+        sim_bytes_append(&c->chain, a->data, a->nc);
+        answer(resp, NULL, 0, SW_OK);
+        return 1;
+    }
+    if (c->chaining) {
+        uint8_t hdr[4] = {a->cla, a->ins, a->p1, a->p2};
+        c->chaining = 0;
+        if (memcmp(hdr, c->chain_hdr, 4) != 0) {
+            sim_bytes_clear(&c->chain);
+            answer(resp, NULL, 0, SW_CHAIN_MISMATCH);
+            return 1;
+        }
+        if (c->chain.len + a->nc >= MAX_CHAIN) {
+            sim_bytes_clear(&c->chain);
+            answer(resp, NULL, 0, SW_WRONG_LENGTH);
+            return 1;
+        }
+        sim_bytes_append(&c->chain, a->data, a->nc);
+        full->data = c->chain.data;
+        full->nc = c->chain.len;
+    }
+    return 0;
+}
+
+/* The answer of a command (in c->resp) with its status word, or its start and 61xx. */
+static void respond(sim_card *c, const sim_apdu *a, uint16_t sw, sim_bytes *resp)
+{
+    if (sw != SW_OK && sw != SW_PKA_AUTHENTICATED)
+        sim_bytes_clear(&c->resp);
+    if (c->resp.len > a->ne) {
+        /* More than the host asked for (or a case 3 command): 61xx (1.4, 1.6). */
+        sim_bytes_set(&c->pending, c->resp.data, c->resp.len);
+        c->pending_off = 0;
+        c->pending_sw = sw;
+        c->pending_secret = c->answer_secret;
+        if (a->ne == 0) {
+            size_t left = c->pending.len;
+            answer(resp, NULL, 0, (uint16_t)(0x6100 | (left >= 256 ? 0 : left)));
+        } else {
+            send_pending(c, a->ne, resp);
+        }
+    } else {
+        answer(resp, c->resp.data, c->resp.len, sw);
+    }
+    sim_bytes_clear(&c->resp);
+}
+
 int sim_card_process(sim_card *c, const uint8_t *frame, size_t len, sim_bytes *resp)
 {
     sim_apdu a, full;
-    uint16_t sw;
 
     if (sim_apdu_parse(frame, len, &a) != 0)
         return -1;
@@ -258,71 +329,10 @@ int sim_card_process(sim_card *c, const uint8_t *frame, size_t len, sim_bytes *r
     }
     sim_bytes_clear(&c->pending);
     c->pending_off = 0;
-
-    /* Command chaining (1.5). */
-    if (a.ins == 0xA4 && a.p1 == 0x04) {
-        c->chaining = 0;
-        sim_bytes_clear(&c->chain);
-    }
-    full = a;
-    if (a.cla & 0x10) {
-        uint8_t hdr[4] = {a.cla & (uint8_t)~0x10, a.ins, a.p1, a.p2};
-        if (c->chaining && memcmp(hdr, c->chain_hdr, 4) != 0) {
-            c->chaining = 0;
-            sim_bytes_clear(&c->chain);
-            answer(resp, NULL, 0, SW_CHAIN_MISMATCH);
-            return 0;
-        }
-        if (c->chain.len + a.nc >= MAX_CHAIN) {
-            c->chaining = 0;
-            sim_bytes_clear(&c->chain);
-            answer(resp, NULL, 0, SW_WRONG_LENGTH);
-            return 0;
-        }
-        memcpy(c->chain_hdr, hdr, 4);
-        c->chaining = 1;
-        sim_bytes_append(&c->chain, a.data, a.nc);
-        answer(resp, NULL, 0, SW_OK);
+    if (chain(c, &a, &full, resp))
         return 0;
-    }
-    if (c->chaining) {
-        uint8_t hdr[4] = {a.cla, a.ins, a.p1, a.p2};
-        c->chaining = 0;
-        if (memcmp(hdr, c->chain_hdr, 4) != 0) {
-            sim_bytes_clear(&c->chain);
-            answer(resp, NULL, 0, SW_CHAIN_MISMATCH);
-            return 0;
-        }
-        if (c->chain.len + a.nc >= MAX_CHAIN) {
-            sim_bytes_clear(&c->chain);
-            answer(resp, NULL, 0, SW_WRONG_LENGTH);
-            return 0;
-        }
-        sim_bytes_append(&c->chain, a.data, a.nc);
-        full.data = c->chain.data;
-        full.nc = c->chain.len;
-    }
-
     sim_bytes_clear(&c->resp);
-    sw = dispatch(c, &full);
-    if (sw != SW_OK && sw != SW_PKA_AUTHENTICATED)
-        sim_bytes_clear(&c->resp);
-    if (c->resp.len > a.ne) {
-        /* More than the host asked for (or a case 3 command): 61xx (1.4, 1.6). */
-        sim_bytes_set(&c->pending, c->resp.data, c->resp.len);
-        c->pending_off = 0;
-        c->pending_sw = sw;
-        c->pending_secret = c->answer_secret;
-        if (a.ne == 0) {
-            size_t left = c->pending.len;
-            answer(resp, NULL, 0, (uint16_t)(0x6100 | (left >= 256 ? 0 : left)));
-        } else {
-            send_pending(c, a.ne, resp);
-        }
-    } else {
-        answer(resp, c->resp.data, c->resp.len, sw);
-    }
-    sim_bytes_clear(&c->resp);
+    respond(c, &a, dispatch(c, &full), resp);
     sim_bytes_clear(&c->chain);
     return 0;
 }

@@ -74,14 +74,81 @@ static int keep_on_initialize(uint16_t fid)
            fid == FID_MKEK_USER || fid == FID_MKEK_SO;
 }
 
+/* The tags of INITIALIZE (3.1) the device uses; NULL when absent. */
+typedef struct init_tlvs {
+    const uint8_t *pin, *sopin, *dkeks, *pka, *kds, *opts, *retries;
+    size_t pin_len, sopin_len, opts_len;
+} init_tlvs;
+
+static void init_parse(const sim_apdu *a, init_tlvs *t)
+{
+    const uint8_t *p = a->data, *v;
+    size_t left = a->nc, vl;
+    unsigned tag;
+
+    memset(t, 0, sizeof(*t));
+    while (sim_tlv_next(&p, &left, &tag, &v, &vl) == 1) {
+        switch (tag) {
+        case 0x80:
+            t->opts = v;
+            t->opts_len = vl;
+            break;
+        case 0x81:
+            t->pin = v;
+            t->pin_len = vl;
+            break;
+        case 0x82:
+            t->sopin = v;
+            t->sopin_len = vl;
+            break;
+        case 0x91:
+            if (vl >= 1)
+                t->retries = v;
+            break;
+        case 0x92:
+            if (vl >= 1)
+                t->dkeks = v;
+            break;
+        case 0x93:
+            if (vl >= 2)
+                t->pka = v;
+            break;
+        case 0x97:
+            if (vl >= 1)
+                t->kds = v;
+            break;
+        default:
+            break; /* 95, 96 (bio servers) are ignored */
+        }
+    }
+}
+
+/* The PKA configuration, key domains or DKEK of a new initialization. 0 ok, -1 error. */
+static int init_domains(sim_card *c, const init_tlvs *t, const uint8_t mkek[32])
+{
+    if (t->pka != NULL) {
+        uint8_t conf[3] = {t->pka[0] > MAX_PKA ? MAX_PKA : t->pka[0], 0, t->pka[1]};
+        conf[1] = conf[0];
+        if (sim_state_put(c->st, FID_PKA_CONF, conf, sizeof(conf)) != 0)
+            return -1;
+    }
+    if (t->kds != NULL) {
+        /* Tag 97: that many key domains, none set up; overrides tag 92. */
+        uint8_t k = t->kds[0] > MAX_KEY_DOMAINS ? MAX_KEY_DOMAINS : t->kds[0];
+        return sim_state_put(c->st, FID_KDOM_COUNT, &k, 1) != 0 ? -1 : 0;
+    }
+    if (t->dkeks == NULL)
+        return 0;
+    if (t->dkeks[0] > 0)
+        return dkek_record(c, 0, t->dkeks[0], t->dkeks[0], NULL, NULL) == SW_OK ? 0 : -1;
+    return set_dkek_random(c, 0, mkek) == SW_OK ? 0 : -1;
+}
+
 uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
 {
-    const uint8_t *p = a->data, *v, *pin = NULL, *sopin = NULL, *dkeks = NULL, *pka = NULL,
-                  *kds = NULL, *opts = NULL, *retries = NULL;
-    size_t left = a->nc, vl, pin_len = 0, sopin_len = 0, opts_len = 0;
-    unsigned tag;
+    init_tlvs t;
     uint8_t mkek[32];
-    int have_mkek, r;
+    int have_mkek;
     uint16_t sw = SW_EXEC_ERROR;
 
     if (a->nc == 0) {
@@ -89,40 +156,7 @@ uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
         sim_bytes_set(&c->resp, version, sizeof(version));
         return SW_OK;
     }
-    while ((r = sim_tlv_next(&p, &left, &tag, &v, &vl)) == 1) {
-        switch (tag) {
-        case 0x80:
-            opts = v;
-            opts_len = vl;
-            break;
-        case 0x81:
-            pin = v;
-            pin_len = vl;
-            break;
-        case 0x82:
-            sopin = v;
-            sopin_len = vl;
-            break;
-        case 0x91:
-            if (vl >= 1)
-                retries = v;
-            break;
-        case 0x92:
-            if (vl >= 1)
-                dkeks = v;
-            break;
-        case 0x93:
-            if (vl >= 2)
-                pka = v;
-            break;
-        case 0x97:
-            if (vl >= 1)
-                kds = v;
-            break;
-        default:
-            break; /* 95, 96 (bio servers) are ignored */
-        }
-    }
+    init_parse(a, &t);
     have_mkek = card_mkek(c, mkek) == SW_OK;
     if (!have_mkek && sim_random(mkek, sizeof(mkek)) != 0)
         return SW_EXEC_ERROR;
@@ -131,37 +165,21 @@ uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
     card_security_reset(c);
     c->applet_selected = 1;
 
-    if (opts != NULL && sim_state_put(c->st, FID_OPTIONS, opts, opts_len) != 0)
+    if (t.opts != NULL && sim_state_put(c->st, FID_OPTIONS, t.opts, t.opts_len) != 0)
         goto end;
-    uint8_t user_retries = retries ? retries[0] : 3;
+    uint8_t user_retries = t.retries ? t.retries[0] : 3;
     sim_state_delete(c->st, FID_MKEK_USER);
     sim_state_delete(c->st, FID_MKEK_SO);
-    if (pin != NULL || pka != NULL) {
+    if (t.pin != NULL || t.pka != NULL) {
         /* Without tag 81 on a PKA device the user PIN exists but never matches (2.1). */
-        if (card_set_pin(c, FID_USER_PIN, pin, pin ? pin_len : 0, user_retries, mkek) != 0)
+        if (card_set_pin(c, FID_USER_PIN, t.pin, t.pin ? t.pin_len : 0, user_retries, mkek) != 0)
             goto end;
     }
-    if (sopin != NULL && card_set_pin(c, FID_SO_PIN, sopin, sopin_len, SO_PIN_RETRIES, mkek) != 0)
+    if (t.sopin != NULL &&
+        card_set_pin(c, FID_SO_PIN, t.sopin, t.sopin_len, SO_PIN_RETRIES, mkek) != 0)
         goto end;
-    if (pka != NULL) {
-        uint8_t conf[3] = {pka[0] > MAX_PKA ? MAX_PKA : pka[0], 0, pka[1]};
-        conf[1] = conf[0];
-        if (sim_state_put(c->st, FID_PKA_CONF, conf, sizeof(conf)) != 0)
-            goto end;
-    }
-    if (kds != NULL) {
-        /* Tag 97: that many key domains, none set up; overrides tag 92. */
-        uint8_t k = kds[0] > MAX_KEY_DOMAINS ? MAX_KEY_DOMAINS : kds[0];
-        if (sim_state_put(c->st, FID_KDOM_COUNT, &k, 1) != 0)
-            goto end;
-    } else if (dkeks != NULL) {
-        if (dkeks[0] > 0)
-            sw = dkek_record(c, 0, dkeks[0], dkeks[0], NULL, NULL);
-        else
-            sw = set_dkek_random(c, 0, mkek);
-        if (sw != SW_OK)
-            goto end;
-    }
+    if (init_domains(c, &t, mkek) != 0)
+        goto end;
     if (!have_mkek || sim_state_find(c->st, 0xCC00) == NULL ||
         sim_state_find(c->st, FID_DEVCERT) == NULL) {
         if (card_create_device_key(c, mkek) != 0)
@@ -203,101 +221,131 @@ static int domain_valid(sim_card *c, uint8_t dom)
     return dom == 0;
 }
 
+/* P1=01: the domain created, with a random DKEK (0 shares) or n shares to import. */
+static uint16_t domain_create(sim_card *c, const sim_apdu *a, uint8_t dom)
+{
+    uint8_t mkek[32];
+    uint16_t sw;
+
+    if (sim_state_find(c->st, (uint16_t)(FID_DKEK + dom)) != NULL)
+        return SW_NOT_ALLOWED;
+    if (a->nc < 1)
+        return SW_WRONG_LENGTH;
+    if (a->data[a->nc - 1] != 0)
+        return dkek_record(c, dom, a->data[a->nc - 1], a->data[a->nc - 1], NULL, NULL);
+    if (card_mkek(c, mkek) != SW_OK)
+        return SW_EXEC_ERROR;
+    sw = set_dkek_random(c, dom, mkek);
+    OPENSSL_cleanse(mkek, sizeof(mkek));
+    return sw;
+}
+
+/* P1=03: an empty domain deleted (one with a key stays: 6A89); 6A88 afterwards. */
+static uint16_t domain_delete(sim_card *c, uint8_t dom)
+{
+    for (size_t i = 0; i < c->st->nfiles; i++) {
+        const sim_file *k = &c->st->files[i];
+        const uint8_t *v;
+        size_t vl;
+        if ((k->fid >> 8) == 0xCC &&
+            sim_tlv_find(k->data.data, k->data.len, KREC_DOMAIN, &v, &vl) == 1 && vl == 1 &&
+            v[0] == dom)
+            return SW_NOT_EMPTY;
+    }
+    sim_state_delete(c->st, (uint16_t)(FID_DKEK + dom));
+    return SW_REF_NOT_FOUND;
+}
+
+/* The XOR of the shares imported so far: in RAM, or unsealed from the record. */
+static uint16_t shares_so_far(sim_card *c, uint8_t dom, const sim_file *f, int have_mkek,
+                              const uint8_t mkek[32], uint8_t acc[32])
+{
+    sim_bytes old = {0};
+
+    memset(acc, 0, 32);
+    if (c->dkek_pending_set[dom]) {
+        memcpy(acc, c->dkek_pending[dom], 32);
+    } else if (f->data.len > 10) {
+        if (!have_mkek || sim_unseal(mkek, f->data.data + 10, f->data.len - 10, &old) != 0 ||
+            old.len != 32) {
+            sim_bytes_free(&old);
+            return SW_EXEC_ERROR;
+        }
+        memcpy(acc, old.data, 32);
+        sim_bytes_free(&old);
+    }
+    return SW_OK;
+}
+
+/* P1=00 with data: one DKEK share imported into the domain's record f. */
+static uint16_t import_share(sim_card *c, const sim_apdu *a, uint8_t dom, sim_file *f)
+{
+    uint8_t mkek[32], acc[32], total = f->data.data[0], missing = f->data.data[1];
+    int have_mkek;
+    uint16_t sw;
+
+    if (a->nc < 32)
+        return SW_WRONG_LENGTH;
+    if (missing == 0)
+        return SW_NOT_ALLOWED;
+    have_mkek = card_mkek(c, mkek) == SW_OK;
+    if ((sw = shares_so_far(c, dom, f, have_mkek, mkek, acc)) != SW_OK)
+        goto end;
+    for (int i = 0; i < 32; i++)
+        acc[i] ^= a->data[i];
+    missing--;
+    if (have_mkek) {
+        sw = dkek_record(c, dom, total, missing, acc, mkek);
+        c->dkek_pending_set[dom] = 0;
+    } else {
+        /* Sealed at the next PIN verification; until then only in RAM. */
+        memcpy(c->dkek_pending[dom], acc, 32);
+        c->dkek_pending_set[dom] = 1;
+        sw = dkek_record(c, dom, total, missing, NULL, NULL);
+        if (sw == SW_OK && missing == 0) {
+            f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
+            kcv_of(acc, f->data.data + 2);
+        }
+    }
+end:
+    OPENSSL_cleanse(acc, sizeof(acc));
+    OPENSSL_cleanse(mkek, sizeof(mkek));
+    return sw;
+}
+
 uint16_t cmd_key_domain(sim_card *c, const sim_apdu *a)
 {
-    uint8_t dom = a->p2, mkek[32], acc[32];
+    uint8_t dom = a->p2;
     sim_file *f;
     uint16_t sw;
 
     if (!domain_valid(c, dom))
         return SW_WRONG_P1P2;
-    f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
     switch (a->p1) {
     case 0x00:
         break;
     case 0x01: /* create the domain with n shares */
+    case 0x03: /* delete an empty domain */
     case 0x04: /* forget its DKEK */
         if (!c->user_auth || !c->user_session)
             return SW_CONDITIONS;
+        if (a->p1 == 0x03)
+            return domain_delete(c, dom);
         if (a->p1 == 0x04) {
             sim_state_delete(c->st, (uint16_t)(FID_DKEK + dom));
             return SW_OK;
         }
-        if (f != NULL)
-            return SW_NOT_ALLOWED;
-        if (a->nc < 1)
-            return SW_WRONG_LENGTH;
-        if (a->data[a->nc - 1] == 0) {
-            if (card_mkek(c, mkek) != SW_OK)
-                return SW_EXEC_ERROR;
-            sw = set_dkek_random(c, dom, mkek);
-            OPENSSL_cleanse(mkek, sizeof(mkek));
-        } else {
-            sw = dkek_record(c, dom, a->data[a->nc - 1], a->data[a->nc - 1], NULL, NULL);
-        }
-        if (sw != SW_OK)
+        if ((sw = domain_create(c, a, dom)) != SW_OK)
             return sw;
-        f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
         break;
-    case 0x03: /* delete an empty domain: always 6A88 afterwards */
-        if (!c->user_auth || !c->user_session)
-            return SW_CONDITIONS;
-        for (size_t i = 0; i < c->st->nfiles; i++) {
-            const sim_file *k = &c->st->files[i];
-            const uint8_t *v;
-            size_t vl;
-            if ((k->fid >> 8) == 0xCC &&
-                sim_tlv_find(k->data.data, k->data.len, KREC_DOMAIN, &v, &vl) == 1 && vl == 1 &&
-                v[0] == dom)
-                return SW_NOT_EMPTY;
-        }
-        sim_state_delete(c->st, (uint16_t)(FID_DKEK + dom));
-        return SW_REF_NOT_FOUND;
     default:
         return SW_WRONG_P1P2;
     }
+    f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
     if (f == NULL || f->data.len < 10)
         return SW_REF_NOT_FOUND;
     if (a->p1 == 0x00 && a->nc > 0) { /* import a share */
-        if (a->nc < 32)
-            return SW_WRONG_LENGTH;
-        uint8_t total = f->data.data[0], missing = f->data.data[1];
-        if (missing == 0)
-            return SW_NOT_ALLOWED;
-        int have_mkek = card_mkek(c, mkek) == SW_OK;
-        memset(acc, 0, sizeof(acc));
-        if (c->dkek_pending_set[dom]) {
-            memcpy(acc, c->dkek_pending[dom], 32);
-        } else if (f->data.len > 10) {
-            sim_bytes old = {0};
-            if (!have_mkek || sim_unseal(mkek, f->data.data + 10, f->data.len - 10, &old) != 0 ||
-                old.len != 32) {
-                sim_bytes_free(&old);
-                OPENSSL_cleanse(mkek, sizeof(mkek));
-                return SW_EXEC_ERROR;
-            }
-            memcpy(acc, old.data, 32);
-            sim_bytes_free(&old);
-        }
-        for (int i = 0; i < 32; i++)
-            acc[i] ^= a->data[i];
-        missing--;
-        if (have_mkek) {
-            sw = dkek_record(c, dom, total, missing, acc, mkek);
-            c->dkek_pending_set[dom] = 0;
-        } else {
-            /* Sealed at the next PIN verification; until then only in RAM. */
-            memcpy(c->dkek_pending[dom], acc, 32);
-            c->dkek_pending_set[dom] = 1;
-            sw = dkek_record(c, dom, total, missing, NULL, NULL);
-            if (sw == SW_OK && missing == 0) {
-                f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
-                kcv_of(acc, f->data.data + 2);
-            }
-        }
-        OPENSSL_cleanse(acc, sizeof(acc));
-        OPENSSL_cleanse(mkek, sizeof(mkek));
-        if (sw != SW_OK)
+        if ((sw = import_share(c, a, dom, f)) != SW_OK)
             return sw;
         f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
     }

@@ -254,13 +254,102 @@ static void mark_ready(const char *path)
     }
 }
 
+/* A vpcd control message (1-byte body). Returns -1 when the connection is gone. */
+static int control(int fd, sim_card *card, const struct opts *o, int *ready, uint8_t msg)
+{
+    size_t atr_len;
+    const uint8_t *atr;
+    int ret = 0;
+
+    switch (msg) {
+    case VPCD_CTRL_OFF:
+        sim_card_reset(card);
+        if (logf_)
+            fputs("# power off\n", logf_);
+        break;
+    case VPCD_CTRL_ON:
+    case VPCD_CTRL_RESET:
+        sim_card_reset(card);
+        if (logf_)
+            fputs(msg == VPCD_CTRL_ON ? "# power on\n" : "# reset\n", logf_);
+        break;
+    case VPCD_CTRL_ATR:
+        atr = sim_card_atr(&atr_len);
+        if (send_msg(fd, atr, atr_len) != 0) {
+            ret = -1;
+            break;
+        }
+        if (!*ready) {
+            mark_ready(o->ready_file);
+            *ready = 1;
+        }
+        break;
+    default:
+        break;
+    }
+    if (logf_)
+        fflush(logf_);
+    return ret;
+}
+
+/* --fail: the APDU answered with the requested status word, unprocessed, once. Returns -1
+ * when the connection is gone. */
+static int answer_fail(int fd, struct opts *o, uint8_t *body, size_t len)
+{
+    uint8_t sw[2] = {(uint8_t)(o->fail_sw >> 8), (uint8_t)o->fail_sw};
+
+    o->fail_ins = -1;                                   /* once */
+    log_line(">", body, len, 5, len > 5 ? len - 5 : 0); /* data unread: hidden */
+    OPENSSL_cleanse(body, len);
+    log_line("<", sw, 2, 0, 0);
+    if (logf_)
+        fputs("# failed on request (--fail)\n", logf_);
+    return send_msg(fd, sw, 2) != 0 ? -1 : 0;
+}
+
+/* One APDU processed and answered. Returns 0 to go on, 1 when the connection is gone, -1
+ * on a fatal state error. */
+static int answer_apdu(int fd, sim_card *card, sim_state *st, const struct opts *o, uint8_t *body,
+                       size_t len, sim_bytes *resp)
+{
+    size_t secret, hdr_len;
+    int sent;
+
+    if (sim_card_process(card, body, len, resp) != 0) {
+        /* Malformed framing: the firmware stays silent (1.4). Where its data would
+         * start is unknown, so nothing past the header is shown (it may be a PIN). */
+        log_line(">", body, len, 4, len > 4 ? len - 4 : 0);
+        OPENSSL_cleanse(body, len);
+        if (logf_) {
+            fputs("# malformed APDU, no answer\n", logf_);
+            fflush(logf_);
+        }
+        return 0;
+    }
+    secret = (size_t)sim_card_last_secret(card);
+    hdr_len = len > 5 && body[4] == 0 && len > 7 ? 7 : 5;
+    log_line(">", body, len, hdr_len, secret);
+    OPENSSL_cleanse(body, len);
+    /* The new state is on disk before the host sees the answer. */
+    if (st->dirty && sim_state_save(st, o->state) != 0) {
+        fprintf(stderr, "pico-hsm-sim: cannot save %s: %s\n", o->state, strerror(errno));
+        return -1;
+    }
+    /* a DECIPHER answer is a plaintext or a shared secret: its status word only */
+    log_line("<", resp->data, resp->len, 0,
+             sim_card_answer_secret(card) && resp->len > 2 ? resp->len - 2 : 0);
+    sent = send_msg(fd, resp->data, resp->len);
+    sim_bytes_clear(resp);
+    return sent != 0 ? 1 : 0;
+}
+
 /* Serves one vpcd connection until it closes. Returns -1 on a fatal state error. */
-static int serve(int fd, sim_card *card, sim_state *st, const struct opts *o, int *ready)
+static int serve(int fd, sim_card *card, sim_state *st, struct opts *o, int *ready)
 {
     static uint8_t body[65536 + 16];
     sim_bytes resp = {0};
     uint8_t hdr[2];
-    int ret = 0;
+    int ret = 0, r;
 
     while (!stop) {
         if (read_full(fd, hdr, 2) != 0)
@@ -269,83 +358,26 @@ static int serve(int fd, sim_card *card, sim_state *st, const struct opts *o, in
         if (len == 0 || read_full(fd, body, len) != 0)
             break;
         if (len == 1) {
-            size_t atr_len;
-            const uint8_t *atr;
-            switch (body[0]) {
-            case VPCD_CTRL_OFF:
-                sim_card_reset(card);
-                if (logf_)
-                    fputs("# power off\n", logf_);
+            if (control(fd, card, o, ready, body[0]) != 0)
                 break;
-            case VPCD_CTRL_ON:
-            case VPCD_CTRL_RESET:
-                sim_card_reset(card);
-                if (logf_)
-                    fputs(body[0] == VPCD_CTRL_ON ? "# power on\n" : "# reset\n", logf_);
-                break;
-            case VPCD_CTRL_ATR:
-                atr = sim_card_atr(&atr_len);
-                if (send_msg(fd, atr, atr_len) != 0)
-                    goto out;
-                if (!*ready) {
-                    mark_ready(o->ready_file);
-                    *ready = 1;
-                }
-                break;
-            default:
-                break;
-            }
-            if (logf_)
-                fflush(logf_);
             continue;
         }
         if (o->fail_ins >= 0 && len >= 4 && body[1] == (uint8_t)o->fail_ins) {
-            uint8_t sw[2] = {(uint8_t)(o->fail_sw >> 8), (uint8_t)o->fail_sw};
-            ((struct opts *)o)->fail_ins = -1;                  /* once */
-            log_line(">", body, len, 5, len > 5 ? len - 5 : 0); /* data unread: hidden */
-            OPENSSL_cleanse(body, len);
-            log_line("<", sw, 2, 0, 0);
-            if (logf_)
-                fputs("# failed on request (--fail)\n", logf_);
-            if (send_msg(fd, sw, 2) != 0)
+            if (answer_fail(fd, o, body, len) != 0)
                 break;
             continue;
         }
-        if (sim_card_process(card, body, len, &resp) != 0) {
-            /* Malformed framing: the firmware stays silent (1.4). Where its data would
-             * start is unknown, so nothing past the header is shown (it may be a PIN). */
-            log_line(">", body, len, 4, len > 4 ? len - 4 : 0);
-            OPENSSL_cleanse(body, len);
-            if (logf_) {
-                fputs("# malformed APDU, no answer\n", logf_);
-                fflush(logf_);
-            }
-            continue;
-        }
-        size_t secret = (size_t)sim_card_last_secret(card);
-        size_t hdr_len = len > 5 && body[4] == 0 && len > 7 ? 7 : 5;
-        log_line(">", body, len, hdr_len, secret);
-        OPENSSL_cleanse(body, len);
-        /* The new state is on disk before the host sees the answer. */
-        if (st->dirty && sim_state_save(st, o->state) != 0) {
-            fprintf(stderr, "pico-hsm-sim: cannot save %s: %s\n", o->state, strerror(errno));
-            ret = -1;
+        if ((r = answer_apdu(fd, card, st, o, body, len, &resp)) != 0) {
+            ret = r < 0 ? -1 : 0;
             break;
         }
-        /* a DECIPHER answer is a plaintext or a shared secret: its status word only */
-        log_line("<", resp.data, resp.len, 0,
-                 sim_card_answer_secret(card) && resp.len > 2 ? resp.len - 2 : 0);
-        int sent = send_msg(fd, resp.data, resp.len);
-        sim_bytes_clear(&resp);
-        if (sent != 0)
-            break;
     }
-out:
     sim_bytes_free(&resp);
     return ret;
 }
 
-int main(int argc, char **argv)
+/* The command line into o; returns -1 to go on, else the exit status. */
+static int parse_opts(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
         {"state", required_argument, NULL, 's'},
@@ -363,53 +395,49 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct opts o = {.host = "127.0.0.1", .port = 35963, .init_retries = 3, .fail_ins = -1};
-    sim_state st;
-    sim_card *card = NULL;
-    int c, rc = 1, ready = 0;
+    unsigned ins, sw;
+    int c;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
-            o.state = optarg;
+            o->state = optarg;
             break;
         case 'H':
-            o.host = optarg;
+            o->host = optarg;
             break;
         case 'p':
-            o.port = atoi(optarg);
+            o->port = atoi(optarg);
             break;
         case 'F':
-            o.factory_reset = 1;
+            o->factory_reset = 1;
             break;
         case 'P':
-            o.init_pin = optarg;
+            o->init_pin = optarg;
             break;
         case 'S':
-            o.init_so_pin = optarg;
+            o->init_so_pin = optarg;
             break;
         case 'r':
-            o.init_retries = atoi(optarg);
+            o->init_retries = atoi(optarg);
             break;
         case 'n':
-            o.dev_name = optarg;
+            o->dev_name = optarg;
             break;
         case 'l':
-            o.log = optarg;
+            o->log = optarg;
             break;
         case 'R':
-            o.ready_file = optarg;
+            o->ready_file = optarg;
             break;
-        case 'f': {
-            unsigned ins, sw;
+        case 'f':
             if (sscanf(optarg, "%x:%x", &ins, &sw) != 2 || ins > 0xFF || sw > 0xFFFF) {
                 usage(stderr);
                 return 2;
             }
-            o.fail_ins = (int)ins;
-            o.fail_sw = (uint16_t)sw;
+            o->fail_ins = (int)ins;
+            o->fail_sw = (uint16_t)sw;
             break;
-        }
         case 'h':
             usage(stdout);
             return 0;
@@ -421,13 +449,71 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (o.state == NULL || optind != argc || o.port <= 0 || o.port > 65535 ||
-        (o.init_pin == NULL) != (o.init_so_pin == NULL) || o.init_retries < 1 ||
-        o.init_retries > 15 ||
-        (o.dev_name && (strlen(o.dev_name) == 0 || strlen(o.dev_name) > 32))) {
+    if (o->state == NULL || optind != argc || o->port <= 0 || o->port > 65535 ||
+        (o->init_pin == NULL) != (o->init_so_pin == NULL) || o->init_retries < 1 ||
+        o->init_retries > 15 ||
+        (o->dev_name && (strlen(o->dev_name) == 0 || strlen(o->dev_name) > 32))) {
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* --init-pin: a blank device (no user PIN: VERIFY status 6A88) is initialized. */
+static int init_if_blank(sim_card *card, sim_state *st, const struct opts *o)
+{
+    static const uint8_t verify_status[] = {0x00, 0x20, 0x00, 0x81};
+    static const uint8_t select[] = {0x00, 0xA4, 0x04, 0x00, 0x0B, 0xE8, 0x2B, 0x06, 0x01,
+                                     0x04, 0x01, 0x81, 0xC3, 0x1F, 0x02, 0x01, 0x00};
+    sim_bytes r = {0};
+    int blank;
+
+    if (o->init_pin == NULL)
+        return 0;
+    blank = sim_card_process(card, select, sizeof(select), &r) == 0 &&
+            sim_card_process(card, verify_status, sizeof(verify_status), &r) == 0 && r.len == 2 &&
+            r.data[0] == 0x6A && r.data[1] == 0x88;
+    sim_bytes_free(&r);
+    sim_card_reset(card);
+    return blank ? initialize(card, st, o) : 0;
+}
+
+/* The state from its file (unless --factory-reset), the card over it, initialized if
+ * asked, and the state written back. NULL on an error (said on stderr). */
+static sim_card *open_card(sim_state *st, const struct opts *o)
+{
+    sim_card *card;
+
+    if (!o->factory_reset && sim_state_load(st, o->state) < 0) {
+        fprintf(stderr, "pico-hsm-sim: %s is not a valid state file (use --factory-reset)\n",
+                o->state);
+        return NULL;
+    }
+    if ((card = sim_card_new(st, o->dev_name)) == NULL)
+        return NULL;
+    if (init_if_blank(card, st, o) != 0) {
+        sim_card_free(card);
+        return NULL;
+    }
+    if (sim_state_save(st, o->state) != 0) {
+        fprintf(stderr, "pico-hsm-sim: cannot write %s: %s\n", o->state, strerror(errno));
+        sim_card_free(card);
+        return NULL;
+    }
+    return card;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {.host = "127.0.0.1", .port = 35963, .init_retries = 3, .fail_ins = -1};
+    struct sigaction sa = {0};
+    sim_state st;
+    sim_card *card = NULL;
+    int rc = 1, ready = 0;
+
+    if ((rc = parse_opts(argc, argv, &o)) >= 0)
+        return rc;
+    rc = 1;
     if (o.log != NULL) {
         logf_ = strcmp(o.log, "-") == 0 ? stderr : fopen(o.log, "a");
         if (logf_ == NULL) {
@@ -436,40 +522,13 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
     sim_state_init(&st);
-    if (!o.factory_reset) {
-        int r = sim_state_load(&st, o.state);
-        if (r < 0) {
-            fprintf(stderr, "pico-hsm-sim: %s is not a valid state file (use --factory-reset)\n",
-                    o.state);
-            goto end;
-        }
-    }
-    card = sim_card_new(&st, o.dev_name);
-    if (card == NULL)
+    if ((card = open_card(&st, &o)) == NULL)
         goto end;
-    if (o.init_pin != NULL) {
-        static const uint8_t verify_status[] = {0x00, 0x20, 0x00, 0x81};
-        static const uint8_t select[] = {0x00, 0xA4, 0x04, 0x00, 0x0B, 0xE8, 0x2B, 0x06, 0x01,
-                                         0x04, 0x01, 0x81, 0xC3, 0x1F, 0x02, 0x01, 0x00};
-        sim_bytes r = {0};
-        int blank = sim_card_process(card, select, sizeof(select), &r) == 0 &&
-                    sim_card_process(card, verify_status, sizeof(verify_status), &r) == 0 &&
-                    r.len == 2 && r.data[0] == 0x6A && r.data[1] == 0x88;
-        sim_bytes_free(&r);
-        sim_card_reset(card);
-        if (blank && initialize(card, &st, &o) != 0)
-            goto end;
-    }
-    if (sim_state_save(&st, o.state) != 0) {
-        fprintf(stderr, "pico-hsm-sim: cannot write %s: %s\n", o.state, strerror(errno));
-        goto end;
-    }
     while (!stop) {
         int fd = connect_vpcd(o.host, o.port);
         if (fd < 0) {

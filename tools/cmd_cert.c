@@ -39,21 +39,6 @@ static const struct option opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-typedef struct import_run {
-    uint8_t keyref;
-    const uint8_t *der;
-    size_t len;
-} import_run;
-
-static pico_err import_fn(void *arg, pico_card *card)
-{
-    import_run *r = arg;
-
-    /* 6.7: offset 0 replaces the whole content */
-    return pico_schsm_update_file(card, (uint16_t)(PICO_PREFIX_EE_CERT << 8 | r->keyref), r->der,
-                                  r->len);
-}
-
 /* A certificate in PEM or DER. */
 static X509 *read_cert(const char *path)
 {
@@ -79,8 +64,7 @@ static int cert_import(tool_ctx *ctx, int argc, char **argv)
     X509 *x = NULL;
     pico_key *key;
     EVP_PKEY *pub;
-    import_run r;
-    int c, n, rc = TOOL_EXIT_OK, replaced;
+    int c, n, rc = TOOL_EXIT_OK, replaced = 0;
     pico_err err;
 
     memset(&auth, 0, sizeof(auth));
@@ -130,21 +114,17 @@ static int cert_import(tool_ctx *ctx, int argc, char **argv)
                            key->keyref);
         goto end;
     }
-    replaced = key->cert != NULL;
-    r.keyref = key->keyref;
-    r.der = der;
-    r.len = (size_t)n;
+    /* key->cert is then this certificate: the device object stays true */
     if ((err = tool_login(ctx, &auth)) != PICO_OK ||
-        (err = pico_device_run(ctx->dev, import_fn, &r)) != PICO_OK) {
+        (err = pico_device_put_cert(ctx->dev, key, x, NULL, NULL, 0, &replaced)) != PICO_OK) {
         rc = tool_fail(err);
         goto end;
     }
-    pico_device_forget(ctx->dev); /* the key's public part now comes from the certificate */
     if (ctx->json)
-        printf("{\"keyref\":%u,\"certificate_bytes\":%d,\"replaced\":%s}\n", r.keyref, n,
+        printf("{\"keyref\":%u,\"certificate_bytes\":%d,\"replaced\":%s}\n", key->keyref, n,
                replaced ? "true" : "false");
     else
-        printf("Stored the certificate (%d bytes) with key %u%s.\n", n, r.keyref,
+        printf("Stored the certificate (%d bytes) with key %u%s.\n", n, key->keyref,
                replaced ? ", replacing the previous one" : "");
 end:
     OPENSSL_free(der);

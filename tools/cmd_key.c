@@ -6,7 +6,6 @@
  * writes the PrKD with the label and ID.
  */
 #include <ctype.h>
-#include <ctype.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -382,24 +381,12 @@ static int key_generate(tool_ctx *ctx, int argc, char **argv)
 
 /* ---------------------------------------------------------------- key delete */
 
-typedef struct delete_run {
-    uint8_t keyref;
-    int files; /* how many of C4xx and CExx were there */
-} delete_run;
-
-static pico_err delete_fn(void *arg, pico_card *card)
-{
-    delete_run *r = arg;
-
-    return pico_schsm_delete_key(card, r->keyref, &r->files);
-}
-
 static int key_delete(tool_ctx *ctx, int argc, char **argv)
 {
     pico_key *key;
-    delete_run r;
     key_args a;
     char label[128];
+    unsigned keyref;
     pico_err err;
     int rc;
 
@@ -409,22 +396,19 @@ static int key_delete(tool_ctx *ctx, int argc, char **argv)
         return tool_usage_error("key delete", "name the key with --label or --id");
     if (!a.yes)
         return tool_usage_error("key delete", "deleting a key cannot be undone: give --yes");
-    memset(&r, 0, sizeof(r));
     if ((err = tool_open_device(ctx)) != PICO_OK ||
         (err = tool_find_key(ctx, a.label, a.id, a.id_len, &key)) != PICO_OK)
         return tool_fail(err);
-    r.keyref = key->keyref;
+    keyref = key->keyref;
     snprintf(label, sizeof(label), "%s", key->label != NULL ? key->label : "");
-    if ((err = tool_login(ctx, &a.auth)) != PICO_OK)
-        return tool_fail(err);
-    err = pico_device_run(ctx->dev, delete_fn, &r);
-    pico_device_forget(ctx->dev); /* key is gone with the list */
-    if (err != PICO_OK)
+    /* the key leaves the device object's list; the others stay known */
+    if ((err = tool_login(ctx, &a.auth)) != PICO_OK ||
+        (err = pico_device_delete_key(ctx->dev, key, NULL)) != PICO_OK)
         return tool_fail(err);
     if (ctx->json)
-        printf("{\"deleted\":%u}\n", r.keyref);
+        printf("{\"deleted\":%u}\n", keyref);
     else
-        printf("Deleted key %u ('%s') with its description and certificate files.\n", r.keyref,
+        printf("Deleted key %u ('%s') with its description and certificate files.\n", keyref,
                label);
     return TOOL_EXIT_OK;
 }

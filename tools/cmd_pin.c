@@ -202,10 +202,10 @@ static int pin_verify(tool_ctx *ctx, int argc, char **argv)
         const char *v = a.auth.so_pin != NULL ? a.auth.so_pin : a.auth.pin;
         const char *s = a.auth.so_pin_source != NULL ? a.auth.so_pin_source : a.auth.pin_source;
         if ((err = tool_get_so_pin(v, s, "SO-PIN", 0, r.so)) == PICO_OK)
-            err = pico_device_run(ctx->dev, verify_so_fn, &r);
+            err = pico_device_run_login(ctx->dev, verify_so_fn, &r);
     } else if ((err = tool_auth_uri(&a.auth, &uri)) == PICO_OK) {
         r.uri = &uri;
-        err = pico_device_run(ctx->dev, verify_user_fn, &r);
+        err = pico_device_run_login(ctx->dev, verify_user_fn, &r);
     }
     pico_uri_free(&uri);
     OPENSSL_cleanse(r.so, sizeof(r.so));
@@ -228,21 +228,19 @@ typedef struct change_run {
     int tries;
 } change_run;
 
-static pico_err change_fn(void *arg, pico_card *card)
+/* The state of the PIN about to be checked, in the change's transaction. */
+static pico_err change_check(void *arg, pico_card *card)
 {
     change_run *r = arg;
-    pico_err err;
 
-    if ((err = tool_pin_guard(card, r->ref, r->last_try_ok)) != PICO_OK)
-        return err;
-    return pico_schsm_change_pin(card, r->ref, r->old_pin, r->old_len, r->new_pin, r->new_len,
-                                 &r->tries);
+    return tool_pin_guard(card, r->ref, r->last_try_ok);
 }
 
 static int pin_change(tool_ctx *ctx, int argc, char **argv)
 {
     char old_pin[PICO_PIN_MAX + 2], new_pin[PICO_PIN_MAX + 2];
     uint8_t old_so[TOOL_SO_PIN_LEN], new_so[TOOL_SO_PIN_LEN];
+    pico_admin_steps steps = {change_check, NULL, NULL};
     change_run r;
     pin_args a;
     pico_err err;
@@ -282,9 +280,11 @@ static int pin_change(tool_ctx *ctx, int argc, char **argv)
         r.old_pin = (const uint8_t *)old_pin;
         r.new_pin = (const uint8_t *)new_pin;
     }
-    err = pico_device_run(ctx->dev, change_fn, &r);
-    /* a wrong old PIN dropped this process's PIN session (4.1) */
-    pico_device_forget(ctx->dev);
+    /* the device object drops the login (a wrong old PIN drops the PIN sessions, 4.2) and,
+     * after a new user PIN, the held one */
+    steps.arg = &r;
+    err = pico_device_change_pin(ctx->dev, r.ref, r.old_pin, r.old_len, r.new_pin, r.new_len,
+                                 &steps, &r.tries);
 end:
     OPENSSL_cleanse(old_pin, sizeof(old_pin));
     OPENSSL_cleanse(new_pin, sizeof(new_pin));
@@ -310,25 +310,18 @@ typedef struct unblock_run {
     tool_status st;
 } unblock_run;
 
-static pico_err unblock_fn(void *arg, pico_card *card)
+/* The SO-PIN's state, in the unblock's transaction. */
+static pico_err unblock_check(void *arg, pico_card *card)
 {
     unblock_run *r = arg;
-    pico_err err;
 
-    if ((err = tool_pin_guard(card, PICO_PIN_SO, r->last_try_ok)) != PICO_OK)
-        return err;
-    /* 4.3: P1=00 SO-PIN || new PIN; P1=01 SO-PIN alone resets the counter */
-    if (r->new_pin != NULL)
-        err =
-            pico_schsm_unblock_pin(card, r->so, TOOL_SO_PIN_LEN, r->new_pin, r->new_len, &r->tries);
-    else
-        err = pico_schsm_reset_retry_counter(card, r->so, TOOL_SO_PIN_LEN, &r->tries);
-    return err;
+    return tool_pin_guard(card, PICO_PIN_SO, r->last_try_ok);
 }
 
 static int pin_unblock(tool_ctx *ctx, int argc, char **argv)
 {
     char new_pin[PICO_PIN_MAX + 2];
+    pico_admin_steps steps = {unblock_check, NULL, NULL};
     unblock_run r;
     pin_args a;
     char b[32];
@@ -356,9 +349,11 @@ static int pin_unblock(tool_ctx *ctx, int argc, char **argv)
         }
         r.new_pin = (const uint8_t *)new_pin;
     }
-    err = pico_device_run(ctx->dev, unblock_fn, &r);
-    pico_device_forget(ctx->dev);
-    /* the state a new session sees (this one holds the PIN session RRC opened) */
+    /* new_pin NULL: counter only (P1=01). The device object ends the session RRC opened */
+    steps.arg = &r;
+    err = pico_device_unblock_pin(ctx->dev, r.so, TOOL_SO_PIN_LEN, r.new_pin, r.new_len, &steps,
+                                  &r.tries);
+    /* the state a new session sees */
     if (err == PICO_OK)
         err = tool_status_get(ctx, &r.st);
 end:

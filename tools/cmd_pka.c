@@ -383,26 +383,22 @@ static pico_err factors_init(tool_ctx *ctx, const pka_args *a, login_factors *f,
 
 typedef struct register_run {
     login_factors f;
-    const uint8_t *req;
-    size_t len;
-    int replace;
     tool_status st;
 } register_run;
 
-static pico_err register_fn(void *arg, pico_card *card)
+/* The PIN session MANAGE PKA add needs (5.3), in the registration's transaction. */
+static pico_err register_check(void *arg, pico_card *card)
 {
     register_run *r = arg;
-    uint8_t st[4];
-    pico_err err;
 
-    if ((err = pin_step(card, &r->f)) != PICO_OK)
-        return err;
-    if (r->replace >= 0)
-        err = pico_schsm_pka_replace(card, (uint8_t)r->replace, r->req, r->len, st);
-    else
-        err = pico_schsm_pka_register(card, r->req, r->len, st);
-    if (err != PICO_OK)
-        return err;
+    return pin_step(card, &r->f);
+}
+
+/* The PKA status and slots after the registration, for the output. */
+static pico_err register_report(void *arg, pico_card *card)
+{
+    register_run *r = arg;
+
     return tool_status_read(card, &r->st);
 }
 
@@ -413,7 +409,9 @@ static int pka_register(tool_ctx *ctx, int argc, char **argv)
     const uint8_t *chr_p;
     size_t chr_len;
     char chr[65] = "";
+    uint8_t st[4];
     register_run r;
+    pico_admin_steps steps = {register_check, register_report, &r};
     pka_args a;
     int rc;
     pico_err err;
@@ -439,11 +437,7 @@ static int pka_register(tool_ctx *ctx, int argc, char **argv)
         memcpy(chr, chr_p, chr_len);
         chr[chr_len] = '\0';
     }
-    r.req = req;
-    r.len = len;
-    r.replace = a.replace;
-    err = pico_device_run(ctx->dev, register_fn, &r);
-    pico_device_forget(ctx->dev);
+    err = pico_device_pka_register(ctx->dev, a.replace, req, len, &steps, st);
 end:
     OPENSSL_cleanse(r.f.pin, sizeof(r.f.pin));
     OPENSSL_cleanse(r.f.so, sizeof(r.f.so));
@@ -580,7 +574,7 @@ static int pka_login(tool_ctx *ctx, int argc, char **argv)
         goto end;
     r.name = pico_device_name(ctx->dev);
     /* 3. PIN, challenge, each key */
-    err = pico_device_run(ctx->dev, login_fn, &r);
+    err = pico_device_run_login(ctx->dev, login_fn, &r);
 end:
     OPENSSL_cleanse(r.f.pin, sizeof(r.f.pin));
     OPENSSL_cleanse(r.f.so, sizeof(r.f.so));

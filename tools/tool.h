@@ -196,7 +196,7 @@ typedef struct tool_status {
     } slot[8];
 } tool_status;
 
-/* Reads the PIN and PKA state (inside pico_device_run: spends no try). */
+/* Reads the PIN and PKA state (spends no try): inside pico_device_run, or after a change. */
 pico_err tool_status_read(pico_card *card, tool_status *st);
 /* Runs tool_status_read on ctx->dev. */
 pico_err tool_status_get(tool_ctx *ctx, tool_status *st);

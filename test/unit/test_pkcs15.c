@@ -117,6 +117,25 @@ static void test_cd_decode_opensc(void **state)
     assert_int_equal(cd.fid, 0xCA00);
 }
 
+/* What pico_device_put_cert writes for a certificate without a key: OpenSC's bytes. */
+static void test_cd_encode_matches_opensc(void **state)
+{
+    pico_cd cd = {"myca", {0x42}, 1, 0, 0xCA00}, back;
+    uint8_t out[64];
+    size_t n;
+
+    assert_int_equal(pico_cd_encode(&cd, out, sizeof(out)), sizeof(cd_opensc));
+    assert_memory_equal(out, cd_opensc, sizeof(cd_opensc));
+    assert_int_equal(pico_cd_encode(&cd, out, sizeof(cd_opensc) - 1), 0);
+    /* no label: an empty one, read back as none */
+    cd.label[0] = '\0';
+    n = pico_cd_encode(&cd, out, sizeof(out));
+    assert_int_not_equal(n, 0);
+    assert_int_equal(pico_cd_decode(out, n, &back), 0);
+    assert_string_equal(back.label, "");
+    assert_int_equal(back.fid, 0xCA00);
+}
+
 /* authority TRUE, a two-byte ID, a full path (3F00 prefix), no label */
 static void test_cd_decode_authority_path(void **state)
 {
@@ -162,8 +181,8 @@ static void test_prkd_algid_round_trip(void **state)
         0xF7, 0x0D, 0x01, 0x01, 0x08, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
         0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xA2, 0x03, 0x02, 0x01, 0x20};
     /* typeAttributes [1] { SEQUENCE { Path, INTEGER 2048, [0] { algid } } } */
-    static const uint8_t attrs_head[] = {0xA1, 0x4F, 0x30, 0x4D, 0x30, 0x02, 0x04, 0x00,
-                                         0x02, 0x02, 0x08, 0x00, 0xA0, 0x43};
+    static const uint8_t attrs_head[] = {0xA1, 0x4F, 0x30, 0x4D, 0x30, 0x02, 0x04,
+                                         0x00, 0x02, 0x02, 0x08, 0x00, 0xA0, 0x43};
     pico_prkd k, d;
     uint8_t out[512];
     size_t n, at;
@@ -204,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_prkd_decode_opensc_extras),
         cmocka_unit_test(test_prkd_decode_bad),
         cmocka_unit_test(test_cd_decode_opensc),
+        cmocka_unit_test(test_cd_encode_matches_opensc),
         cmocka_unit_test(test_cd_decode_authority_path),
         cmocka_unit_test(test_cd_decode_bad),
         cmocka_unit_test(test_prkd_algid_round_trip),
