@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "card.h"
+#include "latency.h"
 #include "state.h"
 
 #define VPCD_CTRL_OFF 0
@@ -56,6 +57,7 @@ struct opts {
     const char *ready_file;
     int fail_ins; /* --fail: the first APDU with this INS gets fail_sw unprocessed (-1: none) */
     uint16_t fail_sw;
+    sim_latency latency; /* --latency: the real device's computing time, before the answer */
 };
 
 static FILE *logf_;
@@ -78,6 +80,9 @@ static void usage(FILE *out)
             "  --ready-file FILE     create FILE once the reader has powered the card\n"
             "  --fail INS:SW         answer the first APDU with instruction INS (hex) with\n"
             "                        status SW (hex), not carried out (tests of failure paths)\n"
+            "  --latency sign=MS,decipher=MS,keygen=MS,apdu=MS\n"
+            "                        wait this long before answering SIGN, DECIPHER, GENERATE\n"
+            "                        and any other APDU (a model of the real device's speed)\n"
             "  --help, --version\n");
 }
 
@@ -307,12 +312,28 @@ static int answer_fail(int fd, struct opts *o, uint8_t *body, size_t len)
     return send_msg(fd, sw, 2) != 0 ? -1 : 0;
 }
 
+/* The modelled computing time of a command that succeeded (9000 or 61xx), slept. */
+static void wait_latency(const sim_latency *lat, uint8_t ins, const sim_bytes *resp)
+{
+    unsigned us = sim_latency_for(lat, ins);
+    const uint8_t *sw = resp->len >= 2 ? resp->data + resp->len - 2 : NULL;
+    struct timespec t;
+
+    if (us == 0 || sw == NULL || !((sw[0] == 0x90 && sw[1] == 0x00) || sw[0] == 0x61))
+        return;
+    t.tv_sec = us / 1000000;
+    t.tv_nsec = (long)(us % 1000000) * 1000;
+    while (nanosleep(&t, &t) != 0 && errno == EINTR && !stop)
+        ;
+}
+
 /* One APDU processed and answered. Returns 0 to go on, 1 when the connection is gone, -1
  * on a fatal state error. */
 static int answer_apdu(int fd, sim_card *card, sim_state *st, const struct opts *o, uint8_t *body,
                        size_t len, sim_bytes *resp)
 {
     size_t secret, hdr_len;
+    uint8_t ins = len >= 2 ? body[1] : 0;
     int sent;
 
     if (sim_card_process(card, body, len, resp) != 0) {
@@ -335,6 +356,7 @@ static int answer_apdu(int fd, sim_card *card, sim_state *st, const struct opts 
         fprintf(stderr, "pico-hsm-sim: cannot save %s: %s\n", o->state, strerror(errno));
         return -1;
     }
+    wait_latency(&o->latency, ins, resp);
     /* a DECIPHER answer is a plaintext or a shared secret: its status word only */
     log_line("<", resp->data, resp->len, 0,
              sim_card_answer_secret(card) && resp->len > 2 ? resp->len - 2 : 0);
@@ -391,6 +413,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"log", required_argument, NULL, 'l'},
         {"ready-file", required_argument, NULL, 'R'},
         {"fail", required_argument, NULL, 'f'},
+        {"latency", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -437,6 +460,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             }
             o->fail_ins = (int)ins;
             o->fail_sw = (uint16_t)sw;
+            break;
+        case 'L':
+            if (sim_latency_parse(optarg, &o->latency) != 0) {
+                fprintf(stderr, "pico-hsm-sim: --latency takes sign=MS,decipher=MS,keygen=MS,"
+                                "apdu=MS (milliseconds, up to 60000)\n");
+                return 2;
+            }
             break;
         case 'h':
             usage(stdout);
