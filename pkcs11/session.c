@@ -141,6 +141,33 @@ static pico_err read_pin_state(void *arg, pico_card *card)
     return pico_schsm_pin_status(card, PICO_PIN_USER, arg, &tries);
 }
 
+static pico_err read_pka_state(void *arg, pico_card *card)
+{
+    return pico_schsm_pka_status(card, arg);
+}
+
+/*
+ * A login without PKA keys verifies the PIN only; on a device that also requires public
+ * key authentication the keys stay refused: that login is no login (never a false
+ * "logged in"), and the user reads which factor is missing.
+ */
+static pico_err check_pka_done(p11_slot *slot)
+{
+    uint8_t st[4];
+    pico_err err;
+
+    pico_err_quiet_push();
+    err = pico_device_run(slot->dev, read_pka_state, st);
+    pico_err_quiet_pop();
+    if (err != PICO_OK || st[3] >= st[2]) /* no PKA (6A86), or enough keys authenticated */
+        return PICO_OK;
+    pico_device_forget(slot->dev);
+    return pico_err_raise(PICO_E_PKA_REQUIRED,
+                          "%s also requires public key authentication (%u of %u keys): "
+                          "name the keys with pka-key=",
+                          slot->reader, st[2] - st[3], st[2]);
+}
+
 /* The login itself: the engine with the application's PIN (or the configured source). */
 static CK_RV slot_login(p11_slot *slot, const char *pin)
 {
@@ -166,7 +193,8 @@ static CK_RV slot_login(p11_slot *slot, const char *pin)
      * before fork) must not accept whatever PIN comes now: the PIN given is verified */
     if (pico_device_logged_in(slot->dev))
         pico_device_forget(slot->dev);
-    err = pico_device_login(slot->dev, &uri, &p11.cfg, pin, NULL);
+    if ((err = pico_device_login(slot->dev, &uri, &p11.cfg, pin, NULL)) == PICO_OK)
+        err = check_pka_done(slot);
 end:
     p11.in_login = 0;
     pico_uri_free(&uri);
