@@ -76,9 +76,9 @@ CK_RV C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
         rv = CKR_ARGUMENTS_BAD;
         goto end;
     }
-    /* every call lists the readers again: devices come and go (hot plug) */
-    if (list == NULL)
-        p11_slots_refresh();
+    /* every call lists the readers again: devices come and go (hot plug); p11-kit asks
+     * with a buffer at once, without a length query first */
+    p11_slots_refresh();
     for (i = 0; i < p11.nslots; i++) {
         if (present && !p11.slots[i].present)
             continue;
