@@ -261,8 +261,3 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE base
     p11_leave();
     return rv;
 }
-
-CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved)
-{
-    return CKR_FUNCTION_NOT_SUPPORTED;
-}

@@ -40,7 +40,8 @@ typedef struct p11_secret {
 typedef struct p11_slot {
     pico_device *dev; /* shared device object (common/), NULL: never seen */
     char reader[128];
-    int present; /* seen at the last listing */
+    int present;  /* seen at the last listing */
+    int reported; /* the presence C_WaitForSlotEvent last reported (or C_GetSlotList showed) */
     int logged_in;
 } p11_slot;
 

@@ -102,7 +102,7 @@ typedef struct pico_function_list_3_0 {
      * functions that answer CKR_FUNCTION_NOT_SUPPORTED, typed by the caller's header. */
     CK_RV (*C_GetInterfaceList)(CK_INTERFACE_PTR, CK_ULONG_PTR);
     CK_RV (*C_GetInterface)(CK_UTF8CHAR_PTR, CK_VERSION_PTR, CK_INTERFACE_PTR_PTR, CK_FLAGS);
-    CK_RV (*C_LoginUser)
+    CK_RV(*C_LoginUser)
     (CK_SESSION_HANDLE, CK_USER_TYPE, CK_UTF8CHAR_PTR, CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG);
     CK_RV (*C_SessionCancel)(CK_SESSION_HANDLE, CK_FLAGS);
     pico_p11_fn message_fns[20];

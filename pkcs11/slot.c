@@ -9,15 +9,29 @@
  */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "module.h"
 #include "schsm.h"
 
+static pico_err nothing(void *arg, pico_card *card)
+{
+    return PICO_OK;
+}
+
 static int seen(void *arg, pico_device *dev)
 {
     const char *reader = pico_device_reader(dev);
     size_t i;
+
+    /* the device object outlives its card: a transaction (no APDU) says the card is there */
+    pico_err_quiet_push();
+    if (pico_device_run(dev, nothing, NULL) != PICO_OK) {
+        pico_err_quiet_pop();
+        return 0;
+    }
+    pico_err_quiet_pop();
 
     for (i = 0; i < p11.nslots; i++)
         if (strcmp(p11.slots[i].reader, reader) == 0)
@@ -80,6 +94,7 @@ CK_RV C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
      * with a buffer at once, without a length query first */
     p11_slots_refresh();
     for (i = 0; i < p11.nslots; i++) {
+        p11.slots[i].reported = p11.slots[i].present; /* the application sees them now */
         if (present && !p11.slots[i].present)
             continue;
         if (list != NULL && n < *count)
@@ -116,4 +131,44 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
 end:
     p11_leave();
     return rv;
+}
+
+/* A slot whose device came or went since the application last heard of it (-1: none). */
+static long slot_event(void)
+{
+    size_t i;
+
+    p11_slots_refresh();
+    for (i = 0; i < p11.nslots; i++)
+        if (p11.slots[i].present != p11.slots[i].reported) {
+            p11.slots[i].reported = p11.slots[i].present;
+            return (long)i;
+        }
+    return -1;
+}
+
+/*
+ * Hot plug without a PC/SC event API of common/: the readers are listed again every
+ * 500 ms, outside the module lock. C_Finalize ends a wait (CKR_CRYPTOKI_NOT_INITIALIZED).
+ */
+CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved)
+{
+    long ev;
+    CK_RV rv;
+
+    if (slot == NULL || reserved != NULL)
+        return CKR_ARGUMENTS_BAD;
+    for (;;) {
+        if ((rv = p11_enter()) != CKR_OK)
+            return rv;
+        ev = slot_event();
+        p11_leave();
+        if (ev >= 0) {
+            *slot = (CK_SLOT_ID)ev;
+            return CKR_OK;
+        }
+        if (flags & CKF_DONT_BLOCK)
+            return CKR_NO_EVENT;
+        usleep(500 * 1000);
+    }
 }
