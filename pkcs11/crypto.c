@@ -257,6 +257,8 @@ static CK_RV sign_setup(const pico_key *key, const CK_MECHANISM *m, p11_op *op)
                        base == CKM_RSA_X_509
                    ? CKR_KEY_TYPE_INCONSISTENT
                    : CKR_MECHANISM_INVALID;
+    if (!ec && base != CKM_RSA_PKCS_PSS && p11_key_pss_only(key))
+        return CKR_KEY_FUNCTION_NOT_PERMITTED;
     op->mech = m->mechanism;
     op->md = md;
     if (base == CKM_RSA_PKCS_PSS)
@@ -450,6 +452,8 @@ CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE kh
         rv = CKR_MECHANISM_INVALID;
     else if (key->type != PICO_KEY_RSA)
         rv = CKR_KEY_TYPE_INCONSISTENT;
+    else if (p11_key_pss_only(key))
+        rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
     else if (m->mechanism == CKM_RSA_PKCS_OAEP)
         rv = oaep_params(m, &s->decrypt);
     if (rv == CKR_OK) {

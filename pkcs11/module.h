@@ -106,6 +106,9 @@ void p11_slot_logout(p11_slot *s);
 CK_OBJECT_HANDLE p11_handle(CK_SLOT_ID slot, int kind, unsigned n);
 CK_RV p11_object_key(p11_session *s, CK_OBJECT_HANDLE h, int kind, pico_key **key);
 CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
+/* 1 for an RSA key made as RSA-PSS (its PrKD holds the RSASSA-PSS AlgorithmIdentifier): it
+ * signs with PSS only, as the provider uses it. */
+int p11_key_pss_only(const pico_key *key);
 /* DER of an EC key's named curve (CKA_EC_PARAMS) into out (cap bytes). */
 CK_RV p11_ec_params(const char *curve, uint8_t *out, size_t cap, size_t *len);
 

@@ -88,6 +88,20 @@ CK_RV p11_object_key(p11_session *s, CK_OBJECT_HANDLE h, int kind, pico_key **ke
     return CKR_OK;
 }
 
+int p11_key_pss_only(const pico_key *key)
+{
+    const unsigned char *p = key->algid;
+    X509_ALGOR *alg;
+    int pss;
+
+    if (key->type != PICO_KEY_RSA || key->algid_len == 0)
+        return 0;
+    alg = d2i_X509_ALGOR(NULL, &p, (long)key->algid_len);
+    pss = alg != NULL && OBJ_obj2nid(alg->algorithm) == NID_rsassaPss;
+    X509_ALGOR_free(alg);
+    return pss;
+}
+
 /* An attribute's value, malloc'ed: the callers copy or compare it. */
 typedef struct val {
     uint8_t *p;
@@ -245,7 +259,7 @@ static CK_RV key_attr(const p11_obj *o, CK_ATTRIBUTE_TYPE type, val *v)
         case CKA_WRAP_WITH_TRUSTED:
             return put_bool(v, 0);
         case CKA_DECRYPT:
-            return put_bool(v, rsa);
+            return put_bool(v, rsa && !p11_key_pss_only(o->key));
         }
     } else {
         switch (type) {
@@ -256,7 +270,7 @@ static CK_RV key_attr(const p11_obj *o, CK_ATTRIBUTE_TYPE type, val *v)
         case CKA_TRUSTED:
             return put_bool(v, 0);
         case CKA_ENCRYPT:
-            return put_bool(v, rsa);
+            return put_bool(v, rsa && !p11_key_pss_only(o->key));
         }
     }
     return key_material(o, type, v);
