@@ -99,8 +99,8 @@ static CK_RV op_key(p11_session *s, const p11_op *op, pico_key **key)
  * card lost this process's login (another client's SELECT, a reset: 4.6). A PIN the
  * application gave is held for that only with cache-pin=yes (the device layer holds it).
  */
-static CK_RV key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len, uint8_t *out,
-                    size_t *out_len)
+CK_RV p11_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len, uint8_t *out,
+                 size_t *out_len)
 {
     size_t cap = *out_len;
     pico_uri uri;
@@ -137,7 +137,7 @@ static CK_RV ecdsa_sign(pico_key *key, const uint8_t *hash, size_t hlen, uint8_t
     ECDSA_SIG *sig = NULL;
     CK_RV rv;
 
-    if ((rv = key_op(key, PICO_MECH_ECDSA, hash, hlen, der, &dlen)) != CKR_OK)
+    if ((rv = p11_key_op(key, PICO_MECH_ECDSA, hash, hlen, der, &dlen)) != CKR_OK)
         return rv;
     if ((sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen)) == NULL ||
         BN_bn2binpad(ECDSA_SIG_get0_r(sig), out, (int)half) < 0 ||
@@ -225,9 +225,9 @@ static CK_RV rsa_sign(pico_key *key, const p11_op *op, CK_MECHANISM_TYPE base, c
         return rv;
     }
     if (mech == PICO_MECH_RSA_PSS)
-        rv = key_op(key, mech, in, in_len, out, out_len);
+        rv = p11_key_op(key, mech, in, in_len, out, out_len);
     else
-        rv = key_op(key, mech, em, k, out, out_len);
+        rv = p11_key_op(key, mech, em, k, out, out_len);
     OPENSSL_cleanse(em, sizeof(em));
     OPENSSL_cleanse(t, sizeof(t));
     return rv;
@@ -502,7 +502,7 @@ static CK_RV decrypt_now(p11_session *s, const uint8_t *ct, size_t ct_len, uint8
     }
     memset(in, 0, k - ct_len);
     memcpy(in + k - ct_len, ct, ct_len);
-    if ((rv = key_op(key, PICO_MECH_RSA_DECRYPT_RAW, in, k, em, &em_len)) != CKR_OK)
+    if ((rv = p11_key_op(key, PICO_MECH_RSA_DECRYPT_RAW, in, k, em, &em_len)) != CKR_OK)
         goto end;
     if (em_len != k || (n = unpad(&s->decrypt, em, k, out, sizeof(out))) < 0) {
         rv = CKR_ENCRYPTED_DATA_INVALID;

@@ -219,7 +219,6 @@ static CK_RV ecdh(p11_session *s, const CK_MECHANISM *m, CK_OBJECT_HANDLE base,
     size_t zlen = sizeof(z), field;
     const uint8_t *pt = NULL;
     pico_key *key = NULL;
-    pico_err err;
     CK_RV rv;
 
     if (m->mechanism != CKM_ECDH1_DERIVE)
@@ -233,8 +232,8 @@ static CK_RV ecdh(p11_session *s, const CK_MECHANISM *m, CK_OBJECT_HANDLE base,
     field = ((size_t)key->bits + 7) / 8;
     if ((rv = peer_point(p, field, &pt)) != CKR_OK)
         return rv;
-    err = pico_device_key_op(key, PICO_MECH_ECDH, pt, 1 + 2 * field, z, &zlen);
-    if ((rv = p11_rv(err)) == CKR_OK && zlen < 1 + field)
+    if ((rv = p11_key_op(key, PICO_MECH_ECDH, pt, 1 + 2 * field, z, &zlen)) == CKR_OK &&
+        zlen < 1 + field)
         rv = CKR_DEVICE_ERROR;
     if (rv == CKR_OK) /* the device answers 04 || x (|| y): the secret is x */
         rv = keep_secret(s, z + 1, field, t, n, out);

@@ -114,5 +114,9 @@ CK_RV p11_ec_params(const char *curve, uint8_t *out, size_t cap, size_t *len);
 
 /* crypto.c */
 void p11_op_clear(p11_op *op);
+/* One private-key operation, once more after a login from the configured factors when the
+ * card lost this process's login (pin-source=, cache-pin=yes). */
+CK_RV p11_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len, uint8_t *out,
+                 size_t *out_len);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Hot plug through a PKCS#11 module, for the module's tests:
+ * A long-running PKCS#11 application driven line by line, for the module's tests (hot plug,
+ * a login lost to another client):
  *   p11-slot-events MODULE
  * Initialises MODULE, then reads commands from stdin, one a line, and
  * answers each on stdout:
@@ -8,6 +9,9 @@
  *   poll     C_WaitForSlotEvent(CKF_DONT_BLOCK): "event: SLOT" or "event: none"
  *   wait     C_WaitForSlotEvent blocking: "event: SLOT"
  *   token    C_GetTokenInfo of slot 0: "token: LABEL" or "token: 0xRV"
+ *   login [PIN]  C_Login in a session of slot 0 (no PIN: the protected path): "login: 0xRV"
+ *   sign     CKM_ECDSA_SHA256 with the first private key: "sign: 0xRV"
+ *   derive HEX   CKM_ECDH1_DERIVE with it and the peer point HEX: "derive: 0xRV"
  */
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
@@ -15,6 +19,43 @@
 #include <string.h>
 
 static CK_FUNCTION_LIST *f;
+static CK_SESSION_HANDLE session;
+
+static CK_OBJECT_HANDLE first_key(void)
+{
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t = {CKA_CLASS, &cls, sizeof(cls)};
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    CK_ULONG n = 0;
+
+    if (f->C_FindObjectsInit(session, &t, 1) == CKR_OK) {
+        f->C_FindObjects(session, &h, 1, &n);
+        f->C_FindObjectsFinal(session);
+    }
+    return n == 1 ? h : CK_INVALID_HANDLE;
+}
+
+/* The key operations of a logged-in session; the answer's return value in hex. */
+static CK_RV key_command(const char *cmd, const char *arg)
+{
+    CK_BYTE buf[256], point[160];
+    CK_ULONG len = sizeof(buf), n = 0;
+    CK_MECHANISM sign = {CKM_ECDSA_SHA256, NULL, 0};
+    CK_ECDH1_DERIVE_PARAMS ecdh = {CKD_NULL, 0, NULL, 0, point};
+    CK_MECHANISM derive = {CKM_ECDH1_DERIVE, &ecdh, sizeof(ecdh)};
+    CK_OBJECT_HANDLE key = first_key(), secret;
+    CK_RV rv;
+
+    if (strcmp(cmd, "sign") == 0) {
+        if ((rv = f->C_SignInit(session, &sign, key)) == CKR_OK)
+            rv = f->C_Sign(session, (CK_BYTE *)"data", 4, buf, &len);
+        return rv;
+    }
+    while (arg != NULL && n < sizeof(point) && sscanf(arg + 2 * n, "%2hhx", &point[n]) == 1)
+        n++;
+    ecdh.ulPublicDataLen = n;
+    return f->C_DeriveKey(session, &derive, key, NULL, 0, &secret);
+}
 
 static void answer(const char *cmd)
 {
@@ -32,6 +73,15 @@ static void answer(const char *cmd)
             printf("event: %lu\n", (unsigned long)slots[0]);
         else
             printf("event: %s\n", rv == CKR_NO_EVENT ? "none" : "error");
+    } else if (strncmp(cmd, "login", 5) == 0) {
+        if (session == 0)
+            f->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &session);
+        rv = f->C_Login(session, CKU_USER, cmd[5] == ' ' ? (CK_BYTE *)cmd + 6 : NULL,
+                        cmd[5] == ' ' ? strlen(cmd + 6) : 0);
+        printf("login: 0x%lx\n", (unsigned long)rv);
+    } else if (strcmp(cmd, "sign") == 0 || strncmp(cmd, "derive ", 7) == 0) {
+        rv = key_command(cmd[0] == 's' ? "sign" : "derive", cmd[0] == 's' ? NULL : cmd + 7);
+        printf("%s: 0x%lx\n", cmd[0] == 's' ? "sign" : "derive", (unsigned long)rv);
     } else if (strcmp(cmd, "token") == 0) {
         if ((rv = f->C_GetTokenInfo(0, &ti)) == CKR_OK)
             printf("token: %.16s\n", (const char *)ti.label);
@@ -44,7 +94,7 @@ static void answer(const char *cmd)
 int main(int argc, char **argv)
 {
     CK_C_GetFunctionList get;
-    char line[64];
+    char line[512];
     void *lib;
 
     if (argc != 2 || (lib = dlopen(argv[1], RTLD_NOW)) == NULL ||
