@@ -4,7 +4,7 @@
 # going (its virtual card stopped) and coming back shows in C_GetSlotList
 # (slots with a token), C_GetTokenInfo (CKR_TOKEN_NOT_PRESENT meanwhile) and
 # C_WaitForSlotEvent (non-blocking: no event when nothing changed; blocking:
-# the slot that changed).
+# the slot that changed). Its 3.0 interfaces: "PKCS 11" 3.0 (the default) and 2.40.
 . "$(dirname "$0")/lib.sh"
 need_devices
 
@@ -16,6 +16,8 @@ ask() {
     read -r -t 60 line <&"${EV[0]}" || fail "no answer to '$1'"
     echo "$line"
 }
+# 0. the module offers PKCS#11 3.0 (default) and 2.40 interfaces
+expect_eq "$(ask interfaces)" "interfaces: 2 default 3.0 2.40 2.40" "C_GetInterfaceList/C_GetInterface"
 # 1. the device is there, and nothing happened since the list
 expect_eq "$(ask slots)" "slots: 1" "slots at first"
 expect_eq "$(ask token)" "token: ESPICOHSMTR00001" "token at first"

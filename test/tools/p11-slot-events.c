@@ -12,6 +12,7 @@
  *   login [PIN]  C_Login in a session of slot 0 (no PIN: the protected path): "login: 0xRV"
  *   sign     CKM_ECDSA_SHA256 with the first private key: "sign: 0xRV"
  *   derive HEX   CKM_ECDH1_DERIVE with it and the peer point HEX: "derive: 0xRV"
+ *   interfaces   the 3.0 interfaces: "interfaces: N default MAJOR.MINOR 2.40 MAJOR.MINOR"
  */
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
@@ -20,6 +21,35 @@
 
 static CK_FUNCTION_LIST *f;
 static CK_SESSION_HANDLE session;
+static void *lib;
+
+/* PKCS#11 3.0's interface discovery (section 5.2), declared here: a 2.40 header has none. */
+typedef struct {
+    CK_CHAR *name;
+    void *list;
+    CK_FLAGS flags;
+} iface;
+typedef CK_RV (*get_list_fn)(iface *list, CK_ULONG *count);
+typedef CK_RV (*get_fn)(CK_UTF8CHAR *name, CK_VERSION *version, iface **out, CK_FLAGS flags);
+
+static void interfaces(void)
+{
+    get_list_fn get_list = (get_list_fn)dlsym(lib, "C_GetInterfaceList");
+    get_fn get = (get_fn)dlsym(lib, "C_GetInterface");
+    CK_VERSION v240 = {2, 40};
+    iface list[8], *dflt = NULL, *old = NULL;
+    CK_ULONG n = 8;
+
+    if (get_list == NULL || get == NULL || get_list(list, &n) != CKR_OK ||
+        get((CK_UTF8CHAR *)"PKCS 11", NULL, &dflt, 0) != CKR_OK ||
+        get((CK_UTF8CHAR *)"PKCS 11", &v240, &old, 0) != CKR_OK) {
+        printf("interfaces: none\n");
+        return;
+    }
+    printf("interfaces: %lu default %u.%u 2.40 %u.%u\n", (unsigned long)n,
+           ((CK_VERSION *)dflt->list)->major, ((CK_VERSION *)dflt->list)->minor,
+           ((CK_VERSION *)old->list)->major, ((CK_VERSION *)old->list)->minor);
+}
 
 static CK_OBJECT_HANDLE first_key(void)
 {
@@ -82,6 +112,8 @@ static void answer(const char *cmd)
     } else if (strcmp(cmd, "sign") == 0 || strncmp(cmd, "derive ", 7) == 0) {
         rv = key_command(cmd[0] == 's' ? "sign" : "derive", cmd[0] == 's' ? NULL : cmd + 7);
         printf("%s: 0x%lx\n", cmd[0] == 's' ? "sign" : "derive", (unsigned long)rv);
+    } else if (strcmp(cmd, "interfaces") == 0) {
+        interfaces();
     } else if (strcmp(cmd, "token") == 0) {
         if ((rv = f->C_GetTokenInfo(0, &ti)) == CKR_OK)
             printf("token: %.16s\n", (const char *)ti.label);
@@ -95,7 +127,6 @@ int main(int argc, char **argv)
 {
     CK_C_GetFunctionList get;
     char line[512];
-    void *lib;
 
     if (argc != 2 || (lib = dlopen(argv[1], RTLD_NOW)) == NULL ||
         (get = (CK_C_GetFunctionList)dlsym(lib, "C_GetFunctionList")) == NULL ||
