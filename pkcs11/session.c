@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Sessions and the login. C_Login hands the PIN to the device layer's login
+ * engine (common/device_login.c) with the module's settings: the PIN first,
+ * then the PKA keys of pka-key=, never a wrong PIN again, the last try kept
+ * unless pin-last-try=yes. A NULL PIN (the token says it has a protected
+ * authentication path when pin-source= is set) takes the PIN from there.
+ * C_Logout and the close of a slot's last session end the login on the card
+ * (the next exchange selects the application again).
+ */
+#include <openssl/crypto.h>
+#include <string.h>
+
+#include "log.h"
+#include "module.h"
+#include "schsm.h"
+
+p11_session *p11_session_get(CK_SESSION_HANDLE h)
+{
+    if (h == 0 || h > P11_MAX_SESSIONS || !p11.sessions[h - 1].used)
+        return NULL;
+    return &p11.sessions[h - 1];
+}
+
+CK_RV C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
+                    CK_SESSION_HANDLE_PTR out)
+{
+    p11_slot *slot;
+    size_t i;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((slot = p11_slot_get(id)) == NULL)
+        rv = CKR_SLOT_ID_INVALID;
+    else if (!slot->present)
+        rv = CKR_TOKEN_NOT_PRESENT;
+    else if (!(flags & CKF_SERIAL_SESSION))
+        rv = CKR_SESSION_PARALLEL_NOT_SUPPORTED;
+    else if (out == NULL)
+        rv = CKR_ARGUMENTS_BAD;
+    if (rv != CKR_OK)
+        goto end;
+    for (i = 0; i < P11_MAX_SESSIONS && p11.sessions[i].used; i++)
+        ;
+    if (i == P11_MAX_SESSIONS) {
+        rv = CKR_SESSION_COUNT;
+        goto end;
+    }
+    memset(&p11.sessions[i], 0, sizeof(p11.sessions[i]));
+    p11.sessions[i].used = 1;
+    p11.sessions[i].slot = id;
+    p11.sessions[i].flags = flags;
+    *out = i + 1;
+end:
+    p11_leave();
+    return rv;
+}
+
+static void session_close(p11_session *s)
+{
+    CK_SLOT_ID slot = s->slot;
+    size_t i;
+
+    p11_op_clear(&s->sign);
+    p11_op_clear(&s->decrypt);
+    memset(s, 0, sizeof(*s));
+    /* the application's login ends with its last session on the token (2.40 5.6) */
+    for (i = 0; i < P11_MAX_SESSIONS; i++)
+        if (p11.sessions[i].used && p11.sessions[i].slot == slot)
+            return;
+    p11_slot_logout(&p11.slots[slot]);
+}
+
+CK_RV C_CloseSession(CK_SESSION_HANDLE h)
+{
+    p11_session *s;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((s = p11_session_get(h)) == NULL)
+        rv = CKR_SESSION_HANDLE_INVALID;
+    else
+        session_close(s);
+    p11_leave();
+    return rv;
+}
+
+CK_RV C_CloseAllSessions(CK_SLOT_ID id)
+{
+    size_t i;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if (p11_slot_get(id) == NULL) {
+        rv = CKR_SLOT_ID_INVALID;
+        goto end;
+    }
+    for (i = 0; i < P11_MAX_SESSIONS; i++)
+        if (p11.sessions[i].used && p11.sessions[i].slot == id)
+            session_close(&p11.sessions[i]);
+end:
+    p11_leave();
+    return rv;
+}
+
+CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
+{
+    p11_session *s;
+    int user, rw;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((s = p11_session_get(h)) == NULL) {
+        rv = CKR_SESSION_HANDLE_INVALID;
+        goto end;
+    }
+    if (info == NULL) {
+        rv = CKR_ARGUMENTS_BAD;
+        goto end;
+    }
+    user = p11.slots[s->slot].logged_in;
+    rw = (s->flags & CKF_RW_SESSION) != 0;
+    info->slotID = s->slot;
+    info->flags = s->flags;
+    info->ulDeviceError = 0;
+    info->state = user ? (rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS)
+                       : (rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION);
+end:
+    p11_leave();
+    return rv;
+}
+
+static pico_err read_pin_state(void *arg, pico_card *card)
+{
+    int tries;
+
+    return pico_schsm_pin_status(card, PICO_PIN_USER, arg, &tries);
+}
+
+static pico_err read_pka_state(void *arg, pico_card *card)
+{
+    return pico_schsm_pka_status(card, arg);
+}
+
+/*
+ * A login without PKA keys verifies the PIN only; on a device that also requires public
+ * key authentication the keys stay refused: that login is no login (never a false
+ * "logged in"), and the user reads which factor is missing.
+ */
+static pico_err check_pka_done(p11_slot *slot)
+{
+    uint8_t st[4];
+    pico_err err;
+
+    pico_err_mark();
+    err = pico_device_run(slot->dev, read_pka_state, st);
+    pico_err_pop_to_mark();
+    if (err != PICO_OK || st[3] >= st[2]) /* no PKA (6A86), or enough keys authenticated */
+        return PICO_OK;
+    pico_device_forget(slot->dev);
+    return pico_err_raise(PICO_E_PKA_REQUIRED,
+                          "%s also requires public key authentication (%u of %u keys): "
+                          "name the keys with pka-key=",
+                          slot->reader, st[2] - st[3], st[2]);
+}
+
+/* The login itself: the engine with the application's PIN (or the configured source). */
+static CK_RV slot_login(p11_slot *slot, const char *pin)
+{
+    pico_pin_state st = PICO_PIN_TRIES;
+    pico_uri uri;
+    pico_err err;
+    CK_RV rv;
+
+    if (pico_uri_parse("pico:", &uri, NULL) != PICO_URI_OK)
+        return CKR_HOST_MEMORY;
+    uri.pin_last_try = p11.pin_last_try ? 1 : -1;
+    p11.in_login = 1;
+    if ((err = pico_device_run(slot->dev, read_pin_state, &st)) == PICO_OK &&
+        st == PICO_PIN_NOT_SET) {
+        /* 4.5: no user PIN (PKA only, or not initialized): the keys stay locked without
+         * one, so no login can make them usable: say so, never "logged in" */
+        err = pico_err_raise(PICO_E_PIN_NOT_SET,
+                             "%s has no user pin: its keys cannot be used until one is set",
+                             slot->reader);
+        goto end;
+    }
+    /* a login this process still holds (a C_Logout of another module instance, the parent
+     * before fork) must not accept whatever PIN comes now: the PIN given is verified */
+    if (pico_device_logged_in(slot->dev))
+        pico_device_forget(slot->dev);
+    if ((err = pico_device_login(slot->dev, &uri, &p11.cfg, pin, NULL)) == PICO_OK)
+        err = check_pka_done(slot);
+end:
+    p11.in_login = 0;
+    pico_uri_free(&uri);
+    rv = p11_rv(err);
+    if (rv == CKR_OK)
+        slot->logged_in = 1;
+    pico_log("PKCS11", "login on '%s': rv=0x%lx", slot->reader, (unsigned long)rv);
+    return rv;
+}
+
+CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+    char buf[PICO_PIN_MAX + 1];
+    p11_session *s;
+    p11_slot *slot;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((s = p11_session_get(h)) == NULL)
+        rv = CKR_SESSION_HANDLE_INVALID;
+    else if (user != CKU_USER)
+        rv = user == CKU_SO || user == CKU_CONTEXT_SPECIFIC ? CKR_USER_TYPE_INVALID
+                                                            : CKR_ARGUMENTS_BAD;
+    else if ((slot = &p11.slots[s->slot])->logged_in)
+        rv = CKR_USER_ALREADY_LOGGED_IN;
+    else if (pin == NULL && p11.cfg.pin_source == NULL)
+        rv = CKR_ARGUMENTS_BAD;
+    else if (pin != NULL && (len == 0 || len > PICO_PIN_MAX))
+        rv = CKR_PIN_LEN_RANGE;
+    if (rv != CKR_OK)
+        goto end;
+    if (pin != NULL) {
+        memcpy(buf, pin, len);
+        buf[len] = '\0';
+    }
+    rv = slot_login(slot, pin != NULL ? buf : NULL);
+end:
+    OPENSSL_cleanse(buf, sizeof(buf));
+    p11_leave();
+    return rv;
+}
+
+CK_RV C_Logout(CK_SESSION_HANDLE h)
+{
+    p11_session *s;
+    size_t i;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((s = p11_session_get(h)) == NULL) {
+        rv = CKR_SESSION_HANDLE_INVALID;
+        goto end;
+    }
+    if (!p11.slots[s->slot].logged_in) {
+        rv = CKR_USER_NOT_LOGGED_IN;
+        goto end;
+    }
+    for (i = 0; i < P11_MAX_SESSIONS; i++)
+        if (p11.sessions[i].used && p11.sessions[i].slot == s->slot) {
+            p11_op_clear(&p11.sessions[i].sign);
+            p11_op_clear(&p11.sessions[i].decrypt);
+        }
+    p11_slot_logout(&p11.slots[s->slot]);
+end:
+    p11_leave();
+    return rv;
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * C_GetTokenInfo and the mechanisms. The token's label is the device's name
+ * (the CHR of its device certificate), its serial that name without the
+ * last 5 characters, as OpenSC shows it, so that a pkcs11: URI written for
+ * one module names the same token in the other. The PIN flags come from the
+ * PIN's state, read without spending a try; the counter the device starts
+ * from is not readable, so "count low" means fewer tries than the
+ * firmware's default of 3.
+ */
+#include <string.h>
+
+#include "log.h"
+#include "module.h"
+#include "schsm.h"
+
+typedef struct pin_info {
+    pico_pin_state state;
+    int tries;
+} pin_info;
+
+static pico_err read_pin_state(void *arg, pico_card *card)
+{
+    pin_info *p = arg;
+
+    return pico_schsm_pin_status(card, PICO_PIN_USER, &p->state, &p->tries);
+}
+
+static CK_FLAGS pin_flags(p11_slot *s)
+{
+    pin_info p = {PICO_PIN_NOT_SET, 0};
+    CK_FLAGS f = 0;
+    pico_err err;
+
+    pico_err_mark();
+    err = pico_device_run(s->dev, read_pin_state, &p);
+    pico_err_pop_to_mark();
+    if (err != PICO_OK)
+        return 0;
+    switch (p.state) {
+    case PICO_PIN_VERIFIED:
+        f = CKF_USER_PIN_INITIALIZED;
+        break;
+    case PICO_PIN_TRIES:
+        f = CKF_USER_PIN_INITIALIZED;
+        if (p.tries == 1)
+            f |= CKF_USER_PIN_FINAL_TRY;
+        if (p.tries < 3)
+            f |= CKF_USER_PIN_COUNT_LOW;
+        break;
+    case PICO_PIN_BLOCKED:
+        f = CKF_USER_PIN_INITIALIZED | CKF_USER_PIN_LOCKED;
+        break;
+    case PICO_PIN_TRANSPORT:
+        f = CKF_USER_PIN_INITIALIZED | CKF_USER_PIN_TO_BE_CHANGED;
+        break;
+    case PICO_PIN_NOT_SET: /* uninitialized, or PKA only: no PIN to log in with */
+        break;
+    }
+    return f;
+}
+
+static void fill_token(p11_slot *s, CK_TOKEN_INFO *info)
+{
+    const char *name = pico_device_name(s->dev);
+    char serial[17];
+    size_t n = strlen(name);
+    pico_select_info si = {0};
+
+    memset(info, 0, sizeof(*info));
+    snprintf(serial, sizeof(serial), "%.*s", (int)(n > 5 ? n - 5 : n), name);
+    p11_pad(info->label, sizeof(info->label), name[0] != '\0' ? name : "Pico HSM");
+    p11_pad(info->manufacturerID, sizeof(info->manufacturerID), "Pico HSM");
+    p11_pad(info->model, sizeof(info->model), "SmartCard-HSM");
+    p11_pad(info->serialNumber, sizeof(info->serialNumber), serial);
+    info->flags = CKF_LOGIN_REQUIRED | CKF_TOKEN_INITIALIZED | pin_flags(s);
+    /* a configured PIN source: the application logs in without a PIN of its own */
+    if (p11.cfg.pin_source != NULL)
+        info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+    info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
+    info->ulSessionCount = CK_UNAVAILABLE_INFORMATION;
+    info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
+    info->ulRwSessionCount = CK_UNAVAILABLE_INFORMATION;
+    info->ulMaxPinLen = PICO_PIN_MAX;
+    info->ulMinPinLen = 6;
+    info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
+    info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
+    info->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
+    info->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
+    pico_err_mark();
+    if (pico_device_select_info(s->dev, &si) == PICO_OK) {
+        info->firmwareVersion.major = si.major;
+        info->firmwareVersion.minor = si.minor;
+    }
+    pico_err_pop_to_mark();
+}
+
+CK_RV C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
+{
+    p11_slot *s;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((s = p11_slot_get(id)) == NULL)
+        rv = CKR_SLOT_ID_INVALID;
+    else if (!s->present || s->dev == NULL)
+        rv = CKR_TOKEN_NOT_PRESENT;
+    else if (info == NULL)
+        rv = CKR_ARGUMENTS_BAD;
+    else
+        fill_token(s, info);
+    p11_leave();
+    return rv;
+}
+
+#define EC_FLAGS (CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS)
+static const struct {
+    CK_MECHANISM_TYPE type;
+    CK_MECHANISM_INFO info;
+} mechs[] = {
+    {CKM_RSA_PKCS_KEY_PAIR_GEN, {1024, 4096, CKF_HW | CKF_GENERATE_KEY_PAIR}},
+    {CKM_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN | CKF_DECRYPT}},
+    {CKM_RSA_X_509, {1024, 4096, CKF_HW | CKF_SIGN | CKF_DECRYPT}},
+    {CKM_RSA_PKCS_OAEP, {1024, 4096, CKF_HW | CKF_DECRYPT}},
+    {CKM_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA1_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA224_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA256_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA384_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA512_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA1_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA224_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA256_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA384_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_SHA512_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
+    {CKM_EC_KEY_PAIR_GEN, {192, 521, CKF_HW | CKF_GENERATE_KEY_PAIR | EC_FLAGS}},
+    {CKM_ECDSA, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
+    {CKM_ECDSA_SHA1, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
+    {CKM_ECDSA_SHA224, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
+    {CKM_ECDSA_SHA256, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
+    {CKM_ECDSA_SHA384, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
+    {CKM_ECDSA_SHA512, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
+    {CKM_ECDH1_DERIVE, {192, 521, CKF_HW | CKF_DERIVE | EC_FLAGS}},
+};
+#define N_MECHS (sizeof(mechs) / sizeof(mechs[0]))
+
+static CK_RV slot_ok(CK_SLOT_ID id)
+{
+    p11_slot *s = p11_slot_get(id);
+
+    return s == NULL ? CKR_SLOT_ID_INVALID : !s->present ? CKR_TOKEN_NOT_PRESENT : CKR_OK;
+}
+
+CK_RV C_GetMechanismList(CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
+{
+    size_t i;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((rv = slot_ok(id)) != CKR_OK)
+        goto end;
+    if (count == NULL) {
+        rv = CKR_ARGUMENTS_BAD;
+        goto end;
+    }
+    if (list != NULL && *count < N_MECHS)
+        rv = CKR_BUFFER_TOO_SMALL;
+    else if (list != NULL)
+        for (i = 0; i < N_MECHS; i++)
+            list[i] = mechs[i].type;
+    *count = N_MECHS;
+end:
+    p11_leave();
+    return rv;
+}
+
+CK_RV C_GetMechanismInfo(CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
+{
+    size_t i;
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((rv = slot_ok(id)) != CKR_OK)
+        goto end;
+    rv = CKR_MECHANISM_INVALID;
+    for (i = 0; i < N_MECHS; i++)
+        if (mechs[i].type == type && info != NULL) {
+            *info = mechs[i].info;
+            rv = CKR_OK;
+        }
+end:
+    p11_leave();
+    return rv;
+}
