@@ -6,7 +6,6 @@
 #include "device.h"
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,7 +281,7 @@ static int probe_eddsa(pico_device *d)
     pico_key *k = NULL;
     unsigned ref;
 
-    ERR_set_mark();
+    pico_err_quiet_push(); /* a probe: its failures are answers, not errors */
     for (i = 0; pico_dev_list(d) == PICO_OK && i < d->nkeys && d->eddsa == 0; i++)
         if (pico_dev_key_read_desc(d->keys[i]) == PICO_OK &&
             pico_key_type_info_of(d->keys[i]->type) != NULL &&
@@ -296,7 +295,7 @@ static int probe_eddsa(pico_device *d)
         remove_made(d, ref);
         pico_log("DEVICE", "EdDSA probe with key=%u: %s", ref, d->eddsa > 0 ? "yes" : "no");
     }
-    ERR_pop_to_mark();
+    pico_err_quiet_pop();
     pico_dev_key_free(k);
     free(req);
     free(cv);
