@@ -126,9 +126,11 @@ static pico_err key_read_public(pico_key *k)
             goto end;
     }
     /* A key another tool described with a plain EC PrKD (no ecDomain, keytype.c) is whatever
-     * its public key says */
-    if ((t = key_type_of(k->pub)) != NULL && (k->type == 0 || k->type == PICO_KEY_EC)) {
-        if (k->type != t->type && t->bits != 0)
+     * its public key says. Written only when it changes: other threads read the type of a
+     * described key without the device lock */
+    if ((t = key_type_of(k->pub)) != NULL && (k->type == 0 || k->type == PICO_KEY_EC) &&
+        k->type != t->type) {
+        if (t->bits != 0)
             k->bits = t->bits;
         k->type = t->type;
     }
