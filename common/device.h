@@ -20,21 +20,17 @@
 
 #include "auth.h"
 #include "err.h"
+#include "keytype.h"
 #include "uri.h"
 
 typedef struct pico_device pico_device;
-
-typedef enum pico_key_type {
-    PICO_KEY_RSA = 1,
-    PICO_KEY_EC = 2,
-} pico_key_type;
 
 /* A key on the device, as its PrKD (C4xx) and public part (CExx) describe it. */
 typedef struct pico_key {
     pico_device *dev; /* not owned */
     uint8_t keyref;   /* 1..255: the low byte of CCxx */
     pico_key_type type;
-    int bits;       /* RSA modulus bits, EC field bits */
+    int bits;       /* RSA modulus bits, EC field bits, the type's fixed size (keytype.h) */
     char curve[32]; /* EC: OpenSSL group name ("prime256v1", ...) */
     char *label;    /* PrKD label, may be NULL */
     uint8_t id[64]; /* PrKD ID */
@@ -164,7 +160,15 @@ typedef enum pico_mech {
     PICO_MECH_RSA_PSS,         /* in: the hash; the device pads PSS, salt = MGF1 = hash length */
     PICO_MECH_RSA_DECRYPT_RAW, /* in: a modulus-length ciphertext; out: the raw block */
     PICO_MECH_ECDH,            /* in: the peer's uncompressed point; out: 04 || x */
+    PICO_MECH_XDH,   /* X25519/X448: in the peer's raw u-coordinate (32/56 B); out the RFC 7748
+                        shared secret (the device's leading 04 stripped here) */
+    PICO_MECH_EDDSA, /* Ed25519/Ed448: in the whole message (one APDU: longer is PICO_E_ARGS);
+                        out raw R || S (64/114 B) */
 } pico_mech;
+
+/* The longest message PICO_MECH_EDDSA takes: one extended command APDU of at most 2038 bytes
+ * on hardware (sc-hsm-protocol.md 1.4) less its header, Lc and Le. */
+#define PICO_EDDSA_MAX_MESSAGE 2029
 
 /* A private-key operation: one APDU (plus a login if the device lost it). */
 pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
@@ -297,7 +301,20 @@ pico_err pico_device_unblock_pin(pico_device *dev, const uint8_t *so_pin, size_t
 pico_err pico_device_pka_register(pico_device *dev, int slot, const uint8_t *req, size_t len,
                                   const pico_admin_steps *steps, uint8_t st[4]);
 
-/* Key generation on the device (needs a login). bits for RSA, curve for EC. */
+/*
+ * Whether the device can generate and use keys of type t (Ed25519/Ed448 only on
+ * firmware built with EdDSA). Asks the device at most once per device object,
+ * without a PIN try and without leaving a key behind: an Ed key already on the
+ * device answers yes without a login; otherwise, with this process's login, a
+ * GENERATE of an Ed25519 key that is deleted at once (a firmware without EdDSA
+ * makes an X25519 key of it). Without a login and such a key: 0, not cached.
+ * pico_device_generate of an Ed type is a probe of its own (it fails with
+ * PICO_E_UNSUPPORTED and leaves nothing): callers about to generate need not ask.
+ */
+int pico_device_supports(pico_device *dev, pico_key_type t);
+
+/* Key generation on the device (needs a login). bits for RSA, curve for EC, nothing else for
+ * the types of fixed size. */
 typedef struct pico_keygen {
     pico_key_type type;
     int bits;

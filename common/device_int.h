@@ -59,8 +59,10 @@ struct pico_device {
      * object goes: a pico_key pointer never dangles (device.h) */
     pico_key **gone;
     size_t ngone;
+    /* the firmware's EdDSA (ENABLE_EDDSA build): 0 not known yet, 1 yes, -1 no; a property of
+     * the firmware, kept when the object forgets what the device holds */
+    int eddsa;
 };
-
 
 /* device.c: the device taken and given back for a sequence of exchanges */
 pico_err pico_dev_enter(pico_device *d);

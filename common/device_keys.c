@@ -82,9 +82,21 @@ int pico_dev_has_fid(const pico_device *d, uint16_t fid)
     return 0;
 }
 
+/* The table's row for a public key's OpenSSL type; NULL for none. */
+static const pico_key_type_info *key_type_of(EVP_PKEY *pub)
+{
+    const pico_key_type_info *t;
+
+    for (t = pico_key_types; t->type != 0; t++)
+        if (EVP_PKEY_is_a(pub, t->name))
+            return t;
+    return NULL;
+}
+
 /* CExx: a CV request from key generation, or an X.509 certificate a host stored (6.6). */
 static pico_err key_read_public(pico_key *k)
 {
+    const pico_key_type_info *t;
     uint8_t *data = NULL;
     size_t len = 0;
     int bits = 0;
@@ -113,8 +125,17 @@ static pico_err key_read_public(pico_key *k)
         if (err != PICO_OK)
             goto end;
     }
+    /* A key another tool described with a plain EC PrKD (no ecDomain, keytype.c) is whatever
+     * its public key says. Written only when it changes: other threads read the type of a
+     * described key without the device lock */
+    if ((t = key_type_of(k->pub)) != NULL && (k->type == 0 || k->type == PICO_KEY_EC) &&
+        k->type != t->type) {
+        if (t->bits != 0)
+            k->bits = t->bits;
+        k->type = t->type;
+    }
     if (k->type == 0)
-        k->type = EVP_PKEY_is_a(k->pub, "EC") ? PICO_KEY_EC : PICO_KEY_RSA;
+        k->type = PICO_KEY_RSA;
     if (k->bits == 0)
         k->bits = bits;
     k->pub_loaded = 1;
@@ -128,6 +149,14 @@ pico_err pico_dev_key_read_public(pico_key *k)
     return key_read_public(k);
 }
 
+/* The sizes a PrKD gives the curves of 6.3: the field bits (OpenSC, this host) or the bytes
+ * times 8 (the firmware's default: 528 for P-521). */
+static int weierstrass_size(int size)
+{
+    return size == 0 || size == 192 || size == 256 || size == 384 || size == 512 || size == 521 ||
+           size == 528;
+}
+
 /* C4xx: label, ID, type and size; without a PrKD the public key tells the type. */
 pico_err pico_dev_key_read_desc(pico_key *k)
 {
@@ -135,6 +164,7 @@ pico_err pico_dev_key_read_desc(pico_key *k)
     uint8_t *data = NULL;
     size_t len = 0;
     pico_prkd prkd;
+    int unsure = 0;
     pico_err err = PICO_OK;
 
     if (k->desc_loaded)
@@ -142,8 +172,14 @@ pico_err pico_dev_key_read_desc(pico_key *k)
     if (pico_dev_has_fid(k->dev, fid)) {
         err = pico_schsm_read_file(k->dev->card, fid, &data, &len);
         if (err == PICO_OK && pico_prkd_decode(data, len, &prkd) == 0) {
-            k->type = prkd.is_ec ? PICO_KEY_EC : PICO_KEY_RSA;
-            k->bits = prkd.size;
+            const pico_key_type_info *t = pico_key_type_info_of(prkd.type);
+            k->type = prkd.type;
+            /* a plain EC description of a size no Weierstrass curve of the device has (the
+             * firmware's own for X448, Ed448: 448, 456): the public key tells the type */
+            if (k->type == PICO_KEY_EC && !weierstrass_size(prkd.size))
+                k->type = 0, unsure = 1;
+            /* the fixed-size types as OpenSSL counts them (X25519 253), not the PrKD's bytes */
+            k->bits = t != NULL && t->bits != 0 ? t->bits : prkd.size;
             if (prkd.label[0] != '\0' && (k->label = strdup(prkd.label)) == NULL)
                 err = pico_err_raise(PICO_E_NOMEM, "key label");
             memcpy(k->id, prkd.id, prkd.id_len);
@@ -155,7 +191,13 @@ pico_err pico_dev_key_read_desc(pico_key *k)
         if (err != PICO_OK)
             return err;
     }
-    if (k->type == 0 || k->bits == 0) {
+    if (unsure) {
+        /* without its public key it stays what its description says */
+        pico_err_mark();
+        if (key_read_public(k) != PICO_OK)
+            k->type = PICO_KEY_EC;
+        pico_err_pop_to_mark();
+    } else if (k->type == 0 || k->bits == 0) {
         if ((err = key_read_public(k)) != PICO_OK)
             return err;
     }

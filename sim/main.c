@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "card.h"
+#include "crypto.h"
 #include "latency.h"
 #include "state.h"
 
@@ -80,6 +81,9 @@ static void usage(FILE *out)
             "  --ready-file FILE     create FILE once the reader has powered the card\n"
             "  --fail INS:SW         answer the first APDU with instruction INS (hex) with\n"
             "                        status SW (hex), not carried out (tests of failure paths)\n"
+            "  --eddsa               model a firmware built with ENABLE_EDDSA: Ed25519 and\n"
+            "                        Ed448 keys (without it such a request makes the\n"
+            "                        X25519/X448 key, as the firmware does)\n"
             "  --latency sign=MS,decipher=MS,keygen=MS,apdu=MS\n"
             "                        wait this long before answering SIGN, DECIPHER, GENERATE\n"
             "                        and any other APDU (a model of the real device's speed)\n"
@@ -414,6 +418,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"ready-file", required_argument, NULL, 'R'},
         {"fail", required_argument, NULL, 'f'},
         {"latency", required_argument, NULL, 'L'},
+        {"eddsa", no_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -460,6 +465,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             }
             o->fail_ins = (int)ins;
             o->fail_sw = (uint16_t)sw;
+            break;
+        case 'e':
+            sim_set_eddsa(1); /* a build option of the firmware: one for the whole process */
             break;
         case 'L':
             if (sim_latency_parse(optarg, &o->latency) != 0) {

@@ -29,7 +29,7 @@ static void test_prkd_encode_matches_reference(void **state)
     size_t n;
 
     memset(&k, 0, sizeof(k));
-    k.is_ec = 1;
+    k.type = PICO_KEY_EC;
     strcpy(k.label, "tls");
     k.id[0] = 1;
     k.id[1] = 2;
@@ -38,7 +38,7 @@ static void test_prkd_encode_matches_reference(void **state)
     n = pico_prkd_encode(&k, out, sizeof(out));
     assert_int_equal(n, sizeof(ec_tls));
     assert_memory_equal(out, ec_tls, n);
-    k.is_ec = 0;
+    k.type = PICO_KEY_RSA;
     k.size = 2048;
     n = pico_prkd_encode(&k, out, sizeof(out));
     assert_int_equal(n, sizeof(rsa_tls));
@@ -52,13 +52,13 @@ static void test_prkd_decode(void **state)
     pico_prkd k;
 
     assert_int_equal(pico_prkd_decode(ec_tls, sizeof(ec_tls), &k), 0);
-    assert_true(k.is_ec);
+    assert_int_equal(k.type, PICO_KEY_EC);
     assert_string_equal(k.label, "tls");
     assert_int_equal(k.id_len, 2);
     assert_int_equal(k.id[1], 2);
     assert_int_equal(k.size, 256);
     assert_int_equal(pico_prkd_decode(rsa_tls, sizeof(rsa_tls), &k), 0);
-    assert_false(k.is_ec);
+    assert_int_equal(k.type, PICO_KEY_RSA);
     assert_int_equal(k.size, 2048);
 }
 
@@ -188,6 +188,7 @@ static void test_prkd_algid_round_trip(void **state)
     size_t n, at;
 
     memset(&k, 0, sizeof(k));
+    k.type = PICO_KEY_RSA;
     strcpy(k.label, "tls");
     k.id[0] = 1;
     k.id[1] = 2;
