@@ -222,60 +222,64 @@ int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[])
     return 1;
 }
 
-/* Security strength of an RSA modulus (SP 800-57 part 1, table 2). */
-static int rsa_security_bits(int bits)
+/* Sets p when it is one the row and the description answer (1), else leaves it (0). */
+static int set_size_param(const pico_prov_keytype *kt, int bits, OSSL_PARAM *p, int *ok)
 {
-    return bits >= 15360 ? 256 : bits >= 7680 ? 192 : bits >= 3072 ? 128 : bits >= 2048 ? 112 : 80;
-}
+    const char *md = NULL;
+    int v = 0, is_md = 0;
 
-/* Largest DER ECDSA signature for an order of bits: SEQUENCE { INTEGER r, INTEGER s }. */
-static int ecdsa_max_size(int bits)
-{
-    int n = (bits + 7) / 8 + 1, item = 1 + (n < 128 ? 1 : 2) + n, body = 2 * item;
-
-    return 1 + (body < 128 ? 1 : 2) + body;
+    if (strcmp(p->key, OSSL_PKEY_PARAM_BITS) == 0)
+        v = kt->fixed_bits != 0 ? kt->fixed_bits : bits;
+    else if (strcmp(p->key, OSSL_PKEY_PARAM_SECURITY_BITS) == 0)
+        v = kt->security_bits != NULL ? kt->security_bits(bits) : kt->fixed_security_bits;
+    else if (strcmp(p->key, OSSL_PKEY_PARAM_MAX_SIZE) == 0)
+        v = kt->max_size != NULL ? kt->max_size(bits) : kt->fixed_max_size;
+    else if ((is_md = strcmp(p->key, OSSL_PKEY_PARAM_DEFAULT_DIGEST) == 0))
+        md = kt->default_digest;
+    else if ((is_md = strcmp(p->key, OSSL_PKEY_PARAM_MANDATORY_DIGEST) == 0))
+        md = kt->mandatory_digest;
+    else
+        return 0;
+    if (is_md) {
+        if (md == NULL)
+            return 0; /* the type has none: the public key's provider answers */
+        *ok = OSSL_PARAM_set_utf8_string(p, md);
+    } else {
+        *ok = OSSL_PARAM_set_int(p, v);
+    }
+    return 1;
 }
 
 /*
- * Size, strength and signature size come from the key description (no device
- * access: OpenSSL asks for them at every key load); anything else is asked
- * of the public key, which is read from the device on first need.
+ * Size, strength, signature size and digests come from the key description
+ * and the key type's row (no device access: OpenSSL asks for them at every
+ * key load); anything else is asked of the public key, which is read from
+ * the device on first need.
  */
 int pico_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
 {
     pico_pkey *key = keydata;
+    const pico_prov_keytype *kt = pico_pkey_keytype(key);
     int bits = key->hsm != NULL ? key->hsm->bits : 0;
     OSSL_PARAM *p;
     EVP_PKEY *pub;
-    int other = 0;
+    int other = 0, ok = 1;
 
     /* A key not on the device answers as its software provider does */
     if (key->hsm == NULL)
         return key->pub != NULL && EVP_PKEY_get_params(key->pub, params) == 1;
-    if (bits == 0) {
+    if (kt == NULL)
+        return 0;
+    if (bits == 0 && kt->fixed_bits == 0) {
         if ((pub = pico_pkey_public(key)) == NULL)
             return 0;
         bits = EVP_PKEY_get_bits(pub);
     }
-    for (p = params; p->key != NULL; p++) {
-        if (strcmp(p->key, OSSL_PKEY_PARAM_BITS) == 0) {
-            if (!OSSL_PARAM_set_int(p, bits))
-                return 0;
-        } else if (strcmp(p->key, OSSL_PKEY_PARAM_SECURITY_BITS) == 0) {
-            if (!OSSL_PARAM_set_int(p,
-                                    key->type == PICO_KEY_EC ? bits / 2 : rsa_security_bits(bits)))
-                return 0;
-        } else if (strcmp(p->key, OSSL_PKEY_PARAM_MAX_SIZE) == 0) {
-            if (!OSSL_PARAM_set_int(p, key->type == PICO_KEY_EC ? ecdsa_max_size(bits)
-                                                                : (bits + 7) / 8))
-                return 0;
-        } else if (strcmp(p->key, OSSL_PKEY_PARAM_DEFAULT_DIGEST) == 0) {
-            if (!OSSL_PARAM_set_utf8_string(p, "SHA256"))
-                return 0;
-        } else {
+    for (p = params; p->key != NULL && ok; p++)
+        if (!set_size_param(kt, bits, p, &ok))
             other = 1;
-        }
-    }
+    if (!ok)
+        return 0;
     if (!other)
         return 1;
     if ((pub = pico_pkey_public(key)) == NULL)
@@ -586,8 +590,8 @@ void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
         goto end;
     if (generate_with_progress(first.dev, spec, cb, cbarg, &hsm) != PICO_OK)
         goto end;
-    pico_log("PROVIDER", "generated %s key %u on %s", spec->type == PICO_KEY_EC ? "EC" : "RSA",
-             hsm->keyref, pico_device_reader(first.dev));
+    pico_log("PROVIDER", "generated %s key %u on %s", pico_pkey_keytype(tmp)->name, hsm->keyref,
+             pico_device_reader(first.dev));
     if (pico_pkey_from_key(prov, hsm, &tmp->uri, NULL, NULL, &key) != PICO_OK)
         goto end;
 end:

@@ -213,6 +213,44 @@ int pico_rsa_pss_limits(pico_prov_ctx *prov, const pico_key *hsm, pico_pss_limit
 /* Its public key as an RSA-PSS key with those restrictions, from the device's RSA key. */
 EVP_PKEY *pico_rsa_pss_public(pico_prov_ctx *prov, const pico_key *hsm, EVP_PKEY *rsa);
 
+/*
+ * One row per key type the provider serves (keytypes.c): what OpenSSL calls
+ * it, its key manager and the operations it offers, and the sizes its keys
+ * report. The algorithm tables (provider.c), encoders, decoders and the store
+ * are made from it.
+ */
+typedef struct pico_prov_keytype {
+    pico_key_type type;
+    int rsa_pss;               /* the RSA-PSS flavour of an RSA key (its PrKD says so) */
+    const char *name;          /* OpenSSL key type name: "EC", "RSA-PSS", "X25519" */
+    const char *ref_type;      /* the data type of references only pico's keymgmt takes */
+    const char *keymgmt_names; /* the key manager's names, ref_type among them */
+    const OSSL_DISPATCH *keymgmt;
+    const char *sig_names; /* NULL: no signature of its own */
+    const OSSL_DISPATCH *signature;
+    const char *exch_names;
+    const OSSL_DISPATCH *keyexch;
+    const char *cipher_names;
+    const OSSL_DISPATCH *cipher;
+    const char *codec_names;      /* the key file encoders' and the text encoder's names */
+    const char *default_digest;   /* OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL: none */
+    const char *mandatory_digest; /* OSSL_PKEY_PARAM_MANDATORY_DIGEST ("": none), NULL: unset */
+    /* Sizes by the key's bits, as the default provider reports them; NULL: fixed below */
+    int (*security_bits)(int bits);
+    int (*max_size)(int bits);
+    int fixed_bits, fixed_security_bits, fixed_max_size;
+} pico_prov_keytype;
+
+/* The rows (n of them), in the order the algorithm tables list them. */
+const pico_prov_keytype *pico_prov_keytypes(size_t *n);
+/* NULL when the provider has no row for the type. */
+const pico_prov_keytype *pico_prov_keytype_of(pico_key_type type, int rsa_pss);
+const pico_prov_keytype *pico_prov_keytype_of_key(const pico_key *hsm);
+/* By OpenSSL key type name (case-insensitive), NULL if none. */
+const pico_prov_keytype *pico_prov_keytype_by_name(const char *name);
+/* The row of a key object. */
+#define pico_pkey_keytype(key) pico_prov_keytype_of((key)->type, (key)->rsa_pss)
+
 /* Dispatch tables, one file each (style.md). */
 extern const OSSL_DISPATCH pico_rsa_keymgmt_functions[];
 extern const OSSL_DISPATCH pico_rsapss_keymgmt_functions[];
@@ -222,7 +260,8 @@ extern const OSSL_DISPATCH pico_ecdsa_signature_functions[];
 extern const OSSL_DISPATCH pico_rsa_asym_cipher_functions[];
 extern const OSSL_DISPATCH pico_ecdh_keyexch_functions[];
 extern const OSSL_DISPATCH pico_store_functions[];
-extern const OSSL_ALGORITHM pico_encoders[];
-extern const OSSL_ALGORITHM pico_decoders[];
+/* The encoders and decoders, one of each kind per key type (made once, from keytypes.c) */
+const OSSL_ALGORITHM *pico_encoders(void);
+const OSSL_ALGORITHM *pico_decoders(void);
 
 #endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The key types the provider serves, one row each: the names OpenSSL knows
+ * the type by, its key manager, the operations it offers (signature, key
+ * exchange, asymmetric cipher), the names its encoders and decoders answer
+ * to, and the sizes the default provider reports for its keys. provider.c
+ * builds the algorithm tables from it, encoder.c and decoder.c their own,
+ * store.c and the key managers read names and sizes from it: a new key type
+ * is a row here and the files of the operations it adds (style.md).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "provider.h"
+
+/* Security strength of an RSA modulus (SP 800-57 part 1, table 2). */
+static int rsa_security_bits(int bits)
+{
+    return bits >= 15360 ? 256 : bits >= 7680 ? 192 : bits >= 3072 ? 128 : bits >= 2048 ? 112 : 80;
+}
+
+static int rsa_max_size(int bits)
+{
+    return (bits + 7) / 8;
+}
+
+static int ec_security_bits(int bits)
+{
+    return bits / 2;
+}
+
+/* Largest DER ECDSA signature for an order of bits: SEQUENCE { INTEGER r, INTEGER s }. */
+static int ecdsa_max_size(int bits)
+{
+    int n = (bits + 7) / 8 + 1, item = 1 + (n < 128 ? 1 : 2) + n, body = 2 * item;
+
+    return 1 + (body < 128 ? 1 : 2) + body;
+}
+
+#define RSA_OID "1.2.840.113549.1.1.1"
+
+/* clang-format off */
+static const pico_prov_keytype keytypes[] = {
+    {
+        .type = PICO_KEY_RSA, .name = "RSA", .ref_type = PICO_RSA_TYPE,
+        .keymgmt_names = "RSA:rsaEncryption:" RSA_OID ":" PICO_RSA_TYPE,
+        .keymgmt = pico_rsa_keymgmt_functions,
+        .sig_names = "RSA:rsaEncryption:" RSA_OID, .signature = pico_rsa_signature_functions,
+        .cipher_names = "RSA:rsaEncryption:" RSA_OID, .cipher = pico_rsa_asym_cipher_functions,
+        .codec_names = "RSA:rsaEncryption", .default_digest = "SHA256",
+        .security_bits = rsa_security_bits, .max_size = rsa_max_size,
+    },
+    {
+        /* RSA keys whose PrKD restricts them to PSS: RSA's signature serves them */
+        .type = PICO_KEY_RSA, .rsa_pss = 1, .name = "RSA-PSS", .ref_type = PICO_RSA_PSS_TYPE,
+        .keymgmt_names = "RSA-PSS:RSASSA-PSS:1.2.840.113549.1.1.10:" PICO_RSA_PSS_TYPE,
+        .keymgmt = pico_rsapss_keymgmt_functions,
+        .codec_names = "RSA-PSS:RSASSA-PSS", .default_digest = "SHA256",
+        .security_bits = rsa_security_bits, .max_size = rsa_max_size,
+    },
+    {
+        .type = PICO_KEY_EC, .name = "EC", .ref_type = PICO_EC_TYPE,
+        .keymgmt_names = "EC:id-ecPublicKey:1.2.840.10045.2.1:" PICO_EC_TYPE,
+        .keymgmt = pico_ec_keymgmt_functions,
+        .sig_names = "ECDSA", .signature = pico_ecdsa_signature_functions,
+        .exch_names = "ECDH", .keyexch = pico_ecdh_keyexch_functions,
+        .codec_names = "EC:id-ecPublicKey", .default_digest = "SHA256",
+        .security_bits = ec_security_bits, .max_size = ecdsa_max_size,
+    },
+};
+/* clang-format on */
+
+#define N_KEYTYPES (sizeof(keytypes) / sizeof(keytypes[0]))
+
+const pico_prov_keytype *pico_prov_keytypes(size_t *n)
+{
+    *n = N_KEYTYPES;
+    return keytypes;
+}
+
+const pico_prov_keytype *pico_prov_keytype_of(pico_key_type type, int rsa_pss)
+{
+    size_t i;
+
+    for (i = 0; i < N_KEYTYPES; i++)
+        if (keytypes[i].type == type && keytypes[i].rsa_pss == (rsa_pss != 0))
+            return &keytypes[i];
+    return NULL;
+}
+
+const pico_prov_keytype *pico_prov_keytype_of_key(const pico_key *hsm)
+{
+    return pico_prov_keytype_of(hsm->type, pico_rsa_pss_key(hsm));
+}
+
+const pico_prov_keytype *pico_prov_keytype_by_name(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < N_KEYTYPES; i++)
+        if (strcasecmp(keytypes[i].name, name) == 0)
+            return &keytypes[i];
+    return NULL;
+}
