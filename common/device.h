@@ -20,21 +20,17 @@
 
 #include "auth.h"
 #include "err.h"
+#include "keytype.h"
 #include "uri.h"
 
 typedef struct pico_device pico_device;
-
-typedef enum pico_key_type {
-    PICO_KEY_RSA = 1,
-    PICO_KEY_EC = 2,
-} pico_key_type;
 
 /* A key on the device, as its PrKD (C4xx) and public part (CExx) describe it. */
 typedef struct pico_key {
     pico_device *dev; /* not owned */
     uint8_t keyref;   /* 1..255: the low byte of CCxx */
     pico_key_type type;
-    int bits;       /* RSA modulus bits, EC field bits */
+    int bits;       /* RSA modulus bits, EC field bits, the type's fixed size (keytype.h) */
     char curve[32]; /* EC: OpenSSL group name ("prime256v1", ...) */
     char *label;    /* PrKD label, may be NULL */
     uint8_t id[64]; /* PrKD ID */
@@ -165,6 +161,10 @@ typedef enum pico_mech {
     PICO_MECH_RSA_PSS,         /* in: the hash; the device pads PSS, salt = MGF1 = hash length */
     PICO_MECH_RSA_DECRYPT_RAW, /* in: a modulus-length ciphertext; out: the raw block */
     PICO_MECH_ECDH,            /* in: the peer's uncompressed point; out: 04 || x */
+    PICO_MECH_XDH,   /* X25519/X448: in the peer's raw u-coordinate (32/56 B); out the RFC 7748
+                        shared secret (the device's leading 04 stripped here) */
+    PICO_MECH_EDDSA, /* Ed25519/Ed448: in the whole message (one APDU: longer is PICO_E_ARGS);
+                        out raw R || S (64/114 B) */
 } pico_mech;
 
 /* A private-key operation: one APDU (plus a login if the device lost it). */
@@ -186,7 +186,15 @@ pico_err pico_device_run(pico_device *dev, pico_card_fn fn, void *arg);
  */
 void pico_device_forget(pico_device *dev);
 
-/* Key generation on the device (needs a login). bits for RSA, curve for EC. */
+/*
+ * Whether the device can generate and use keys of type t (Ed25519/Ed448 only on
+ * firmware built with EdDSA). Asks the device at most once per device object,
+ * without a PIN try and without leaving a key behind. 1 yes, 0 no.
+ */
+int pico_device_supports(pico_device *dev, pico_key_type t);
+
+/* Key generation on the device (needs a login). bits for RSA, curve for EC, nothing else for
+ * the types of fixed size. */
 typedef struct pico_keygen {
     pico_key_type type;
     int bits;

@@ -67,6 +67,8 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     *key = NULL;
     if (spec->algid_len > sizeof(prkd.algid)) /* before the device makes a key */
         return pico_err_raise(PICO_E_ARGS, "key restriction too long");
+    if (spec->type != PICO_KEY_RSA && spec->type != PICO_KEY_EC)
+        return pico_err_raise(PICO_E_UNSUPPORTED, "key type %d: not yet", (int)spec->type);
     if ((err = pico_cvc_keygen_request(spec->type == PICO_KEY_EC, spec->bits, spec->curve, &req,
                                        &req_len)) != PICO_OK)
         return err;
@@ -181,4 +183,10 @@ out:
     free(req);
     free(cv);
     return err;
+}
+
+int pico_device_supports(pico_device *d, pico_key_type t)
+{
+    (void)d;
+    return t == PICO_KEY_RSA || t == PICO_KEY_EC; /* keytype API stub */
 }

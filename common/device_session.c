@@ -226,6 +226,9 @@ pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, si
     case PICO_MECH_ECDH:
         return key_op(key, "DECIPHER", pico_schsm_decipher, PICO_ALG_ECDH, in, in_len, out,
                       out_len);
+    case PICO_MECH_XDH:
+    case PICO_MECH_EDDSA:
+        return pico_err_raise(PICO_E_UNSUPPORTED, "mechanism %d: not yet", (int)mech);
     }
     return pico_err_raise(PICO_E_INTERNAL, "mechanism %d", (int)mech);
 }
