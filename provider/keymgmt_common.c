@@ -77,10 +77,21 @@ void pico_keymgmt_free(void *keydata)
 /* A software key of its own with the parts of pub that selection names. */
 static EVP_PKEY *sw_copy(pico_prov_ctx *prov, EVP_PKEY *pub, int selection)
 {
+    const pico_key_type_info *info = pico_key_type_by_name(EVP_PKEY_get0_type_name(pub));
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *out = NULL;
 
+    /* The parameters of a type that has none (X25519...: libssl copies them from its key
+     * share to make the peer's) are a blank key, as the default provider's ecx_dup gives */
+    if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0 && info != NULL && info->raw_len != 0) {
+        if ((ctx = EVP_PKEY_CTX_new_from_name(pico_prov_sw(prov), info->name, PICO_SW_PROPQ)) ==
+                NULL ||
+            EVP_PKEY_paramgen_init(ctx) != 1 || EVP_PKEY_paramgen(ctx, &out) != 1)
+            out = NULL;
+        EVP_PKEY_CTX_free(ctx);
+        return out;
+    }
     if (EVP_PKEY_todata(pub, selection, &params) == 1 &&
         (ctx = EVP_PKEY_CTX_new_from_name(pico_prov_sw(prov), EVP_PKEY_get0_type_name(pub),
                                           PICO_SW_PROPQ)) != NULL &&
@@ -225,15 +236,18 @@ int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[])
 /* Sets p when it is one the row and the description answer (1), else leaves it (0). */
 static int set_size_param(const pico_prov_keytype *kt, int bits, OSSL_PARAM *p, int *ok)
 {
+    const pico_key_type_info *info = pico_key_type_info_of(kt->type);
     const char *md = NULL;
     int v = 0, is_md = 0;
 
+    if (info == NULL)
+        return 0;
     if (strcmp(p->key, OSSL_PKEY_PARAM_BITS) == 0)
-        v = kt->fixed_bits != 0 ? kt->fixed_bits : bits;
+        v = info->bits != 0 ? info->bits : bits;
     else if (strcmp(p->key, OSSL_PKEY_PARAM_SECURITY_BITS) == 0)
-        v = kt->security_bits != NULL ? kt->security_bits(bits) : kt->fixed_security_bits;
+        v = kt->security_bits != NULL ? kt->security_bits(bits) : info->security_bits;
     else if (strcmp(p->key, OSSL_PKEY_PARAM_MAX_SIZE) == 0)
-        v = kt->max_size != NULL ? kt->max_size(bits) : kt->fixed_max_size;
+        v = kt->max_size(info, bits);
     else if ((is_md = strcmp(p->key, OSSL_PKEY_PARAM_DEFAULT_DIGEST) == 0))
         md = kt->default_digest;
     else if ((is_md = strcmp(p->key, OSSL_PKEY_PARAM_MANDATORY_DIGEST) == 0))
@@ -270,7 +284,7 @@ int pico_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
         return key->pub != NULL && EVP_PKEY_get_params(key->pub, params) == 1;
     if (kt == NULL)
         return 0;
-    if (bits == 0 && kt->fixed_bits == 0) {
+    if (bits == 0) {
         if ((pub = pico_pkey_public(key)) == NULL)
             return 0;
         bits = EVP_PKEY_get_bits(pub);
@@ -560,6 +574,25 @@ static pico_pkey *soft_gen(pico_genctx *ctx)
     return key;
 }
 
+/* Whether the device makes keys of this type, asked before a login or a change. */
+static int device_makes(pico_prov_ctx *prov, pico_device *dev, pico_key_type type)
+{
+    const pico_key_type_info *info = pico_key_type_info_of(type);
+
+    if (info != NULL && pico_device_supports(dev, type))
+        return 1;
+    if (info != NULL && info->needs_eddsa)
+        pico_prov_raise(prov, PICO_E_UNSUPPORTED,
+                        "%s keys: the device in reader '%s' has firmware built without eddsa "
+                        "(ENABLE_EDDSA)",
+                        info->name, pico_device_reader(dev));
+    else
+        pico_prov_raise(prov, PICO_E_UNSUPPORTED,
+                        "%s keys: the device in reader '%s' does not make them",
+                        info != NULL ? info->name : "unknown", pico_device_reader(dev));
+    return 0;
+}
+
 void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
 {
     pico_genctx *ctx = genctx;
@@ -583,6 +616,8 @@ void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
         !pico_pkey_set_uri(tmp, ctx->uri != NULL ? ctx->uri : "pico:"))
         goto end;
     if (pico_device_foreach(&tmp->uri, take_first, &first) != PICO_OK)
+        goto end;
+    if (!device_makes(prov, first.dev, spec->type))
         goto end;
     if (pico_device_check_new_key(first.dev, spec) != PICO_OK)
         goto end;

@@ -19,8 +19,9 @@ static int rsa_security_bits(int bits)
     return bits >= 15360 ? 256 : bits >= 7680 ? 192 : bits >= 3072 ? 128 : bits >= 2048 ? 112 : 80;
 }
 
-static int rsa_max_size(int bits)
+static int rsa_max_size(const pico_key_type_info *info, int bits)
 {
+    (void)info;
     return (bits + 7) / 8;
 }
 
@@ -30,11 +31,26 @@ static int ec_security_bits(int bits)
 }
 
 /* Largest DER ECDSA signature for an order of bits: SEQUENCE { INTEGER r, INTEGER s }. */
-static int ecdsa_max_size(int bits)
+static int ecdsa_max_size(const pico_key_type_info *info, int bits)
 {
     int n = (bits + 7) / 8 + 1, item = 1 + (n < 128 ? 1 : 2) + n, body = 2 * item;
 
+    (void)info;
     return 1 + (body < 128 ? 1 : 2) + body;
+}
+
+/* X25519/X448: the shared secret is as long as a public key (RFC 7748) */
+static int xdh_max_size(const pico_key_type_info *info, int bits)
+{
+    (void)bits;
+    return (int)info->raw_len;
+}
+
+/* Ed25519/Ed448: R || S, twice a public key (RFC 8032 5.1.6, 5.2.6) */
+static int eddsa_max_size(const pico_key_type_info *info, int bits)
+{
+    (void)bits;
+    return 2 * (int)info->raw_len;
 }
 
 #define RSA_OID "1.2.840.113549.1.1.1"
@@ -66,6 +82,32 @@ static const pico_prov_keytype keytypes[] = {
         .exch_names = "ECDH", .keyexch = pico_ecdh_keyexch_functions,
         .codec_names = "EC:id-ecPublicKey", .default_digest = "SHA256",
         .security_bits = ec_security_bits, .max_size = ecdsa_max_size,
+    },
+    {
+        .type = PICO_KEY_X25519, .name = "X25519", .ref_type = "PICO-X25519",
+        .keymgmt_names = "X25519:1.3.101.110:PICO-X25519", .keymgmt = pico_x25519_keymgmt_functions,
+        .exch_names = "X25519:1.3.101.110", .keyexch = pico_xdh_keyexch_functions,
+        .codec_names = "X25519", .max_size = xdh_max_size,
+    },
+    {
+        .type = PICO_KEY_X448, .name = "X448", .ref_type = "PICO-X448",
+        .keymgmt_names = "X448:1.3.101.111:PICO-X448", .keymgmt = pico_x448_keymgmt_functions,
+        .exch_names = "X448:1.3.101.111", .keyexch = pico_xdh_keyexch_functions,
+        .codec_names = "X448", .max_size = xdh_max_size,
+    },
+    {
+        /* PureEdDSA: the message is signed whole, no digest (mandatory digest "none") */
+        .type = PICO_KEY_ED25519, .name = "ED25519", .ref_type = "PICO-ED25519",
+        .keymgmt_names = "ED25519:1.3.101.112:PICO-ED25519",
+        .keymgmt = pico_ed25519_keymgmt_functions,
+        .sig_names = "ED25519:1.3.101.112", .signature = pico_eddsa_signature_functions,
+        .codec_names = "ED25519", .mandatory_digest = "", .max_size = eddsa_max_size,
+    },
+    {
+        .type = PICO_KEY_ED448, .name = "ED448", .ref_type = "PICO-ED448",
+        .keymgmt_names = "ED448:1.3.101.113:PICO-ED448", .keymgmt = pico_ed448_keymgmt_functions,
+        .sig_names = "ED448:1.3.101.113", .signature = pico_eddsa_signature_functions,
+        .codec_names = "ED448", .mandatory_digest = "", .max_size = eddsa_max_size,
     },
 };
 /* clang-format on */

@@ -235,10 +235,10 @@ typedef struct pico_prov_keytype {
     const char *codec_names;      /* the key file encoders' and the text encoder's names */
     const char *default_digest;   /* OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL: none */
     const char *mandatory_digest; /* OSSL_PKEY_PARAM_MANDATORY_DIGEST ("": none), NULL: unset */
-    /* Sizes by the key's bits, as the default provider reports them; NULL: fixed below */
+    /* Sizes as the default provider reports them, from the key's bits (its description's,
+     * or the type's fixed size in keytype.h); security_bits NULL: keytype.h's fixed one */
     int (*security_bits)(int bits);
-    int (*max_size)(int bits);
-    int fixed_bits, fixed_security_bits, fixed_max_size;
+    int (*max_size)(const pico_key_type_info *info, int bits);
 } pico_prov_keytype;
 
 /* The rows (n of them), in the order the algorithm tables list them. */
@@ -255,6 +255,12 @@ const pico_prov_keytype *pico_prov_keytype_by_name(const char *name);
 extern const OSSL_DISPATCH pico_rsa_keymgmt_functions[];
 extern const OSSL_DISPATCH pico_rsapss_keymgmt_functions[];
 extern const OSSL_DISPATCH pico_ec_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_x25519_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_x448_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_ed25519_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_ed448_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_eddsa_signature_functions[];
+extern const OSSL_DISPATCH pico_xdh_keyexch_functions[];
 extern const OSSL_DISPATCH pico_rsa_signature_functions[];
 extern const OSSL_DISPATCH pico_ecdsa_signature_functions[];
 extern const OSSL_DISPATCH pico_rsa_asym_cipher_functions[];
