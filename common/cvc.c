@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keytype.h"
 #include "tlv.h"
 
 /* id-TA-RSA-v1-5-SHA-256 and id-TA-ECDSA-SHA-256 (Appendix A): the only OIDs key
@@ -138,6 +139,88 @@ void pico_cvc_libctx_free(void)
     pthread_mutex_unlock(&libctx_lock);
 }
 
+/* 6.2: 81 p, 82 a, 83 b, 84 G, 85 order, 86 Q (04 || x || y); the curve by its parameters. */
+static pico_err pub_ec(const pico_tlv *f, int have, OSSL_PARAM_BLD *bld, char *curve, size_t cap,
+                       int *bits)
+{
+    const char *name;
+    const pico_tlv *q = &f[6];
+
+    if (!(have & (1 << 1)) || !(have & (1 << 6)) || q->len < 3 || q->val[0] != 0x04)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: incomplete EC public key");
+    name = curve_by_params(&f[1], (have & (1 << 2)) ? &f[2] : NULL,
+                           (have & (1 << 5)) ? &f[5] : NULL, bits);
+    if (name == NULL)
+        return pico_err_raise(PICO_E_UNSUPPORTED, "cv object: EC curve not recognised");
+    if (curve != NULL)
+        snprintf(curve, cap, "%s", name);
+    if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, name, 0) ||
+        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, q->val, q->len))
+        return pico_err_raise(PICO_E_NOMEM, "public key");
+    return PICO_OK;
+}
+
+/* RSA: 81 n, 82 e. The builder keeps pointers to *bn_n and *bn_e: the caller frees them once
+ * the parameters are made. */
+static pico_err pub_rsa(const pico_tlv *f, int have, OSSL_PARAM_BLD *bld, BIGNUM **bn_n,
+                        BIGNUM **bn_e, int *bits)
+{
+    if (!(have & (1 << 1)) || !(have & (1 << 2)))
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: incomplete RSA public key");
+    *bn_n = BN_bin2bn(f[1].val, (int)f[1].len, NULL);
+    *bn_e = BN_bin2bn(f[2].val, (int)f[2].len, NULL);
+    if (*bn_n == NULL || *bn_e == NULL)
+        return pico_err_raise(PICO_E_NOMEM, "public key");
+    /* OpenSSL takes any n and e here, even 0: a key of 0 bits whose sizes every caller
+     * would trust. No RSA key is shorter than 512 bits or has an even n or e. */
+    if (BN_num_bits(*bn_n) < 512 || !BN_is_odd(*bn_n) || !BN_is_odd(*bn_e) || BN_is_one(*bn_e))
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: not an RSA public key (%d bits)",
+                              BN_num_bits(*bn_n));
+    if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, *bn_n) ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, *bn_e))
+        return pico_err_raise(PICO_E_NOMEM, "public key");
+    *bits = BN_num_bits(*bn_n);
+    return PICO_OK;
+}
+
+/*
+ * id-RI-ECDH-SHA-256 (6.2, libcvc's template for Montgomery and Edwards keys): 81 p, 82 order,
+ * 83 G, 84 the raw public key. The prime tells the curve, G X from Ed (keytype.h).
+ */
+static pico_err pub_raw(const pico_tlv *f, int have, EVP_PKEY **pub, int *bits)
+{
+    const char *propq;
+    OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
+    const pico_key_type_info *t;
+
+    if (!(have & (1 << 1)) || !(have & (1 << 3)) || !(have & (1 << 4)))
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: incomplete ECDH public key");
+    t = pico_key_type_by_curve(f[1].val, f[1].len, f[3].val, f[3].len);
+    if (t == NULL)
+        return pico_err_raise(PICO_E_UNSUPPORTED, "cv object: ECDH curve not recognised");
+    if (f[4].len != t->raw_len)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: %s public key of %zu bytes", t->name,
+                              f[4].len);
+    *pub = EVP_PKEY_new_raw_public_key_ex(libctx, t->name, propq, f[4].val, f[4].len);
+    if (*pub == NULL)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: %s key rejected by OpenSSL",
+                              t->name);
+    *bits = t->bits;
+    return PICO_OK;
+}
+
+/* The table's template shape for the 7F49 OID: by its first 9 bytes (the algorithm; the last
+ * is the hash). Any other OID (the RSA-PSS ones among them) reads as RSA, as it always has. */
+static pico_cvc_shape shape_of_oid(const pico_tlv *oid)
+{
+    const pico_key_type_info *t;
+
+    for (t = pico_key_types; oid != NULL && t->type != 0; t++)
+        if (oid->len == t->answer_oid_len && memcmp(oid->val, t->answer_oid, 9) == 0)
+            return t->shape;
+    return PICO_CVC_RSA;
+}
+
 pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve, size_t cap,
                              int *bits)
 {
@@ -145,12 +228,13 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
     OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
     const uint8_t *body, *p;
     size_t blen, n;
-    pico_tlv key, t, f[8] = {{0}};
+    pico_tlv key, t, f[8] = {{0}}, oid = {0};
     OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
+    pico_cvc_shape shape;
     BIGNUM *bn_n = NULL, *bn_e = NULL;
-    int is_ec = 0, have = 0;
+    int have = 0;
     pico_err err;
 
     *pub = NULL;
@@ -164,64 +248,24 @@ pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char
     n = key.len;
     while (pico_tlv_next(&p, &n, &t) == 1) {
         if (t.tag == 0x06)
-            is_ec =
-                t.len == sizeof(oid_ta_ecdsa_sha256) && memcmp(t.val, oid_ta_ecdsa_sha256, 9) == 0;
+            oid = t;
         else if (t.tag >= 0x81 && t.tag <= 0x87)
             f[t.tag - 0x80] = t, have |= 1 << (t.tag - 0x80);
     }
+    shape = shape_of_oid(oid.tag == 0x06 ? &oid : NULL);
+    if (shape == PICO_CVC_RAW)
+        return pub_raw(f, have, pub, bits);
     if ((bld = OSSL_PARAM_BLD_new()) == NULL) {
         err = pico_err_raise(PICO_E_NOMEM, "public key");
         goto end;
     }
-    if (is_ec) {
-        /* 6.2: 81 p, 82 a, 83 b, 84 G, 85 order, 86 Q (04 || x || y) */
-        const char *name;
-        const pico_tlv *q = &f[6];
-        if (!(have & (1 << 1)) || !(have & (1 << 6)) || q->len < 3 || q->val[0] != 0x04) {
-            err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: incomplete EC public key");
-            goto end;
-        }
-        name = curve_by_params(&f[1], (have & (1 << 2)) ? &f[2] : NULL,
-                               (have & (1 << 5)) ? &f[5] : NULL, bits);
-        if (name == NULL) {
-            err = pico_err_raise(PICO_E_UNSUPPORTED, "cv object: EC curve not recognised");
-            goto end;
-        }
-        if (curve != NULL)
-            snprintf(curve, cap, "%s", name);
-        if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, name, 0) ||
-            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, q->val, q->len)) {
-            err = pico_err_raise(PICO_E_NOMEM, "public key");
-            goto end;
-        }
-    } else {
-        /* RSA: 81 n, 82 e */
-        if (!(have & (1 << 1)) || !(have & (1 << 2))) {
-            err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: incomplete RSA public key");
-            goto end;
-        }
-        bn_n = BN_bin2bn(f[1].val, (int)f[1].len, NULL);
-        bn_e = BN_bin2bn(f[2].val, (int)f[2].len, NULL);
-        if (bn_n == NULL || bn_e == NULL) {
-            err = pico_err_raise(PICO_E_NOMEM, "public key");
-            goto end;
-        }
-        /* OpenSSL takes any n and e here, even 0: a key of 0 bits whose sizes every caller
-         * would trust. No RSA key is shorter than 512 bits or has an even n or e. */
-        if (BN_num_bits(bn_n) < 512 || !BN_is_odd(bn_n) || !BN_is_odd(bn_e) || BN_is_one(bn_e)) {
-            err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: not an RSA public key (%d bits)",
-                                 BN_num_bits(bn_n));
-            goto end;
-        }
-        if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
-            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e)) {
-            err = pico_err_raise(PICO_E_NOMEM, "public key");
-            goto end;
-        }
-        *bits = BN_num_bits(bn_n);
-    }
+    err = shape == PICO_CVC_EC ? pub_ec(f, have, bld, curve, cap, bits)
+                               : pub_rsa(f, have, bld, &bn_n, &bn_e, bits);
+    if (err != PICO_OK)
+        goto end;
     if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-        (ctx = EVP_PKEY_CTX_new_from_name(libctx, is_ec ? "EC" : "RSA", propq)) == NULL ||
+        (ctx = EVP_PKEY_CTX_new_from_name(libctx, shape == PICO_CVC_EC ? "EC" : "RSA", propq)) ==
+            NULL ||
         EVP_PKEY_fromdata_init(ctx) <= 0 ||
         EVP_PKEY_fromdata(ctx, pub, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
         err = pico_err_raise(PICO_E_BAD_RESPONSE, "cv object: public key rejected by OpenSSL");
@@ -292,59 +336,82 @@ static int add_ec_template(uint8_t *key, size_t *nkey, size_t cap, const EC_GROU
     return ok;
 }
 
-pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t **out,
+/* 6.2: only e = 65537 is usable; 02 = modulus size in bits */
+static pico_err req_rsa(const pico_key_type_info *t, int bits, uint8_t *key, size_t cap,
+                        size_t *nkey)
+{
+    static const uint8_t e[] = {0x01, 0x00, 0x01};
+    const uint8_t size[2] = {(uint8_t)(bits >> 8), (uint8_t)bits};
+
+    if (bits < 1024 || bits > 4096 || bits % 8 != 0)
+        return pico_err_raise(PICO_E_UNSUPPORTED,
+                              "RSA key size %d: the device makes 1024 to 4096 bits", bits);
+    if (!add(key, nkey, cap, 0x06, t->oid, t->oid_len) ||
+        !add(key, nkey, cap, 0x82, e, sizeof(e)) || !add(key, nkey, cap, 0x02, size, sizeof(size)))
+        return pico_err_raise(PICO_E_INTERNAL, "key generation request");
+    return PICO_OK;
+}
+
+/* 6.2, 6.3: the device picks the curve from the prime; the other parameters as OpenSC sends
+ * them */
+static pico_err req_ec(const char *curve, uint8_t *key, size_t cap, size_t *nkey)
+{
+    EC_GROUP *g = NULL;
+    int i, known = 0;
+    pico_err err = PICO_OK;
+
+    for (i = 0; curve != NULL && pico_cvc_curves[i] != NULL; i++)
+        known |= strcmp(pico_cvc_curves[i], curve) == 0;
+    if (!known || (g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(curve))) == NULL)
+        return pico_err_raise(PICO_E_UNSUPPORTED, "curve %s is not supported by the device",
+                              curve != NULL ? curve : "(none)");
+    if (!add_ec_template(key, nkey, cap, g, NULL, 0))
+        err = pico_err_raise(PICO_E_INTERNAL, "key generation request");
+    EC_GROUP_free(g);
+    return err;
+}
+
+/* curve25519/448 keys (cmd_keypair_gen.c): 81 the curve's prime, 83 the base point that
+ * tells the Montgomery from the Edwards key. */
+static pico_err req_raw(const pico_key_type_info *t, uint8_t *key, size_t cap, size_t *nkey)
+{
+    if (!add(key, nkey, cap, 0x06, t->oid, t->oid_len) ||
+        !add(key, nkey, cap, 0x81, t->prime, t->prime_len) ||
+        !add(key, nkey, cap, 0x83, t->base, t->base_len))
+        return pico_err_raise(PICO_E_INTERNAL, "key generation request");
+    return PICO_OK;
+}
+
+pico_err pico_cvc_keygen_request(pico_key_type type, int bits, const char *curve, uint8_t **out,
                                  size_t *out_len)
 {
     static const uint8_t profile[] = {0x00};
+    const pico_key_type_info *t = pico_key_type_info_of(type);
     uint8_t key[600], *req = NULL;
     size_t nkey = 0, nreq = 0, cap;
-    EC_GROUP *g = NULL;
-    pico_err err = PICO_OK;
-    int ok;
+    pico_err err;
 
     *out = NULL;
-    if (!is_ec) {
-        /* 6.2: only e = 65537 is usable; 02 = modulus size in bits */
-        static const uint8_t e[] = {0x01, 0x00, 0x01};
-        const uint8_t size[2] = {(uint8_t)(bits >> 8), (uint8_t)bits};
-        if (bits < 1024 || bits > 4096 || bits % 8 != 0) {
-            err = pico_err_raise(PICO_E_UNSUPPORTED,
-                                 "RSA key size %d: the device makes 1024 "
-                                 "to 4096 bits",
-                                 bits);
-            goto end;
-        }
-        ok = add(key, &nkey, sizeof(key), 0x06, oid_ta_rsa_sha256, sizeof(oid_ta_rsa_sha256)) &&
-             add(key, &nkey, sizeof(key), 0x82, e, sizeof(e)) &&
-             add(key, &nkey, sizeof(key), 0x02, size, sizeof(size));
-    } else {
-        int nid = OBJ_sn2nid(curve), i, known = 0;
-        for (i = 0; pico_cvc_curves[i] != NULL; i++)
-            known |= strcmp(pico_cvc_curves[i], curve) == 0;
-        if (!known || (g = EC_GROUP_new_by_curve_name(nid)) == NULL) {
-            err = pico_err_raise(PICO_E_UNSUPPORTED, "curve %s is not supported by the device",
-                                 curve);
-            goto end;
-        }
-        /* 6.2: the prime picks the curve; the other domain parameters as OpenSC sends them */
-        ok = add_ec_template(key, &nkey, sizeof(key), g, NULL, 0);
-    }
+    if (t == NULL)
+        return pico_err_raise(PICO_E_UNSUPPORTED, "key type %d", (int)type);
+    if (t->shape == PICO_CVC_RSA)
+        err = req_rsa(t, bits, key, sizeof(key), &nkey);
+    else if (t->shape == PICO_CVC_EC)
+        err = req_ec(curve, key, sizeof(key), &nkey);
+    else
+        err = req_raw(t, key, sizeof(key), &nkey);
+    if (err != PICO_OK)
+        return err;
     cap = nkey + 32;
-    if (!ok || (req = malloc(cap)) == NULL) {
-        err = pico_err_raise(ok ? PICO_E_NOMEM : PICO_E_INTERNAL, "key generation request");
-        goto end;
-    }
+    if ((req = malloc(cap)) == NULL)
+        return pico_err_raise(PICO_E_NOMEM, "key generation request");
     if (!add(req, &nreq, cap, 0x5F29, profile, 1) || !add(req, &nreq, cap, 0x7F49, key, nkey)) {
-        err = pico_err_raise(PICO_E_INTERNAL, "key generation request");
-        goto end;
+        free(req);
+        return pico_err_raise(PICO_E_INTERNAL, "key generation request");
     }
     *out = req;
     *out_len = nreq;
-    req = NULL;
-end:
-    free(req);
-    EC_GROUP_free(g);
-    return err;
+    return PICO_OK;
 }
 
 /* 7F49 of a PKA request (5.2): the OID, the key, and for EC every domain parameter

@@ -12,15 +12,18 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "keytype.h"
 
 /*
  * The public key of a CV request (67 { 7F21 { 7F4E { .. 7F49 .. } } }) or
  * certificate (7F21 ...). EC keys are matched to a named curve by their
  * domain parameters; curve (cap bytes) receives its OpenSSL name, *bits the
- * RSA modulus or EC field size.
+ * RSA modulus or EC field size. id-RI-ECDH-SHA-256 templates give X25519,
+ * X448, ED25519 or ED448 keys (keytype.h), *bits their fixed size, curve "".
+ * The key's type is its OpenSSL name (pico_key_type_by_name).
  */
-pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve,
-                             size_t cap, int *bits);
+pico_err pico_cvc_public_key(const uint8_t *cv, size_t len, EVP_PKEY **pub, char *curve, size_t cap,
+                             int *bits);
 
 /*
  * The library context common/ builds what it keeps in in (the public keys of
@@ -37,12 +40,12 @@ void pico_cvc_libctx_free(void);
 pico_err pico_cvc_chr(const uint8_t *cv, size_t len, const uint8_t **chr, size_t *chr_len);
 
 /*
- * The data of GENERATE ASYMMETRIC KEY PAIR (6.2) for an RSA key of bits or
- * an EC key on curve (OpenSSL name). No CAR/CHR: the device then uses its
- * own name for both, which keeps the request usable for PKA (5.2).
- * *out is malloc'ed.
+ * The data of GENERATE ASYMMETRIC KEY PAIR (6.2) for a key of type: RSA of
+ * bits, EC on curve (OpenSSL name), the others as their keytype.h row
+ * says. No CAR/CHR: the device then uses its own name for both, which keeps
+ * the request usable for PKA (5.2). *out is malloc'ed.
  */
-pico_err pico_cvc_keygen_request(int is_ec, int bits, const char *curve, uint8_t **out,
+pico_err pico_cvc_keygen_request(pico_key_type type, int bits, const char *curve, uint8_t **out,
                                  size_t *out_len);
 
 /*

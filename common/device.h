@@ -167,6 +167,10 @@ typedef enum pico_mech {
                         out raw R || S (64/114 B) */
 } pico_mech;
 
+/* The longest message PICO_MECH_EDDSA takes: one extended command APDU of at most 2038 bytes
+ * on hardware (sc-hsm-protocol.md 1.4) less its header, Lc and Le. */
+#define PICO_EDDSA_MAX_MESSAGE 2029
+
 /* A private-key operation: one APDU (plus a login if the device lost it). */
 pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
                             uint8_t *out, size_t *out_len);

@@ -53,6 +53,9 @@ struct pico_device {
     pico_cert **certs;
     size_t ncerts;
     int certs_read;
+    /* the firmware's EdDSA (ENABLE_EDDSA build): 0 not known yet, 1 yes, -1 no; a property of
+     * the firmware, kept when the object forgets what the device holds */
+    int eddsa;
 };
 
 struct pico_dev_config {

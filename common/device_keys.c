@@ -82,9 +82,21 @@ int pico_dev_has_fid(const pico_device *d, uint16_t fid)
     return 0;
 }
 
+/* The table's row for a public key's OpenSSL type; NULL for none. */
+static const pico_key_type_info *key_type_of(EVP_PKEY *pub)
+{
+    const pico_key_type_info *t;
+
+    for (t = pico_key_types; t->type != 0; t++)
+        if (EVP_PKEY_is_a(pub, t->name))
+            return t;
+    return NULL;
+}
+
 /* CExx: a CV request from key generation, or an X.509 certificate a host stored (6.6). */
 static pico_err key_read_public(pico_key *k)
 {
+    const pico_key_type_info *t;
     uint8_t *data = NULL;
     size_t len = 0;
     int bits = 0;
@@ -113,8 +125,15 @@ static pico_err key_read_public(pico_key *k)
         if (err != PICO_OK)
             goto end;
     }
+    /* A key another tool described with a plain EC PrKD (no ecDomain, keytype.c) is whatever
+     * its public key says */
+    if ((t = key_type_of(k->pub)) != NULL && (k->type == 0 || k->type == PICO_KEY_EC)) {
+        if (k->type != t->type && t->bits != 0)
+            k->bits = t->bits;
+        k->type = t->type;
+    }
     if (k->type == 0)
-        k->type = EVP_PKEY_is_a(k->pub, "EC") ? PICO_KEY_EC : PICO_KEY_RSA;
+        k->type = PICO_KEY_RSA;
     if (k->bits == 0)
         k->bits = bits;
     k->pub_loaded = 1;
@@ -137,8 +156,10 @@ pico_err pico_dev_key_read_desc(pico_key *k)
     if (pico_dev_has_fid(k->dev, fid)) {
         err = pico_schsm_read_file(k->dev->card, fid, &data, &len);
         if (err == PICO_OK && pico_prkd_decode(data, len, &prkd) == 0) {
-            k->type = prkd.is_ec ? PICO_KEY_EC : PICO_KEY_RSA;
-            k->bits = prkd.size;
+            const pico_key_type_info *t = pico_key_type_info_of(prkd.type);
+            k->type = prkd.type;
+            /* the fixed-size types as OpenSSL counts them (X25519 253), not the PrKD's bytes */
+            k->bits = t != NULL && t->bits != 0 ? t->bits : prkd.size;
             if (prkd.label[0] != '\0' && (k->label = strdup(prkd.label)) == NULL)
                 err = pico_err_raise(PICO_E_NOMEM, "key label");
             memcpy(k->id, prkd.id, prkd.id_len);

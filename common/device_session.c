@@ -6,8 +6,10 @@
  */
 #include "device.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "device_int.h"
@@ -210,6 +212,74 @@ end:
     return err;
 }
 
+/* The row of key's type when it has the capability cap and a raw public key, else NULL. */
+static const pico_key_type_info *raw_type(const pico_key *key, unsigned cap)
+{
+    const pico_key_type_info *t = pico_key_type_info_of(key->type);
+
+    return t != NULL && t->raw_len > 0 && (t->caps & cap) ? t : NULL;
+}
+
+/* X25519/X448 (7.2): DECIPHER 80 with the peer's raw u-coordinate; the answer is 04 || the
+ * RFC 7748 shared secret, the 04 stripped here. */
+static pico_err xdh(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
+{
+    const pico_key_type_info *t = raw_type(key, PICO_CAP_DERIVE);
+    uint8_t z[1 + 64];
+    size_t zlen = sizeof(z);
+    pico_err err;
+
+    if (t == NULL)
+        return pico_err_raise(PICO_E_ARGS, "key %u: not an X25519/X448 key", key->keyref);
+    if (in_len != t->raw_len)
+        return pico_err_raise(PICO_E_ARGS, "%s peer key of %zu bytes, not %zu", t->name, in_len,
+                              t->raw_len);
+    if (*out_len < t->raw_len)
+        return pico_err_raise(PICO_E_ARGS, "%s secret: %zu bytes of room for %zu", t->name,
+                              *out_len, t->raw_len);
+    if ((err = key_op(key, "DECIPHER", pico_schsm_decipher, PICO_ALG_ECDH, in, in_len, z, &zlen)) !=
+        PICO_OK)
+        goto end;
+    if (zlen != 1 + t->raw_len || z[0] != 0x04) {
+        err = pico_err_raise(PICO_E_BAD_RESPONSE, "DECIPHER key=%u: %zu bytes, not 04 || %zu",
+                             key->keyref, zlen, t->raw_len);
+        goto end;
+    }
+    memcpy(out, z + 1, t->raw_len);
+    *out_len = t->raw_len;
+end:
+    OPENSSL_cleanse(z, sizeof(z));
+    return err;
+}
+
+/* Ed25519/Ed448 (7.1): SIGN 70 with the whole message (PureEdDSA on EdDSA builds); the
+ * answer is raw R || S. */
+static pico_err eddsa(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *out,
+                      size_t *out_len)
+{
+    const pico_key_type_info *t = raw_type(key, PICO_CAP_SIGN);
+    size_t cap = *out_len;
+    pico_err err;
+
+    if (t == NULL)
+        return pico_err_raise(PICO_E_ARGS, "key %u: not an Ed25519/Ed448 key", key->keyref);
+    if (in_len > PICO_EDDSA_MAX_MESSAGE)
+        return pico_err_raise(PICO_E_ARGS,
+                              "%s: a message of %zu bytes; the device signs at most %d bytes "
+                              "(one command, no hashing on the host for PureEdDSA)",
+                              t->name, in_len, PICO_EDDSA_MAX_MESSAGE);
+    if (cap < 2 * t->raw_len)
+        return pico_err_raise(PICO_E_ARGS, "%s signature: %zu bytes of room for %zu", t->name, cap,
+                              2 * t->raw_len);
+    if ((err = key_op(key, "SIGN", pico_schsm_sign, PICO_ALG_ECDSA, in, in_len, out, out_len)) !=
+        PICO_OK)
+        return err;
+    if (*out_len != 2 * t->raw_len)
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "SIGN key=%u: %zu bytes, not an %s signature",
+                              key->keyref, *out_len, t->name);
+    return PICO_OK;
+}
+
 pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
                             uint8_t *out, size_t *out_len)
 {
@@ -227,8 +297,9 @@ pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, si
         return key_op(key, "DECIPHER", pico_schsm_decipher, PICO_ALG_ECDH, in, in_len, out,
                       out_len);
     case PICO_MECH_XDH:
+        return xdh(key, in, in_len, out, out_len);
     case PICO_MECH_EDDSA:
-        return pico_err_raise(PICO_E_UNSUPPORTED, "mechanism %d: not yet", (int)mech);
+        return eddsa(key, in, in_len, out, out_len);
     }
     return pico_err_raise(PICO_E_INTERNAL, "mechanism %d", (int)mech);
 }

@@ -41,19 +41,27 @@ typedef struct pico_key_type_info {
     int security_bits; /* fixed; 0 = per key */
     const char *tool_name; /* pico-hsm-tool's --type spelling ("rsa", "ec", "x25519", ...) */
     int needs_eddsa;       /* 1: only on firmware built with ENABLE_EDDSA (pico_device_supports) */
-    /* CVC (6.2): the template's OID and shape; for PICO_CVC_RAW the curve's prime (81) and the
-     * base point the request carries (83), by which the firmware picks the curve. */
+    /* CVC (6.2): the OID of the GENERATE request's template and of the answer's, the shape of
+     * both; for PICO_CVC_RAW the curve's prime (81) and the base point (83) the request carries
+     * and the answer repeats, by which the firmware tells the curve and X from Ed. */
     pico_cvc_shape shape;
     const uint8_t *oid;
     size_t oid_len;
+    const uint8_t *answer_oid;
+    size_t answer_oid_len;
     const uint8_t *prime;
     size_t prime_len;
     const uint8_t *base;
     size_t base_len;
-    /* PrKD (6.4): the outer tag (30 RSA, A0 EC and the curve25519/448 keys), KeyUsage bits. */
+    /* PrKD (6.4): the outer tag (30 RSA, A0 the others), the KeyUsage BIT STRING's content, the
+     * size INTEGER written for the fixed types (0 = per key), and the curve's OID (DER content)
+     * written as the ecDomain of the type attributes (0 = none). */
     uint8_t prkd_tag;
-    const uint8_t *prkd_usage; /* the BIT STRING's content */
+    const uint8_t *prkd_usage;
     size_t prkd_usage_len;
+    int prkd_size;
+    const uint8_t *prkd_oid;
+    size_t prkd_oid_len;
 } pico_key_type_info;
 
 /* Every row, in pico_key_type order; ends with a row of type 0. */
@@ -61,5 +69,16 @@ extern const pico_key_type_info pico_key_types[];
 
 const pico_key_type_info *pico_key_type_info_of(pico_key_type type); /* NULL if unknown */
 const pico_key_type_info *pico_key_type_by_name(const char *name);   /* case-insensitive */
+/* By pico-hsm-tool's spelling (tool_name, case-insensitive); NULL if unknown. */
+const pico_key_type_info *pico_key_type_by_tool_name(const char *name);
+/* The type whose PrKD ecDomain OID is (oid, len); NULL if none. */
+const pico_key_type_info *pico_key_type_by_prkd_oid(const uint8_t *oid, size_t len);
+/*
+ * The PICO_CVC_RAW type of a CV answer's prime and base point: the row with this prime and
+ * this base point, else (as the firmware decides, cmd_keypair_gen.c) the Edwards row of that
+ * prime for any other base point. NULL when the prime is no such curve's.
+ */
+const pico_key_type_info *pico_key_type_by_curve(const uint8_t *p, size_t plen, const uint8_t *g,
+                                                 size_t glen);
 
 #endif

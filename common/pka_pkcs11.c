@@ -486,7 +486,7 @@ pico_err pka_p11_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, uint8_
     /* EC: CKM_ECDSA over H (libp11's EC_KEY method); RSA: CKM_RSA_PKCS over
      * DigestInfo(SHA-256, H), which RSA_sign builds before libp11's priv_enc */
     ERR_set_mark();
-    if (s->is_ec)
+    if (s->type == PICO_KEY_EC)
         ok = (ec = EVP_PKEY_get1_EC_KEY(s->priv)) != NULL &&
              (es = ECDSA_do_sign(h, sizeof(h), ec)) != NULL;
     else
@@ -498,7 +498,7 @@ pico_err pka_p11_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, uint8_
         err =
             pico_err_raise(ckr == PKA_CKR_USER_NOT_LOGGED_IN ? PICO_E_NOT_LOGGED_IN : PICO_E_DEVICE,
                            "%s: the token did not sign (CKR 0x%lX)", s->name, ckr);
-    else if (s->is_ec)
+    else if (s->type == PICO_KEY_EC)
         err = pka_ecdsa_plain(s, es, sig, sig_len);
     else
         *sig_len = n;

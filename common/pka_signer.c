@@ -52,21 +52,21 @@ pico_err pka_pub_copy(const char *name, EVP_PKEY *key, EVP_PKEY **out)
     return PICO_OK;
 }
 
-/* Sets is_ec and half from the public key: 5.6 pads r and s to the field length. */
+/* Sets type and half from the public key: 5.6 pads r and s to the field length. */
 static pico_err key_shape(pico_pka_signer *s)
 {
     uint8_t pt[2 * 66 + 1 + 64];
     size_t len = 0;
 
     if (EVP_PKEY_is_a(s->pub, "RSA")) {
-        s->is_ec = 0;
+        s->type = PICO_KEY_RSA;
         s->half = (size_t)EVP_PKEY_get_size(s->pub);
         return PICO_OK;
     }
     if (!EVP_PKEY_is_a(s->pub, "EC"))
         return pico_err_raise(PICO_E_UNSUPPORTED, "%s: a pka key is an EC or RSA key, not %s",
                               s->name, EVP_PKEY_get0_type_name(s->pub));
-    s->is_ec = 1;
+    s->type = PICO_KEY_EC;
     /* The encoded point gives the field length for named and explicit curves alike */
     if (!EVP_PKEY_get_octet_string_param(s->pub, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt),
                                          &len) ||
@@ -226,18 +226,18 @@ static pico_err file_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, ui
 {
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     uint8_t der[256];
-    size_t n = s->is_ec ? sizeof(der) : *sig_len;
+    size_t n = s->type == PICO_KEY_EC ? sizeof(der) : *sig_len;
     int ok;
 
     ERR_set_mark();
     ok = mctx != NULL &&
          EVP_DigestSignInit_ex(mctx, NULL, "SHA256", NULL, "?" PKA_PROPQ, s->priv, NULL) &&
-         EVP_DigestSign(mctx, s->is_ec ? der : sig, &n, msg, len);
+         EVP_DigestSign(mctx, s->type == PICO_KEY_EC ? der : sig, &n, msg, len);
     ERR_pop_to_mark();
     EVP_MD_CTX_free(mctx);
     if (!ok)
         return pico_err_raise(PICO_E_INTERNAL, "%s: signing failed", s->name);
-    if (s->is_ec)
+    if (s->type == PICO_KEY_EC)
         return ecdsa_der_plain(s, der, n, sig, sig_len);
     *sig_len = n;
     return PICO_OK;
@@ -304,7 +304,7 @@ static pico_err pico_sign(pico_pka_signer *s, const uint8_t *msg, size_t len, ui
 
     if ((err = pka_sha256(msg, len, h)) != PICO_OK)
         return err;
-    if (s->is_ec) {
+    if (s->type == PICO_KEY_EC) {
         if ((err = pico_device_key_op(s->key, PICO_MECH_ECDSA, h, sizeof(h), out, &n)) != PICO_OK)
             return err;
         return ecdsa_der_plain(s, out, n, sig, sig_len);
@@ -368,8 +368,8 @@ pico_err pico_pka_signer_open(const char *spec, const char *pin_source,
         pico_pka_signer_free(s);
         return err;
     }
-    pico_log("PKA", "OPEN %s %s %zu-byte %s", s->name, s->is_ec ? "ec" : "rsa", s->half,
-             s->is_ec ? "field" : "modulus");
+    pico_log("PKA", "OPEN %s %s %zu-byte %s", s->name, s->type == PICO_KEY_EC ? "ec" : "rsa",
+             s->half, s->type == PICO_KEY_EC ? "field" : "modulus");
     *out = s;
     return PICO_OK;
 }
@@ -393,9 +393,9 @@ pico_err pico_pka_signer_sign(pico_pka_signer *s, const uint8_t *msg, size_t len
     if (s == NULL || (msg == NULL && len > 0) || sig == NULL || sig_len == NULL)
         return pico_err_raise(PICO_E_ARGS, "pka sign");
     /* checked before the key is used: a token or device signature is not spent for nothing */
-    if (*sig_len < (s->is_ec ? 2 * s->half : s->half))
+    if (*sig_len < (s->type == PICO_KEY_EC ? 2 * s->half : s->half))
         return pico_err_raise(PICO_E_ARGS, "%s: signature buffer of %zu bytes, %zu needed", s->name,
-                              *sig_len, s->is_ec ? 2 * s->half : s->half);
+                              *sig_len, s->type == PICO_KEY_EC ? 2 * s->half : s->half);
     switch (s->kind) {
     case PKA_FILE:
         err = file_sign(s, msg, len, sig, sig_len);

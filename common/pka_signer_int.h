@@ -29,7 +29,7 @@ struct pico_pka_signer {
     pka_kind kind;
     char *name;         /* spec without its query */
     EVP_PKEY *pub;      /* a default-provider copy of the public key */
-    int is_ec;          /* else RSA */
+    pico_key_type type; /* PICO_KEY_EC or PICO_KEY_RSA: what 5.6 verifies */
     size_t half;        /* EC: field length in bytes (r and s each); RSA: modulus length */
     EVP_PKEY *priv;     /* file: the key; pkcs11: libp11's key (methods that call the token) */
     p11_module *module; /* pkcs11: */

@@ -5,8 +5,9 @@
 
 #include "tlv.h"
 
-/* typeAttributes [1] { SEQUENCE { Path, INTEGER size, ..., [0] { AlgorithmIdentifier } } }:
- * the first INTEGER is the size; the [0] our restriction extension. -1 when malformed. */
+/* typeAttributes [1] { SEQUENCE { Path, INTEGER size, ..., [SEQUENCE { OID } ecDomain],
+ * [0] { AlgorithmIdentifier } } }: the first INTEGER is the size; the ecDomain of an A0 key
+ * names a type of keytype.c; the [0] our restriction extension. -1 when malformed. */
 static int type_attrs(const uint8_t *p, size_t n, pico_prkd *out)
 {
     pico_tlv seq, t, a;
@@ -26,6 +27,12 @@ static int type_attrs(const uint8_t *p, size_t n, pico_prkd *out)
             for (i = 0; i < t.len; i++)
                 v = v << 8 | t.val[i];
             out->size = (int)v;
+        } else if (t.tag == 0x30 && have_size && out->type == PICO_KEY_EC) {
+            const pico_key_type_info *k;
+            if (pico_tlv_find(t.val, t.len, 0x06, &a) != 1)
+                return -1;
+            if ((k = pico_key_type_by_prkd_oid(a.val, a.len)) != NULL)
+                out->type = k->type;
         } else if (t.tag == 0xA0 && have_size) {
             q = t.val;
             m = t.len;
@@ -51,7 +58,7 @@ int pico_prkd_decode(const uint8_t *der, size_t len, pico_prkd *out)
     n = len;
     if (pico_tlv_next(&p, &n, &obj) != 1 || (obj.tag != 0xA0 && obj.tag != 0x30))
         return -1;
-    out->is_ec = obj.tag == 0xA0;
+    out->type = obj.tag == 0xA0 ? PICO_KEY_EC : PICO_KEY_RSA;
     p = obj.val;
     n = obj.len;
     while (pico_tlv_next(&p, &n, &t) == 1) {
@@ -96,37 +103,55 @@ static size_t put(uint8_t *out, size_t pos, size_t cap, unsigned tag, const uint
     return pos + h + l;
 }
 
-size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap)
+/* typeAttributes [1] { SEQUENCE { Path, INTEGER field size | modulus bits, [SEQUENCE { OID }
+ * ecDomain of the curve25519/448 keys], [0] { AlgorithmIdentifier } when the key is
+ * restricted to one } } */
+static size_t type_attrs_encode(const pico_key_type_info *t, const pico_prkd *in, uint8_t *out,
+                                size_t cap)
 {
-    /* KeyUsage bits: EC sign + derive; RSA decrypt + sign + signRecover + unwrap (6.4) */
-    static const uint8_t ec_usage[] = {0x07, 0x20, 0x80};
-    static const uint8_t rsa_usage[] = {0x02, 0x74};
     /* Path { OCTET STRING empty }: the key reference always comes from the FID (6.4) */
     static const uint8_t empty_path[] = {0x04, 0x00};
-    uint8_t coa[160], cka[80], attrs[160], seq[168], body[512];
-    const uint8_t size_be[2] = {(uint8_t)(in->size >> 8), (uint8_t)in->size};
-    size_t ncoa, ncka, nattrs, nseq, nbody;
+    int size = t->prkd_size != 0 ? t->prkd_size : in->size;
+    const uint8_t size_be[2] = {(uint8_t)(size >> 8), (uint8_t)size};
+    uint8_t attrs[160], dom[24];
+    size_t nattrs, ndom = 0, nseq;
 
+    if ((nattrs = put(attrs, 0, sizeof(attrs), 0x30, empty_path, sizeof(empty_path))) == 0 ||
+        (nattrs = put(attrs, nattrs, sizeof(attrs), 0x02, size_be, 2)) == 0)
+        return 0;
+    if (t->prkd_oid_len > 0 &&
+        ((ndom = put(dom, 0, sizeof(dom), 0x06, t->prkd_oid, t->prkd_oid_len)) == 0 ||
+         (nattrs = put(attrs, nattrs, sizeof(attrs), 0x30, dom, ndom)) == 0))
+        return 0;
+    if (in->algid_len > 0 &&
+        (in->algid_len > sizeof(in->algid) ||
+         (nattrs = put(attrs, nattrs, sizeof(attrs), 0xA0, in->algid, in->algid_len)) == 0))
+        return 0;
+    if ((nseq = put(out, 0, cap, 0x30, attrs, nattrs)) == 0)
+        return 0;
+    return nseq;
+}
+
+size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap)
+{
+    const pico_key_type_info *t = pico_key_type_info_of(in->type);
+    uint8_t coa[160], cka[80], seq[176], body[512];
+    size_t ncoa, ncka, nseq, nbody;
+
+    if (t == NULL)
+        return 0;
     if ((ncoa = put(coa, 0, sizeof(coa), 0x0C, (const uint8_t *)in->label, strlen(in->label))) == 0)
         return 0;
     if ((ncka = put(cka, 0, sizeof(cka), 0x04, in->id, in->id_len)) == 0 ||
-        (ncka = put(cka, ncka, sizeof(cka), 0x03, in->is_ec ? ec_usage : rsa_usage,
-                    in->is_ec ? sizeof(ec_usage) : sizeof(rsa_usage))) == 0)
+        (ncka = put(cka, ncka, sizeof(cka), 0x03, t->prkd_usage, t->prkd_usage_len)) == 0)
         return 0;
-    /* typeAttributes [1] { SEQUENCE { Path, INTEGER field size | modulus bits,
-     * [0] { AlgorithmIdentifier } when the key is restricted to one } } */
-    if ((nattrs = put(attrs, 0, sizeof(attrs), 0x30, empty_path, sizeof(empty_path))) == 0 ||
-        (nattrs = put(attrs, nattrs, sizeof(attrs), 0x02, size_be, 2)) == 0 ||
-        (in->algid_len > 0 &&
-         (in->algid_len > sizeof(in->algid) ||
-          (nattrs = put(attrs, nattrs, sizeof(attrs), 0xA0, in->algid, in->algid_len)) == 0)) ||
-        (nseq = put(seq, 0, sizeof(seq), 0x30, attrs, nattrs)) == 0)
+    if ((nseq = type_attrs_encode(t, in, seq, sizeof(seq))) == 0)
         return 0;
     if ((nbody = put(body, 0, sizeof(body), 0x30, coa, ncoa)) == 0 ||
         (nbody = put(body, nbody, sizeof(body), 0x30, cka, ncka)) == 0 ||
         (nbody = put(body, nbody, sizeof(body), 0xA1, seq, nseq)) == 0)
         return 0;
-    return put(out, 0, cap, in->is_ec ? 0xA0 : 0x30, body, nbody);
+    return put(out, 0, cap, t->prkd_tag, body, nbody);
 }
 
 /* The label UTF8String of CommonObjectAttributes, into a NUL-terminated buffer. */

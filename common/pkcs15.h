@@ -11,9 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keytype.h"
+
 typedef struct pico_prkd {
-    int is_ec;       /* A0 PrivateECKeyObject, else 30 PrivateRSAKeyObject */
-    char label[128]; /* empty when absent */
+    pico_key_type type; /* 30 PrivateRSAKeyObject: RSA; A0 PrivateECKeyObject: EC, or the type
+                         * its ecDomain OID names (X25519 ..., keytype.c) */
+    char label[128];    /* empty when absent */
     uint8_t id[64];
     size_t id_len;
     int size; /* EC field bits or RSA modulus bits; 0 when absent */
@@ -28,9 +31,11 @@ typedef struct pico_prkd {
 int pico_prkd_decode(const uint8_t *der, size_t len, pico_prkd *out);
 
 /*
- * Encodes a PrKD in the shape OpenSC writes (6.4): usage sign+derive for EC,
- * decrypt+sign+signRecover+unwrap for RSA. Returns the length, 0 when it
- * does not fit in cap.
+ * Encodes a PrKD in the shape OpenSC writes (6.4), as the type's row says
+ * (keytype.h: outer tag, usage, ecDomain): usage sign+derive for EC,
+ * decrypt+sign+signRecover+unwrap for RSA. The fixed-size types get their
+ * row's size whatever in->size holds. Returns the length, 0 when it does not
+ * fit in cap or the type is unknown.
  */
 size_t pico_prkd_encode(const pico_prkd *in, uint8_t *out, size_t cap);
 

@@ -343,6 +343,8 @@ EVP_PKEY *sim_key_load(const uint8_t *der, size_t len)
 
 int sim_key_info(EVP_PKEY *key, int *type, int *bits)
 {
+    const sim_xcurve *x;
+
     if (key == NULL)
         return -1;
     if (EVP_PKEY_is_a(key, "RSA")) {
@@ -350,6 +352,12 @@ int sim_key_info(EVP_PKEY *key, int *type, int *bits)
     } else if (sim_curve_of_key(key) != NULL) {
         /* For every curve of 6.3 the order has as many bits as the field. */
         *type = SIM_KEY_EC;
+    } else if ((x = sim_xcurve_of_key(key)) != NULL) {
+        /* the firmware stores them as EC keys (PICOKEYS_KEY_EC) and counts their size as the
+         * private key's bytes (store_keys): 256, 448, 256, 456 */
+        *type = SIM_KEY_EC;
+        *bits = (int)(x->raw_len * 8);
+        return 0;
     } else {
         return -1;
     }
@@ -392,6 +400,8 @@ int sim_cvc_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, sim_bytes *out)
     sim_bytes_clear(out);
     if (key == NULL)
         goto end;
+    if (sim_xcurve_of_key(key) != NULL)
+        return sim_xcurve_cvc_sign(key, msg, len, out);
     if (!EVP_PKEY_is_a(key, "RSA")) {
         c = sim_curve_of_key(key);
         if (c == NULL)
@@ -624,15 +634,17 @@ uint16_t sim_key_sign(EVP_PKEY *key, uint8_t alg, const uint8_t *in, size_t inle
     size_t hlen = 0;
     const char *md = alg_hash(alg);
     int is_rsa = alg >= ALGO_RSA_RAW && alg <= ALGO_RSA_PSS_SHA512;
-    int is_ec = alg >= ALGO_EC_RAW && alg <= ALGO_EC_SHA512;
+    int is_ec_alg = alg >= ALGO_EC_RAW && alg <= ALGO_EC_SHA512;
 
     sim_bytes_clear(out);
-    if (!is_rsa && !is_ec)
+    if (!is_rsa && !is_ec_alg)
         return SW_INCORRECT_P1P2;
     if (key == NULL || in == NULL)
         return SW_EXEC_ERROR;
-    /* An RSA algorithm on an EC key (and the reverse) fails at key load: 6400. */
-    if (is_rsa != EVP_PKEY_is_a(key, "RSA") || (is_ec && sim_curve_of_key(key) == NULL))
+    /* An RSA algorithm on an EC key (and the reverse) fails at key load: 6400. So does ECDSA
+     * on an X25519/X448 key; an Ed25519/Ed448 key (EdDSA builds) signs PureEdDSA below. */
+    if (is_rsa != EVP_PKEY_is_a(key, "RSA") ||
+        (is_ec_alg && sim_curve_of_key(key) == NULL && sim_xcurve_of_key(key) == NULL))
         return SW_EXEC_ERROR;
     if (md != NULL) {
         /* 3x/4x/7x: the card hashes the whole command data itself. */
@@ -643,6 +655,8 @@ uint16_t sim_key_sign(EVP_PKEY *key, uint8_t alg, const uint8_t *in, size_t inle
     }
     if (is_rsa)
         return sign_rsa(key, alg, in, inlen, out);
+    if (sim_xcurve_of_key(key) != NULL) /* 70: the whole data; 71-75: its hash */
+        return sim_xcurve_sign(key, in, inlen, out);
     /* 70: the input is the hash, any length; ECDSA truncates it to the order.
      * No signature digest is set so that OpenSSL takes any length too. */
     if (pkey_sign(key, 0, NULL, 0, in, inlen, out) != 0)
@@ -742,6 +756,8 @@ uint16_t sim_key_decipher(EVP_PKEY *key, uint8_t alg, const uint8_t *in, size_t 
 
     sim_bytes_clear(out);
     if (alg == ALGO_EC_DH) {
+        if (key != NULL && in != NULL && sim_xcurve_of_key(key) != NULL)
+            return sim_xcurve_derive(key, in, inlen, out);
         if (key == NULL || in == NULL || sim_curve_of_key(key) == NULL)
             return SW_EXEC_ERROR;
         return ecdh(key, in, inlen, out);

@@ -23,6 +23,22 @@ enum sim_key_type {
     SIM_KEY_EC = 2,
 };
 
+/*
+ * Whether the virtual device models a firmware built with ENABLE_EDDSA (--eddsa): Ed25519 and
+ * Ed448 keys (GENERATE with the curve25519/448 prime and an Edwards base point; SIGN 70 =
+ * PureEdDSA over the data). Without it such a GENERATE makes the X25519/X448 key, as the
+ * firmware does.
+ */
+void sim_set_eddsa(int on);
+int sim_eddsa(void);
+
+/* SIGN 70-75 on an Ed25519/Ed448 key: PureEdDSA over in (71-75: the hash of the data, as the
+ * firmware hashes first), raw R || S. 6400 on other keys. */
+uint16_t sim_xcurve_sign(EVP_PKEY *key, const uint8_t *in, size_t inlen, sim_bytes *out);
+/* DECIPHER 80 on an X25519/X448 key: in the raw peer u-coordinate (6984 for another length),
+ * answer 04 || the shared secret; 6400 on a low-order point or another key. */
+uint16_t sim_xcurve_derive(EVP_PKEY *key, const uint8_t *in, size_t inlen, sim_bytes *out);
+
 /* A curve the firmware knows; it recognises curves by their prime alone (6.3). */
 typedef struct sim_curve {
     const char *name; /* OpenSSL group name, e.g. "prime256v1" */
@@ -82,8 +98,7 @@ EVP_PKEY *sim_key_load(const uint8_t *der, size_t len);
  * 71..75 on-card hash; answers DER. Unknown alg 6A86; RSA alg on EC key and
  * vice versa 6400; bad input 6400 (or 6700 for a wrong length).
  */
-uint16_t sim_key_sign(EVP_PKEY *key, uint8_t alg, const uint8_t *in, size_t inlen,
-                      sim_bytes *out);
+uint16_t sim_key_sign(EVP_PKEY *key, uint8_t alg, const uint8_t *in, size_t inlen, sim_bytes *out);
 
 /*
  * DECIPHER (7.2): 21 RSA raw, 22 PKCS#1 v1.5, 23 OAEP SHA-256 (empty label),
@@ -126,8 +141,8 @@ typedef int (*sim_cert_lookup_fn)(void *ctx, const uint8_t *chr, size_t chr_len,
  * lookup. Returns 0x9000 or 0x6985.
  */
 uint16_t sim_pka_verify(const uint8_t *reg, size_t reg_len, sim_cert_lookup_fn lookup,
-                        void *lookup_ctx, const uint8_t *msg, size_t msg_len,
-                        const uint8_t *sig, size_t sig_len);
+                        void *lookup_ctx, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+                        size_t sig_len);
 
 /*
  * MKEK sealing (4.5): keys are stored as AES-256-GCM records under the

@@ -61,4 +61,29 @@ int sim_key_to_der(EVP_PKEY *key, sim_bytes *out);
  */
 int sim_cvc_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, sim_bytes *out);
 
+/*
+ * The curve25519/448 keys (xcurves.c): X25519, X448 and, with --eddsa, Ed25519, Ed448. The
+ * hex strings are big-endian p and order, and G as the answer's 83 carries it.
+ */
+typedef struct sim_xcurve {
+    const char *name; /* OpenSSL key type */
+    int edwards;
+    const char *p_hex, *order_hex, *g_hex;
+    size_t raw_len; /* public key bytes */
+} sim_xcurve;
+
+extern const uint8_t sim_oid_ri_ecdh_sha256[SIM_OID_TA_LEN];
+
+/* The Montgomery curve of a GENERATE prime, NULL for none. */
+const sim_xcurve *sim_xcurve_by_prime(const uint8_t *p, size_t plen);
+/* The curve the firmware makes for mont's prime and base point g (the Edwards one in EdDSA
+ * builds when g is not mont's). */
+const sim_xcurve *sim_xcurve_pick(const sim_xcurve *mont, const uint8_t *g, size_t glen);
+const sim_xcurve *sim_xcurve_of_key(EVP_PKEY *key);
+EVP_PKEY *sim_xcurve_generate(const sim_xcurve *c);
+/* 06 id-RI-ECDH-SHA-256, 81 p, 82 order, 83 G, 84 public key (the content of 7F49). */
+int sim_xcurve_put_template(sim_bytes *out, EVP_PKEY *key);
+/* The CV self-signature: zeros (Montgomery), PureEdDSA over SHA-256(msg) (Edwards). */
+int sim_xcurve_cvc_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, sim_bytes *out);
+
 #endif

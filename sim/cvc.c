@@ -177,7 +177,8 @@ end:
 
 /*
  * 7F49 of a key as the firmware writes it (6.2): RSA 06, 81 n, 82 e; EC 06,
- * 81 p, 82 a, 83 b, 84 G, 85 order, 86 Q, 87 cofactor, all field-length.
+ * 81 p, 82 a, 83 b, 84 G, 85 order, 86 Q, 87 cofactor, all field-length;
+ * the curve25519/448 keys as xcurves.c writes them.
  */
 static int put_pubkey_template(sim_bytes *out, EVP_PKEY *key)
 {
@@ -193,6 +194,9 @@ static int put_pubkey_template(sim_bytes *out, EVP_PKEY *key)
             sim_tlv_put(out, 0x06, sim_oid_ta_rsa_v15_sha256, SIM_OID_TA_LEN) != 0 ||
             sim_tlv_put(out, 0x81, a.data, a.len) != 0 ||
             sim_tlv_put(out, 0x82, b.data, b.len) != 0)
+            goto end;
+    } else if (sim_xcurve_of_key(key) != NULL) {
+        if (sim_xcurve_put_template(out, key) != 0)
             goto end;
     } else {
         c = sim_curve_of_key(key);
@@ -285,13 +289,46 @@ static uint32_t get_uint(const uint8_t *v, size_t len)
     return x;
 }
 
+/*
+ * The key of an ECDSA-OID template (cmd_keypair_gen.c): 81 the prime (6700 without, 6A81
+ * unknown); curve25519/448 need 83 (6700 without), which in EdDSA builds picks the Edwards
+ * curve when it is not the Montgomery base point. NULL with *sw on refusal.
+ */
+static EVP_PKEY *ec_generate(const uint8_t *tmpl, size_t tmpl_len, uint16_t *sw)
+{
+    const uint8_t *v, *g;
+    size_t vl, gl;
+    const sim_curve *c;
+    const sim_xcurve *x;
+    EVP_PKEY *key;
+
+    if (sim_tlv_find(tmpl, tmpl_len, 0x81, &v, &vl) != 1) {
+        *sw = SW_WRONG_DATA;
+        return NULL;
+    }
+    if ((c = sim_curve_by_prime(v, vl)) != NULL) {
+        key = sim_ec_generate(c);
+    } else if ((x = sim_xcurve_by_prime(v, vl)) != NULL) {
+        if (sim_tlv_find(tmpl, tmpl_len, 0x83, &g, &gl) != 1) {
+            *sw = SW_WRONG_DATA;
+            return NULL;
+        }
+        key = sim_xcurve_generate(sim_xcurve_pick(x, g, gl));
+    } else {
+        *sw = SW_FUNC_NOT_SUPPORTED;
+        return NULL;
+    }
+    if (key == NULL)
+        *sw = SW_EXEC_ERROR;
+    return key;
+}
+
 uint16_t sim_key_generate(const uint8_t *req, size_t req_len, EVP_PKEY *devkey,
                           const uint8_t *dev_name, size_t dev_name_len, int *type, int *bits,
                           sim_bytes *priv, sim_bytes *cvreq)
 {
     const uint8_t *tmpl, *oid, *v, *car, *chr;
     size_t tmpl_len, oid_len, vl, car_len, chr_len;
-    const sim_curve *c = NULL;
     EVP_PKEY *key = NULL;
     int rsa_bits = 2048;
     uint16_t sw = SW_EXEC_ERROR;
@@ -324,16 +361,8 @@ uint16_t sim_key_generate(const uint8_t *req, size_t req_len, EVP_PKEY *devkey,
         key = sim_rsa_generate(rsa_bits);
     } else if (memcmp(oid, sim_oid_ta_ecdsa_sha256,
                       oid_len < SIM_OID_TA_LEN ? oid_len : SIM_OID_TA_LEN) == 0) {
-        if (sim_tlv_find(tmpl, tmpl_len, 0x81, &v, &vl) != 1) {
-            sw = SW_WRONG_DATA;
+        if ((key = ec_generate(tmpl, tmpl_len, &sw)) == NULL)
             goto end;
-        }
-        c = sim_curve_by_prime(v, vl);
-        if (c == NULL) {
-            sw = SW_FUNC_NOT_SUPPORTED;
-            goto end;
-        }
-        key = sim_ec_generate(c);
     } else {
         sw = SW_OK;
         goto end;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "card.h"
+#include "crypto.h"
 #include "state.h"
 
 #define VPCD_CTRL_OFF 0
@@ -78,6 +79,9 @@ static void usage(FILE *out)
             "  --ready-file FILE     create FILE once the reader has powered the card\n"
             "  --fail INS:SW         answer the first APDU with instruction INS (hex) with\n"
             "                        status SW (hex), not carried out (tests of failure paths)\n"
+            "  --eddsa               model a firmware built with ENABLE_EDDSA: Ed25519 and\n"
+            "                        Ed448 keys (without it such a request makes the\n"
+            "                        X25519/X448 key, as the firmware does)\n"
             "  --help, --version\n");
 }
 
@@ -359,6 +363,7 @@ int main(int argc, char **argv)
         {"log", required_argument, NULL, 'l'},
         {"ready-file", required_argument, NULL, 'R'},
         {"fail", required_argument, NULL, 'f'},
+        {"eddsa", no_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -410,6 +415,9 @@ int main(int argc, char **argv)
             o.fail_sw = (uint16_t)sw;
             break;
         }
+        case 'e':
+            sim_set_eddsa(1);
+            break;
         case 'h':
             usage(stdout);
             return 0;

@@ -6,7 +6,6 @@
  * writes the PrKD with the label and ID.
  */
 #include <ctype.h>
-#include <ctype.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -31,13 +30,16 @@ static const char usage_list[] =
     "(reference 0) is not listed.\n";
 
 static const char usage_generate[] =
-    "Usage: " TOOL_NAME " key generate --type ec:CURVE|rsa:BITS --label LABEL [--id HEX]\n"
+    "Usage: " TOOL_NAME " key generate --type ec:CURVE|rsa:BITS|x25519|x448|ed25519|ed448\n"
+    "                             --label LABEL [--id HEX]\n"
     "                             [--pin PIN | --pin-source SRC] [--pka-key SIGNER ...]\n"
     "                             [--pka-pin-source SRC] [--pin-last-try] [--json]\n"
     "\n"
     "Generates a key pair on the device and labels it. CURVE: prime256v1 (P-256),\n"
     "secp384r1 (P-384), secp521r1 (P-521), brainpoolP256r1, brainpoolP384r1,\n"
     "brainpoolP512r1, secp256k1, prime192v1, secp192k1. BITS: 1024 to 4096.\n"
+    "x25519 and x448 keys are for key agreement (ECDH); ed25519 and ed448 keys\n"
+    "sign (PureEdDSA) on firmware built with EdDSA only.\n"
     "The ID defaults to the SHA-1 of the public key (as OpenSC makes it).\n"
     "Logs in first: the PIN from the options or the terminal, and the PKA keys\n"
     "when the device requires public key authentication.\n";
@@ -55,7 +57,8 @@ static const char usage_export[] =
     "                                  [-o FILE]\n"
     "\n"
     "Writes the public key: PEM SubjectPublicKeyInfo (default), or an OpenSSH\n"
-    "authorized_keys line (ssh-rsa, ecdsa-sha2-nistp256/384/521) commented with\n"
+    "authorized_keys line (ssh-rsa, ecdsa-sha2-nistp256/384/521, ssh-ed25519,\n"
+    "ssh-ed448) commented with\n"
     "the label. No login is needed.\n";
 
 enum {
@@ -190,6 +193,14 @@ static void read_publics(pico_key **keys, size_t n)
 
 /* ---------------------------------------------------------------- key list */
 
+/* The OpenSSL name of a key type: RSA, EC, X25519, X448, ED25519, ED448. */
+static const char *type_name(pico_key_type type)
+{
+    const pico_key_type_info *t = pico_key_type_info_of(type);
+
+    return t != NULL ? t->name : "?";
+}
+
 static int key_list(tool_ctx *ctx, int argc, char **argv)
 {
     pico_key **keys = NULL;
@@ -212,12 +223,12 @@ static int key_list(tool_ctx *ctx, int argc, char **argv)
     } else if (n == 0) {
         printf("No keys.\n");
     } else {
-        printf("%-4s %-4s %5s  %-16s %-5s %-20s %s\n", "REF", "TYPE", "BITS", "CURVE", "CERT",
+        printf("%-4s %-7s %5s  %-16s %-5s %-20s %s\n", "REF", "TYPE", "BITS", "CURVE", "CERT",
                "LABEL", "ID");
     }
     for (i = 0; i < n; i++) {
         pico_key *k = keys[i];
-        const char *type = k->type == PICO_KEY_EC ? "EC" : "RSA";
+        const char *type = type_name(k->type);
         id_text(k, id, sizeof(id));
         if (ctx->json) {
             printf("%s{\"keyref\":%u,\"type\":\"%s\",\"bits\":%d,\"curve\":", i ? "," : "",
@@ -227,7 +238,7 @@ static int key_list(tool_ctx *ctx, int argc, char **argv)
             tool_json_str(stdout, k->label);
             printf(",\"id\":\"%s\",\"certificate\":%s}", id, k->cert != NULL ? "true" : "false");
         } else {
-            printf("%-4u %-4s %5d  %-16s %-5s %-20s %s\n", k->keyref, type, k->bits,
+            printf("%-4u %-7s %5d  %-16s %-5s %-20s %s\n", k->keyref, type, k->bits,
                    k->type == PICO_KEY_EC && k->curve[0] ? k->curve : "-",
                    k->cert != NULL ? "yes" : "no", k->label != NULL ? k->label : "(none)", id);
         }
@@ -284,15 +295,21 @@ static void progress_stop(progress *p)
     pthread_mutex_destroy(&p->lock);
 }
 
-/* ec:CURVE (OpenSSL or NIST name) or rsa:BITS into spec; any case, as pkcs11-tool's
- * EC:prime256v1 and RSA:2048. */
+/* ec:CURVE (OpenSSL or NIST name), rsa:BITS, or a type of fixed size by its name (x25519,
+ * x448, ed25519, ed448: keytype.c) into spec; any case, as pkcs11-tool's EC:prime256v1 and
+ * RSA:2048. */
 static int parse_type(const char *type, pico_keygen *spec)
 {
+    const pico_key_type_info *t = pico_key_type_by_tool_name(type);
     char upper[16];
     const char *curve;
     size_t i;
     int nid;
 
+    if (t != NULL && t->bits != 0) {
+        spec->type = t->type;
+        return 0;
+    }
     if (strncasecmp(type, "rsa:", 4) == 0) {
         char *end;
         long bits = strtol(type + 4, &end, 10);
@@ -337,8 +354,9 @@ static int key_generate(tool_ctx *ctx, int argc, char **argv)
         return rc;
     memset(&spec, 0, sizeof(spec));
     if (a.type == NULL || parse_type(a.type, &spec) != 0)
-        return tool_usage_error("key generate", "--type ec:CURVE or rsa:BITS (1024 to 4096), "
-                                                "with a curve the device supports");
+        return tool_usage_error("key generate",
+                                "--type ec:CURVE or rsa:BITS (1024 to 4096), with a curve the "
+                                "device supports, or x25519, x448, ed25519, ed448");
     if (a.label == NULL || a.label[0] == '\0' || strlen(a.label) > 100)
         return tool_usage_error("key generate", "--label takes 1 to 100 characters");
     spec.label = a.label;
@@ -351,8 +369,10 @@ static int key_generate(tool_ctx *ctx, int argc, char **argv)
         return tool_fail(err);
     if (spec.type == PICO_KEY_RSA)
         fprintf(stderr, "Generating an RSA-%d key on the device (this takes a while)", spec.bits);
-    else
+    else if (spec.type == PICO_KEY_EC)
         fprintf(stderr, "Generating an EC %s key on the device", spec.curve);
+    else
+        fprintf(stderr, "Generating an %s key on the device", type_name(spec.type));
     fflush(stderr);
     shown = spec.type == PICO_KEY_RSA && progress_start(&prog);
     err = pico_device_generate(ctx->dev, &spec, &key);
@@ -364,7 +384,7 @@ static int key_generate(tool_ctx *ctx, int argc, char **argv)
     id_text(key, id, sizeof(id));
     if (ctx->json) {
         printf("{\"keyref\":%u,\"type\":\"%s\",\"bits\":%d,\"curve\":", key->keyref,
-               key->type == PICO_KEY_EC ? "EC" : "RSA", key->bits);
+               type_name(key->type), key->bits);
         tool_json_str(stdout, key->type == PICO_KEY_EC ? key->curve : NULL);
         printf(",\"label\":");
         tool_json_str(stdout, key->label);
@@ -373,8 +393,11 @@ static int key_generate(tool_ctx *ctx, int argc, char **argv)
         if (key->type == PICO_KEY_EC)
             printf("Generated key %u: EC %s, label '%s', id %s\n", key->keyref, key->curve,
                    key->label != NULL ? key->label : "", id);
-        else
+        else if (key->type == PICO_KEY_RSA)
             printf("Generated key %u: RSA-%d, label '%s', id %s\n", key->keyref, key->bits,
+                   key->label != NULL ? key->label : "", id);
+        else
+            printf("Generated key %u: %s, label '%s', id %s\n", key->keyref, type_name(key->type),
                    key->label != NULL ? key->label : "", id);
     }
     return TOOL_EXIT_OK;
@@ -483,7 +506,15 @@ static int ssh_line(EVP_PKEY *pub, const char *comment, FILE *out)
 
     s.n = 0;
     s.ok = 1;
-    if (EVP_PKEY_is_a(pub, "RSA")) {
+    if (EVP_PKEY_is_a(pub, "ED25519") || EVP_PKEY_is_a(pub, "ED448")) {
+        /* RFC 8709: string "ssh-ed25519" / "ssh-ed448", string the raw public key */
+        size_t rawlen = sizeof(point);
+        snprintf(algo, sizeof(algo), "ssh-%s", EVP_PKEY_is_a(pub, "ED25519") ? "ed25519" : "ed448");
+        if (!EVP_PKEY_get_raw_public_key(pub, point, &rawlen))
+            goto end;
+        ssh_string(&s, (const uint8_t *)algo, strlen(algo));
+        ssh_string(&s, point, rawlen);
+    } else if (EVP_PKEY_is_a(pub, "RSA")) {
         if (!EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) ||
             !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n))
             goto end;
@@ -492,6 +523,11 @@ static int ssh_line(EVP_PKEY *pub, const char *comment, FILE *out)
         ssh_mpint(&s, e);
         ssh_mpint(&s, n);
     } else {
+        if (!EVP_PKEY_is_a(pub, "EC")) {
+            fprintf(stderr, "%s: error: OpenSSH has no key type for %s keys\n", TOOL_NAME,
+                    EVP_PKEY_get0_type_name(pub));
+            goto end;
+        }
         if (!EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
                                             NULL))
             goto end;

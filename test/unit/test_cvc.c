@@ -29,11 +29,12 @@ static void test_keygen_request_rsa(void **state)
     uint8_t *req;
     size_t len;
 
-    assert_int_equal(pico_cvc_keygen_request(0, 2048, NULL, &req, &len), PICO_OK);
+    assert_int_equal(pico_cvc_keygen_request(PICO_KEY_RSA, 2048, NULL, &req, &len), PICO_OK);
     assert_int_equal(len, sizeof(want));
     assert_memory_equal(req, want, len);
     free(req);
-    assert_int_equal(pico_cvc_keygen_request(0, 512, NULL, &req, &len), PICO_E_UNSUPPORTED);
+    assert_int_equal(pico_cvc_keygen_request(PICO_KEY_RSA, 512, NULL, &req, &len),
+                     PICO_E_UNSUPPORTED);
 }
 
 static void test_keygen_request_ec(void **state)
@@ -41,7 +42,7 @@ static void test_keygen_request_ec(void **state)
     uint8_t *req;
     size_t len;
 
-    assert_int_equal(pico_cvc_keygen_request(1, 0, "prime256v1", &req, &len), PICO_OK);
+    assert_int_equal(pico_cvc_keygen_request(PICO_KEY_EC, 0, "prime256v1", &req, &len), PICO_OK);
     /* 5F29 01 00 7F49 81 xx 06 0A <ECDSA-SHA-256> 81 20 <p = FFFFFFFF00000001...> */
     assert_memory_equal(req, "\x5F\x29\x01\x00\x7F\x49\x81", 7);
     assert_memory_equal(req + 8, "\x06\x0A\x04\x00\x7F\x00\x07\x02\x02\x02\x02\x03", 12);
@@ -49,8 +50,9 @@ static void test_keygen_request_ec(void **state)
     assert_int_equal(req[len - 3], 0x87);
     free(req);
     /* 6.3: secp224r1 and the t1 curves are not on the device */
-    assert_int_equal(pico_cvc_keygen_request(1, 0, "secp224r1", &req, &len), PICO_E_UNSUPPORTED);
-    assert_int_equal(pico_cvc_keygen_request(1, 0, "brainpoolP256t1", &req, &len),
+    assert_int_equal(pico_cvc_keygen_request(PICO_KEY_EC, 0, "secp224r1", &req, &len),
+                     PICO_E_UNSUPPORTED);
+    assert_int_equal(pico_cvc_keygen_request(PICO_KEY_EC, 0, "brainpoolP256t1", &req, &len),
                      PICO_E_UNSUPPORTED);
 }
 
@@ -194,7 +196,7 @@ static void test_every_firmware_curve(void **state)
         print_message("curve %s\n", name);
         assert_non_null(key);
         /* key generation: 5F29 01 00, 7F49 { 06 0A <ECDSA-SHA-256>, 81 <w> p, ... } */
-        assert_int_equal(pico_cvc_keygen_request(1, 0, name, &req, &len), PICO_OK);
+        assert_int_equal(pico_cvc_keygen_request(PICO_KEY_EC, 0, name, &req, &len), PICO_OK);
         assert_memory_equal(req, "\x5F\x29\x01\x00\x7F\x49", 6);
         {
             size_t at = req[6] == 0x82 ? 9 : req[6] == 0x81 ? 8 : 7;

@@ -29,7 +29,7 @@ static void test_prkd_encode_matches_reference(void **state)
     size_t n;
 
     memset(&k, 0, sizeof(k));
-    k.is_ec = 1;
+    k.type = PICO_KEY_EC;
     strcpy(k.label, "tls");
     k.id[0] = 1;
     k.id[1] = 2;
@@ -38,7 +38,7 @@ static void test_prkd_encode_matches_reference(void **state)
     n = pico_prkd_encode(&k, out, sizeof(out));
     assert_int_equal(n, sizeof(ec_tls));
     assert_memory_equal(out, ec_tls, n);
-    k.is_ec = 0;
+    k.type = PICO_KEY_RSA;
     k.size = 2048;
     n = pico_prkd_encode(&k, out, sizeof(out));
     assert_int_equal(n, sizeof(rsa_tls));
@@ -52,13 +52,13 @@ static void test_prkd_decode(void **state)
     pico_prkd k;
 
     assert_int_equal(pico_prkd_decode(ec_tls, sizeof(ec_tls), &k), 0);
-    assert_true(k.is_ec);
+    assert_int_equal(k.type, PICO_KEY_EC);
     assert_string_equal(k.label, "tls");
     assert_int_equal(k.id_len, 2);
     assert_int_equal(k.id[1], 2);
     assert_int_equal(k.size, 256);
     assert_int_equal(pico_prkd_decode(rsa_tls, sizeof(rsa_tls), &k), 0);
-    assert_false(k.is_ec);
+    assert_int_equal(k.type, PICO_KEY_RSA);
     assert_int_equal(k.size, 2048);
 }
 
@@ -162,13 +162,14 @@ static void test_prkd_algid_round_trip(void **state)
         0xF7, 0x0D, 0x01, 0x01, 0x08, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
         0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xA2, 0x03, 0x02, 0x01, 0x20};
     /* typeAttributes [1] { SEQUENCE { Path, INTEGER 2048, [0] { algid } } } */
-    static const uint8_t attrs_head[] = {0xA1, 0x4F, 0x30, 0x4D, 0x30, 0x02, 0x04, 0x00,
-                                         0x02, 0x02, 0x08, 0x00, 0xA0, 0x43};
+    static const uint8_t attrs_head[] = {0xA1, 0x4F, 0x30, 0x4D, 0x30, 0x02, 0x04,
+                                         0x00, 0x02, 0x02, 0x08, 0x00, 0xA0, 0x43};
     pico_prkd k, d;
     uint8_t out[512];
     size_t n, at;
 
     memset(&k, 0, sizeof(k));
+    k.type = PICO_KEY_RSA;
     strcpy(k.label, "tls");
     k.id[0] = 1;
     k.id[1] = 2;
