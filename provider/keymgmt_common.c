@@ -574,7 +574,7 @@ static pico_pkey *soft_gen(pico_genctx *ctx)
     return key;
 }
 
-/* Whether the device makes keys of this type, asked before a login or a change. */
+/* Whether the device makes keys of this type, asked before it makes one. */
 static int device_makes(pico_prov_ctx *prov, pico_device *dev, pico_key_type type)
 {
     const pico_key_type_info *info = pico_key_type_info_of(type);
@@ -617,11 +617,12 @@ void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
         goto end;
     if (pico_device_foreach(&tmp->uri, take_first, &first) != PICO_OK)
         goto end;
-    if (!device_makes(prov, first.dev, spec->type))
-        goto end;
     if (pico_device_check_new_key(first.dev, spec) != PICO_OK)
         goto end;
     if (pico_device_login(first.dev, &tmp->uri, NULL, pico_console_prompt()) != PICO_OK)
+        goto end;
+    /* (the EdDSA probe needs the login: common/ asks the device without making a key) */
+    if (!device_makes(prov, first.dev, spec->type))
         goto end;
     if (generate_with_progress(first.dev, spec, cb, cbarg, &hsm) != PICO_OK)
         goto end;

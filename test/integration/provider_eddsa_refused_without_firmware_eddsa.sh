@@ -3,7 +3,7 @@
 # A device whose firmware was built without EdDSA (the firmware's default,
 # the virtual device without --eddsa): `openssl genpkey -algorithm ED25519`
 # (and ED448) with pico-label fails with an error that names the reason,
-# before any login (no PIN try spent) and leaving no key behind; the same
+# spending no PIN try and leaving no key and no key file behind; the same
 # request without a label still makes a software key, and X25519 works.
 . "$(dirname "$0")/provider-lib.sh"
 with_devices

@@ -16,10 +16,12 @@ for alg in X25519 X448; do
     pico_genkey "$alg" "" "gen-$alg" "$([ $alg = X25519 ] && echo 0a0b || echo 0c0d)"
     file=$work/gen-$alg.uri.pem
     grep -q 'BEGIN PICO HSM KEY URI' "$file" || fail "$alg: not a key file"
-    # the store lists it, with its type
-    run ossl storeutl -keys "pico:object=gen-$alg?pin-value=$PIN" > "$work/list"
-    grep -q "$alg" "$work/list" || { cat "$work/list" >&2; fail "$alg: storeutl does not say $alg"; }
-    run ossl storeutl -noout -text "pico:object=gen-$alg?pin-value=$PIN"
+    # the store lists it with its type and size, and loads it
+    run ossl storeutl -text "pico:" > "$work/list"
+    grep -q "private key: $alg $([ $alg = X25519 ] && echo 253 || echo 448)-bit key 'gen-$alg'" \
+        "$work/list" || { cat "$work/list" >&2; fail "$alg: the listing does not say $alg"; }
+    run ossl storeutl -keys -text "pico:object=gen-$alg?pin-value=$PIN" > "$work/list"
+    grep -q "Pico HSM $alg Private Key" "$work/list" || fail "$alg: storeutl loads no $alg key"
     # one public key, whichever way it is reached
     run ossl pkey -in "pico:object=gen-$alg?pin-value=$PIN" -pubout -out "$work/a.pub"
     run ossl pkey -in "$file" -passin "pass:$PIN" -pubout -out "$work/b.pub"
