@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the RSA, RSA-PSS and EC key managers share: has/match/load/dup/free,
+ * What every key manager shares (RSA, RSA-PSS, EC, X25519, X448, Ed25519,
+ * Ed448): has/match/load/dup/free, sizes from the key type table,
  * public export and import (so the default provider can use a device key's
  * public half, and peer or certificate keys can meet ours), and key
  * generation on the device with a progress callback.
@@ -165,9 +166,11 @@ end:
     return ok;
 }
 
-int pico_keymgmt_import_pub(pico_pkey *key, const char *alg, int selection,
-                            const OSSL_PARAM params[])
+int pico_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[])
 {
+    pico_pkey *key = keydata;
+    const pico_prov_keytype *kt = pico_pkey_keytype(key);
+    const char *alg = kt != NULL ? kt->name : "";
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pub = NULL;
     int part, ok = 0;

@@ -34,7 +34,7 @@ static int ecx_keymgmt_import(void *keydata, int selection, const OSSL_PARAM par
     /* as ecx_import: these keys are nothing but their key pair */
     if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0)
         return 0;
-    return pico_keymgmt_import_pub(key, pico_pkey_keytype(key)->name, selection, params);
+    return pico_keymgmt_import(key, selection, params);
 }
 
 static const OSSL_PARAM *ecx_keymgmt_types(int selection)

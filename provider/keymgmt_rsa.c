@@ -28,8 +28,6 @@
 
 static OSSL_FUNC_keymgmt_new_fn rsa_keymgmt_new;
 static OSSL_FUNC_keymgmt_new_fn rsapss_keymgmt_new;
-static OSSL_FUNC_keymgmt_import_fn rsa_keymgmt_import;
-static OSSL_FUNC_keymgmt_import_fn rsapss_keymgmt_import;
 static OSSL_FUNC_keymgmt_import_types_fn rsa_keymgmt_types;
 static OSSL_FUNC_keymgmt_gettable_params_fn rsa_keymgmt_gettable_params;
 static OSSL_FUNC_keymgmt_query_operation_name_fn rsa_keymgmt_query_operation_name;
@@ -252,16 +250,6 @@ end:
     BN_free(n);
     BN_free(e);
     return ok;
-}
-
-static int rsa_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[])
-{
-    return pico_keymgmt_import_pub(keydata, "RSA", selection, params);
-}
-
-static int rsapss_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[])
-{
-    return pico_keymgmt_import_pub(keydata, "RSA-PSS", selection, params);
 }
 
 static const OSSL_PARAM *rsa_keymgmt_types(int selection)
@@ -548,7 +536,7 @@ static void *rsapss_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
 
 const OSSL_DISPATCH pico_rsa_keymgmt_functions[] = {
     {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))rsa_keymgmt_new},
-    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))rsa_keymgmt_import},
+    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))pico_keymgmt_import},
     {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))rsa_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))rsa_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))pico_keymgmt_get_params},
@@ -563,7 +551,7 @@ const OSSL_DISPATCH pico_rsa_keymgmt_functions[] = {
 
 const OSSL_DISPATCH pico_rsapss_keymgmt_functions[] = {
     {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))rsapss_keymgmt_new},
-    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))rsapss_keymgmt_import},
+    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))pico_keymgmt_import},
     {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))rsapss_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))rsapss_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))rsapss_keymgmt_get_params},

@@ -58,8 +58,8 @@ static int eddsa_max_size(const pico_key_type_info *info, int bits)
 /* clang-format off */
 static const pico_prov_keytype keytypes[] = {
     {
-        .type = PICO_KEY_RSA, .name = "RSA", .ref_type = PICO_RSA_TYPE,
-        .keymgmt_names = "RSA:rsaEncryption:" RSA_OID ":" PICO_RSA_TYPE,
+        .type = PICO_KEY_RSA, .name = "RSA", .ref_type = PICO_REF_TYPE("RSA"),
+        .keymgmt_names = "RSA:rsaEncryption:" RSA_OID ":" PICO_REF_TYPE("RSA"),
         .keymgmt = pico_rsa_keymgmt_functions,
         .sig_names = "RSA:rsaEncryption:" RSA_OID, .signature = pico_rsa_signature_functions,
         .cipher_names = "RSA:rsaEncryption:" RSA_OID, .cipher = pico_rsa_asym_cipher_functions,
@@ -68,15 +68,16 @@ static const pico_prov_keytype keytypes[] = {
     },
     {
         /* RSA keys whose PrKD restricts them to PSS: RSA's signature serves them */
-        .type = PICO_KEY_RSA, .rsa_pss = 1, .name = "RSA-PSS", .ref_type = PICO_RSA_PSS_TYPE,
-        .keymgmt_names = "RSA-PSS:RSASSA-PSS:1.2.840.113549.1.1.10:" PICO_RSA_PSS_TYPE,
+        .type = PICO_KEY_RSA, .rsa_pss = 1, .name = "RSA-PSS",
+        .ref_type = PICO_REF_TYPE("RSA-PSS"),
+        .keymgmt_names = "RSA-PSS:RSASSA-PSS:1.2.840.113549.1.1.10:" PICO_REF_TYPE("RSA-PSS"),
         .keymgmt = pico_rsapss_keymgmt_functions,
         .codec_names = "RSA-PSS:RSASSA-PSS", .default_digest = "SHA256",
         .security_bits = rsa_security_bits, .max_size = rsa_max_size,
     },
     {
-        .type = PICO_KEY_EC, .name = "EC", .ref_type = PICO_EC_TYPE,
-        .keymgmt_names = "EC:id-ecPublicKey:1.2.840.10045.2.1:" PICO_EC_TYPE,
+        .type = PICO_KEY_EC, .name = "EC", .ref_type = PICO_REF_TYPE("EC"),
+        .keymgmt_names = "EC:id-ecPublicKey:1.2.840.10045.2.1:" PICO_REF_TYPE("EC"),
         .keymgmt = pico_ec_keymgmt_functions,
         .sig_names = "ECDSA", .signature = pico_ecdsa_signature_functions,
         .exch_names = "ECDH", .keyexch = pico_ecdh_keyexch_functions,
@@ -84,28 +85,31 @@ static const pico_prov_keytype keytypes[] = {
         .security_bits = ec_security_bits, .max_size = ecdsa_max_size,
     },
     {
-        .type = PICO_KEY_X25519, .name = "X25519", .ref_type = "PICO-X25519",
-        .keymgmt_names = "X25519:1.3.101.110:PICO-X25519", .keymgmt = pico_x25519_keymgmt_functions,
+        .type = PICO_KEY_X25519, .name = "X25519", .ref_type = PICO_REF_TYPE("X25519"),
+        .keymgmt_names = "X25519:1.3.101.110:" PICO_REF_TYPE("X25519"),
+        .keymgmt = pico_x25519_keymgmt_functions,
         .exch_names = "X25519:1.3.101.110", .keyexch = pico_xdh_keyexch_functions,
         .codec_names = "X25519", .max_size = xdh_max_size,
     },
     {
-        .type = PICO_KEY_X448, .name = "X448", .ref_type = "PICO-X448",
-        .keymgmt_names = "X448:1.3.101.111:PICO-X448", .keymgmt = pico_x448_keymgmt_functions,
+        .type = PICO_KEY_X448, .name = "X448", .ref_type = PICO_REF_TYPE("X448"),
+        .keymgmt_names = "X448:1.3.101.111:" PICO_REF_TYPE("X448"),
+        .keymgmt = pico_x448_keymgmt_functions,
         .exch_names = "X448:1.3.101.111", .keyexch = pico_xdh_keyexch_functions,
         .codec_names = "X448", .max_size = xdh_max_size,
     },
     {
         /* PureEdDSA: the message is signed whole, no digest (mandatory digest "none") */
-        .type = PICO_KEY_ED25519, .name = "ED25519", .ref_type = "PICO-ED25519",
-        .keymgmt_names = "ED25519:1.3.101.112:PICO-ED25519",
+        .type = PICO_KEY_ED25519, .name = "ED25519", .ref_type = PICO_REF_TYPE("ED25519"),
+        .keymgmt_names = "ED25519:1.3.101.112:" PICO_REF_TYPE("ED25519"),
         .keymgmt = pico_ed25519_keymgmt_functions,
         .sig_names = "ED25519:1.3.101.112", .signature = pico_eddsa_signature_functions,
         .codec_names = "ED25519", .mandatory_digest = "", .max_size = eddsa_max_size,
     },
     {
-        .type = PICO_KEY_ED448, .name = "ED448", .ref_type = "PICO-ED448",
-        .keymgmt_names = "ED448:1.3.101.113:PICO-ED448", .keymgmt = pico_ed448_keymgmt_functions,
+        .type = PICO_KEY_ED448, .name = "ED448", .ref_type = PICO_REF_TYPE("ED448"),
+        .keymgmt_names = "ED448:1.3.101.113:" PICO_REF_TYPE("ED448"),
+        .keymgmt = pico_ed448_keymgmt_functions,
         .sig_names = "ED448:1.3.101.113", .signature = pico_eddsa_signature_functions,
         .codec_names = "ED448", .mandatory_digest = "", .max_size = eddsa_max_size,
     },

@@ -127,13 +127,12 @@ void pico_prov_vraise(pico_prov_ctx *prov, pico_err code, const char *file, int 
 #define PICO_PEM_URI_NAME "PICO HSM KEY URI"
 
 /*
- * Names only this provider's key managers answer to (aliases of EC and RSA):
- * a key reference typed with them can never reach another provider's keymgmt
+ * Names only this provider's key managers answer to (aliases of each type's
+ * OpenSSL name, "PICO-" and that name: a row's ref_type in keytypes.c): a key
+ * reference typed with them can never reach another provider's keymgmt
  * (OSSL_STORE's file: loader fetches a keymgmt by the object's data type).
  */
-#define PICO_EC_TYPE "PICO-EC"
-#define PICO_RSA_TYPE "PICO-RSA"
-#define PICO_RSA_PSS_TYPE "PICO-RSA-PSS"
+#define PICO_REF_TYPE(name) "PICO-" name
 /* The decoders' intermediate structure: a bare pico: URI, as DER for the file: store */
 #define PICO_URI_STRUCTURE "pico-uri"
 
@@ -153,11 +152,11 @@ int pico_keymgmt_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *c
 int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[]);
 void pico_keymgmt_free(void *keydata);
 void *pico_keymgmt_dup(const void *keydata, int selection);
-/* Imports a public key into key: builds pub from params with the software provider. */
-int pico_keymgmt_import_pub(pico_pkey *key, const char *alg, int selection,
-                            const OSSL_PARAM params[]);
+/* Imports a public key into key: builds pub from params with the software provider, as a key
+ * of the key object's type (its row's name: "RSA", "RSA-PSS", "EC", "X25519", ...). */
+int pico_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[]);
 /*
- * Key generation, shared by RSA and EC: the context and its pico-label,
+ * Key generation, shared by every key type: the context and its pico-label,
  * pico-id (hex) and pico-uri (device and login factors) parameters. A
  * request that names a device key (any of them) makes it on the device;
  * one that does not (libssl's ephemeral keys, `genpkey` of a software key
@@ -185,7 +184,7 @@ typedef struct pico_genctx {
     int pss_saltlen, pss_saltlen_set;
     uint8_t algid[128];
 } pico_genctx;
-/* alg: the software provider's name for the key type ("EC", "RSA", "RSA-PSS") */
+/* alg: the software provider's name for the key type ("EC", "RSA", "RSA-PSS", "X25519") */
 pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type, const char *alg,
                                    int selection);
 int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[]);
