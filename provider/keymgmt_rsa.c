@@ -321,6 +321,9 @@ static int rsapss_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
     pico_pkey *key = keydata;
     pico_pss_limits lim;
     OSSL_PARAM *p;
+    EVP_MD *md = NULL;
+    const char *name;
+    int ok;
 
     if (!pico_keymgmt_get_params(keydata, params))
         return 0;
@@ -330,13 +333,16 @@ static int rsapss_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
         return 0;
     if (!lim.restricted)
         return 1;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) != NULL &&
-        !OSSL_PARAM_set_utf8_string(p, lim.md))
-        return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST)) != NULL &&
-        !OSSL_PARAM_set_utf8_string(p, lim.md))
-        return 0;
-    return 1;
+    name = lim.md;
+    /* by the digest's own first name ("SHA2-384", not "SHA384"), as the default provider */
+    if ((md = EVP_MD_fetch(pico_prov_sw(key->prov), lim.md, PICO_SW_PROPQ)) != NULL)
+        name = EVP_MD_get0_name(md);
+    ok = ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) == NULL ||
+          OSSL_PARAM_set_utf8_string(p, name)) &&
+         ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST)) == NULL ||
+          OSSL_PARAM_set_utf8_string(p, name));
+    EVP_MD_free(md);
+    return ok;
 }
 
 static const char *rsa_keymgmt_query_operation_name(int operation_id)

@@ -8,15 +8,55 @@
  * store.c and the key managers read names and sizes from it: a new key type
  * is a row here and the files of the operations it adds (style.md).
  */
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cvc.h"
 #include "provider.h"
 
-/* Security strength of an RSA modulus (SP 800-57 part 1, table 2). */
+/*
+ * Security strength of an RSA modulus of bits, as the default provider rates
+ * it (OpenSSL 3.0.x: 112 for 2048, 128 for 3072, 152 for 4096, by a formula
+ * of its own between): asked of it, for a public key of that size made of a
+ * placeholder modulus (no device access, no key generation); the table of SP
+ * 800-57 part 1 if it cannot answer.
+ */
 static int rsa_security_bits(int bits)
 {
-    return bits >= 15360 ? 256 : bits >= 7680 ? 192 : bits >= 3072 ? 128 : bits >= 2048 ? 112 : 80;
+    const char *propq = NULL;
+    OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pk = NULL;
+    BIGNUM *n = BN_new(), *e = BN_new();
+    int sec = 0;
+
+    if (bits > 1 && bld != NULL && n != NULL && e != NULL && BN_set_bit(n, bits - 1) &&
+        BN_set_bit(n, 0) && BN_set_word(e, 65537) &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) &&
+        (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
+        (ctx = EVP_PKEY_CTX_new_from_name(libctx, "RSA", propq)) != NULL &&
+        EVP_PKEY_fromdata_init(ctx) == 1 &&
+        EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) == 1)
+        sec = EVP_PKEY_get_security_bits(pk);
+    if (sec <= 0)
+        sec = bits >= 15360  ? 256
+              : bits >= 7680 ? 192
+              : bits >= 3072 ? 128
+              : bits >= 2048 ? 112
+                             : 80;
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+    return sec;
 }
 
 static int rsa_max_size(const pico_key_type_info *info, int bits)
@@ -25,15 +65,26 @@ static int rsa_max_size(const pico_key_type_info *info, int bits)
     return (bits + 7) / 8;
 }
 
+/* As the default provider's ec_get_params: SP 800-57 part 1 table 2 on the order's bits
+ * (the field's on the device's curves, all of cofactor 1). */
 static int ec_security_bits(int bits)
 {
-    return bits / 2;
+    return bits >= 512   ? 256
+           : bits >= 384 ? 192
+           : bits >= 256 ? 128
+           : bits >= 224 ? 112
+           : bits >= 160 ? 80
+                         : bits / 2;
 }
 
-/* Largest DER ECDSA signature for an order of bits: SEQUENCE { INTEGER r, INTEGER s }. */
+/*
+ * ECDSA_size: the DER of SEQUENCE { INTEGER r, INTEGER s } with r = s = the
+ * order. An INTEGER of the order takes a leading zero when its top bit is
+ * set, i.e. when its bits fill whole bytes (P-256: 72, P-521: 139).
+ */
 static int ecdsa_max_size(const pico_key_type_info *info, int bits)
 {
-    int n = (bits + 7) / 8 + 1, item = 1 + (n < 128 ? 1 : 2) + n, body = 2 * item;
+    int n = (bits + 7) / 8 + (bits % 8 == 0), item = 1 + (n < 128 ? 1 : 2) + n, body = 2 * item;
 
     (void)info;
     return 1 + (body < 128 ? 1 : 2) + body;
