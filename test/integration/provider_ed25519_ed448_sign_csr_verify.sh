@@ -50,17 +50,19 @@ for alg in ED25519 ED448; do
     # the handshake signed on the device and verified by a plain s_client
     port=$((port + 1))
     signs=$(apdus 68)
+    # (a log per server: the last one's ACCEPT must not pass for this one's)
+    slog=$work/server-$port.log
     ossl s_server -accept "127.0.0.1:$port" -key "$key" -cert "$work/crt.pem" -www -naccept 1 \
-        > "$work/server.log" 2>&1 &
+        > "$slog" 2>&1 &
     server=$!
     for _ in $(seq 100); do
-        grep -q ACCEPT "$work/server.log" 2>/dev/null && break
+        grep -q ACCEPT "$slog" 2>/dev/null && break
         kill -0 "$server" 2>/dev/null || break
         sleep 0.1
     done
     printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$port" -tls1_3 \
         -CAfile "$work/crt.pem" -verify_return_error -ign_eof > "$work/client.log" 2>&1 ||
-        { cat "$work/server.log" "$work/client.log" >&2; fail "$alg: TLS 1.3 handshake failed"; }
+        { cat "$slog" "$work/client.log" >&2; fail "$alg: TLS 1.3 handshake failed"; }
     wait "$server" || true
     grep -q 'Verify return code: 0 (ok)' "$work/client.log" || fail "$alg: certificate not verified"
     # (s_client of OpenSSL 3.0 names no EdDSA signature type: the device's count says it)
