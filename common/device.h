@@ -193,7 +193,12 @@ void pico_device_forget(pico_device *dev);
 /*
  * Whether the device can generate and use keys of type t (Ed25519/Ed448 only on
  * firmware built with EdDSA). Asks the device at most once per device object,
- * without a PIN try and without leaving a key behind. 1 yes, 0 no.
+ * without a PIN try and without leaving a key behind: an Ed key already on the
+ * device answers yes without a login; otherwise, with this process's login, a
+ * GENERATE of an Ed25519 key that is deleted at once (a firmware without EdDSA
+ * makes an X25519 key of it). Without a login and such a key: 0, not cached.
+ * pico_device_generate of an Ed type is a probe of its own (it fails with
+ * PICO_E_UNSUPPORTED and leaves nothing): callers about to generate need not ask.
  */
 int pico_device_supports(pico_device *dev, pico_key_type t);
 

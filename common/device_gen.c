@@ -6,7 +6,6 @@
 #include "device.h"
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +89,7 @@ static pico_err check_made(pico_device *d, const pico_keygen *spec, const pico_k
     const pico_key_type_info *got = type_of_pub(k->pub);
 
     if (want->needs_eddsa)
-        d->eddsa = got == want ? 1 : -1;
+        __atomic_store_n(&d->eddsa, got == want ? 1 : -1, __ATOMIC_RELAXED);
     if (got != want && want->needs_eddsa)
         return pico_err_raise(PICO_E_UNSUPPORTED,
                               "%s on %s: the firmware was built without EdDSA (it made an %s key)",
@@ -256,7 +255,8 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
         goto out;
     if (!d->logged_in)
         err = pico_err_raise(PICO_E_NOT_LOGGED_IN, "key generation on %s: log in first", d->desc);
-    else if (pico_key_type_info_of(spec->type)->needs_eddsa && d->eddsa < 0)
+    else if (pico_key_type_info_of(spec->type)->needs_eddsa &&
+             __atomic_load_n(&d->eddsa, __ATOMIC_RELAXED) < 0)
         err = pico_err_raise(PICO_E_UNSUPPORTED, "%s on %s: the firmware was built without EdDSA",
                              pico_key_type_info_of(spec->type)->name, d->desc);
     else
@@ -281,22 +281,27 @@ static int probe_eddsa(pico_device *d)
     size_t req_len = 0, cv_len = 0, i;
     pico_key *k = NULL;
     unsigned ref;
+    int found = 0;
 
-    ERR_set_mark();
-    for (i = 0; pico_dev_list(d) == PICO_OK && i < d->nkeys && d->eddsa == 0; i++)
-        if (pico_dev_key_read_desc(d->keys[i]) == PICO_OK &&
-            pico_key_type_info_of(d->keys[i]->type) != NULL &&
-            pico_key_type_info_of(d->keys[i]->type)->needs_eddsa)
-            d->eddsa = 1;
-    if (d->eddsa == 0 && d->logged_in && free_keyref(d, &ref) == PICO_OK &&
-        pico_cvc_keygen_request(spec.type, 0, NULL, &req, &req_len) == PICO_OK &&
-        pico_schsm_generate(d->card, (uint8_t)ref, req, req_len, &cv, &cv_len) == PICO_OK) {
+    if (d->eddsa != 0) /* another thread probed while this one waited for the device */
+        return d->eddsa > 0;
+    pico_err_quiet_push(); /* a probe: its failures are answers, not errors */
+    if (pico_dev_list(d) == PICO_OK)
+        for (i = 0; i < d->nkeys && !found; i++)
+            found = pico_dev_key_read_desc(d->keys[i]) == PICO_OK &&
+                    pico_key_type_info_of(d->keys[i]->type) != NULL &&
+                    pico_key_type_info_of(d->keys[i]->type)->needs_eddsa;
+    if (found)
+        __atomic_store_n(&d->eddsa, 1, __ATOMIC_RELAXED);
+    else if (d->logged_in && free_keyref(d, &ref) == PICO_OK &&
+             pico_cvc_keygen_request(spec.type, 0, NULL, &req, &req_len) == PICO_OK &&
+             pico_schsm_generate(d->card, (uint8_t)ref, req, req_len, &cv, &cv_len) == PICO_OK) {
         if (key_from_answer(d, ref, cv, cv_len, &k) == PICO_OK)
             check_made(d, &spec, k); /* sets d->eddsa */
         remove_made(d, ref);
         pico_log("DEVICE", "EdDSA probe with key=%u: %s", ref, d->eddsa > 0 ? "yes" : "no");
     }
-    ERR_pop_to_mark();
+    pico_err_quiet_pop();
     pico_dev_key_free(k);
     free(req);
     free(cv);
@@ -312,8 +317,8 @@ int pico_device_supports(pico_device *d, pico_key_type t)
         return 0;
     if (!info->needs_eddsa)
         return 1;
-    if (d->eddsa != 0)
-        return d->eddsa > 0;
+    if ((yes = __atomic_load_n(&d->eddsa, __ATOMIC_RELAXED)) != 0) /* cached */
+        return yes > 0;
     if (pico_dev_enter(d) != PICO_OK)
         return 0;
     yes = probe_eddsa(d);

@@ -221,13 +221,10 @@ static const pico_key_type_info *raw_type(const pico_key *key, unsigned cap)
 }
 
 /* X25519/X448 (7.2): DECIPHER 80 with the peer's raw u-coordinate; the answer is 04 || the
- * RFC 7748 shared secret, the 04 stripped here. */
+ * RFC 7748 shared secret, the 04 stripped (pico_schsm_derive_raw). */
 static pico_err xdh(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
 {
     const pico_key_type_info *t = raw_type(key, PICO_CAP_DERIVE);
-    uint8_t z[1 + 64];
-    size_t zlen = sizeof(z);
-    pico_err err;
 
     if (t == NULL)
         return pico_err_raise(PICO_E_ARGS, "key %u: not an X25519/X448 key", key->keyref);
@@ -237,19 +234,7 @@ static pico_err xdh(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *ou
     if (*out_len < t->raw_len)
         return pico_err_raise(PICO_E_ARGS, "%s secret: %zu bytes of room for %zu", t->name,
                               *out_len, t->raw_len);
-    if ((err = key_op(key, "DECIPHER", pico_schsm_decipher, PICO_ALG_ECDH, in, in_len, z, &zlen)) !=
-        PICO_OK)
-        goto end;
-    if (zlen != 1 + t->raw_len || z[0] != 0x04) {
-        err = pico_err_raise(PICO_E_BAD_RESPONSE, "DECIPHER key=%u: %zu bytes, not 04 || %zu",
-                             key->keyref, zlen, t->raw_len);
-        goto end;
-    }
-    memcpy(out, z + 1, t->raw_len);
-    *out_len = t->raw_len;
-end:
-    OPENSSL_cleanse(z, sizeof(z));
-    return err;
+    return key_op(key, "DECIPHER", pico_schsm_derive_raw, PICO_ALG_ECDH, in, in_len, out, out_len);
 }
 
 /* Ed25519/Ed448 (7.1): SIGN 70 with the whole message (PureEdDSA on EdDSA builds); the

@@ -28,10 +28,10 @@ static int type_attrs(const uint8_t *p, size_t n, pico_prkd *out)
                 v = v << 8 | t.val[i];
             out->size = (int)v;
         } else if (t.tag == 0x30 && have_size && out->type == PICO_KEY_EC) {
+            /* an ecDomain of no curve we know leaves a plain EC key, as OpenSC reads it */
             const pico_key_type_info *k;
-            if (pico_tlv_find(t.val, t.len, 0x06, &a) != 1)
-                return -1;
-            if ((k = pico_key_type_by_prkd_oid(a.val, a.len)) != NULL)
+            if (pico_tlv_find(t.val, t.len, 0x06, &a) == 1 &&
+                (k = pico_key_type_by_prkd_oid(a.val, a.len)) != NULL)
                 out->type = k->type;
         } else if (t.tag == 0xA0 && have_size) {
             q = t.val;

@@ -503,6 +503,31 @@ pico_err pico_schsm_decipher(pico_card *c, uint8_t keyref, uint8_t alg, const ui
     return key_op(c, "DECIPHER", 0x62, keyref, alg, in, in_len, out, out_len);
 }
 
+pico_err pico_schsm_derive_raw(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
+                               size_t in_len, uint8_t *out, size_t *out_len)
+{
+    uint8_t z[1 + 64];
+    size_t zlen = 1 + in_len;
+    pico_err err;
+
+    if (in_len == 0 || in_len > sizeof(z) - 1 || *out_len < in_len)
+        return pico_err_raise(PICO_E_ARGS, "DECIPHER key=%u: a %zu-byte point, %zu bytes of room",
+                              keyref, in_len, *out_len);
+    /* Le = 1 + the secret: the whole answer in this APDU */
+    if ((err = key_op(c, "DECIPHER", 0x62, keyref, alg, in, in_len, z, &zlen)) != PICO_OK)
+        goto end;
+    if (zlen != 1 + in_len || z[0] != 0x04) {
+        err = pico_err_raise(PICO_E_BAD_RESPONSE, "DECIPHER key=%u: %zu bytes, not 04 || %zu",
+                             keyref, zlen, in_len);
+        goto end;
+    }
+    memcpy(out, z + 1, in_len);
+    *out_len = in_len;
+end:
+    OPENSSL_cleanse(z, sizeof(z));
+    return err;
+}
+
 pico_err pico_schsm_pka_status(pico_card *c, uint8_t status[4])
 {
     pico_apdu a = {0x80, 0x54, 0x00, 0x00, NULL, 0, 256, 0};

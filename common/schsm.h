@@ -110,6 +110,13 @@ pico_err pico_schsm_sign(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_
                          size_t in_len, uint8_t *out, size_t *out_len);
 pico_err pico_schsm_decipher(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
                              size_t in_len, uint8_t *out, size_t *out_len);
+/*
+ * DECIPHER 80 (7.2) on an X25519/X448 key: in the peer's raw u-coordinate; the answer,
+ * 04 || the RFC 7748 secret of in_len bytes, goes to out without its 04. Another answer
+ * is PICO_E_BAD_RESPONSE. *out_len: the room in out, then the secret's length.
+ */
+pico_err pico_schsm_derive_raw(pico_card *c, uint8_t keyref, uint8_t alg, const uint8_t *in,
+                               size_t in_len, uint8_t *out, size_t *out_len);
 
 /* MANAGE PKA status (2.3): PICO_E_UNSUPPORTED (6A86) when PKA is not configured.
  * status: total keys, keys still to register, keys required, keys authenticated. */
@@ -136,13 +143,13 @@ pico_err pico_schsm_external_authenticate(pico_card *c, const uint8_t *sig, size
 
 /* INITIALIZE DEVICE (3): what the device is set up with; erases every key. */
 typedef struct pico_init_spec {
-    uint16_t options;     /* 3.2 bits, PICO_OPT_* */
-    const char *pin;      /* user PIN; NULL: none (PKA-only) */
-    const uint8_t *so_pin; /* 8 bytes (16 hex digits on the command line) */
-    int retries;          /* user PIN retry counter, 1..15; 0: device default (3) */
-    int dkek_shares;      /* -1: no DKEK; 0: random DKEK; N: expect N shares */
+    uint16_t options;            /* 3.2 bits, PICO_OPT_* */
+    const char *pin;             /* user PIN; NULL: none (PKA-only) */
+    const uint8_t *so_pin;       /* 8 bytes (16 hex digits on the command line) */
+    int retries;                 /* user PIN retry counter, 1..15; 0: device default (3) */
+    int dkek_shares;             /* -1: no DKEK; 0: random DKEK; N: expect N shares */
     int pka_total, pka_required; /* 0: no PKA */
-    int key_domains;      /* 0: none */
+    int key_domains;             /* 0: none */
 } pico_init_spec;
 #define PICO_OPT_RESET_RETRY 0x0001
 #define PICO_OPT_TRANSPORT_PIN 0x0002

@@ -349,7 +349,8 @@ out:
     return ret;
 }
 
-int main(int argc, char **argv)
+/* The options into o: -1 to go on, else the exit status (help, version, usage error). */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
         {"state", required_argument, NULL, 's'},
@@ -368,55 +369,49 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct opts o = {.host = "127.0.0.1", .port = 35963, .init_retries = 3, .fail_ins = -1};
-    sim_state st;
-    sim_card *card = NULL;
-    int c, rc = 1, ready = 0;
+    unsigned ins, sw;
+    int c;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
-            o.state = optarg;
+            o->state = optarg;
             break;
         case 'H':
-            o.host = optarg;
+            o->host = optarg;
             break;
         case 'p':
-            o.port = atoi(optarg);
+            o->port = atoi(optarg);
             break;
         case 'F':
-            o.factory_reset = 1;
+            o->factory_reset = 1;
             break;
         case 'P':
-            o.init_pin = optarg;
+            o->init_pin = optarg;
             break;
         case 'S':
-            o.init_so_pin = optarg;
+            o->init_so_pin = optarg;
             break;
         case 'r':
-            o.init_retries = atoi(optarg);
+            o->init_retries = atoi(optarg);
             break;
         case 'n':
-            o.dev_name = optarg;
+            o->dev_name = optarg;
             break;
         case 'l':
-            o.log = optarg;
+            o->log = optarg;
             break;
         case 'R':
-            o.ready_file = optarg;
+            o->ready_file = optarg;
             break;
-        case 'f': {
-            unsigned ins, sw;
-            if (sscanf(optarg, "%x:%x", &ins, &sw) != 2 || ins > 0xFF || sw > 0xFFFF) {
-                usage(stderr);
-                return 2;
-            }
-            o.fail_ins = (int)ins;
-            o.fail_sw = (uint16_t)sw;
+        case 'f':
+            if (sscanf(optarg, "%x:%x", &ins, &sw) != 2 || ins > 0xFF || sw > 0xFFFF)
+                goto usage;
+            o->fail_ins = (int)ins;
+            o->fail_sw = (uint16_t)sw;
             break;
-        }
         case 'e':
-            sim_set_eddsa(1);
+            sim_set_eddsa(1); /* a build option of the firmware: one for the whole process */
             break;
         case 'h':
             usage(stdout);
@@ -425,17 +420,30 @@ int main(int argc, char **argv)
             printf("pico-hsm-sim " PACKAGE_VERSION " (firmware 6.6)\n");
             return 0;
         default:
-            usage(stderr);
-            return 2;
+            goto usage;
         }
     }
-    if (o.state == NULL || optind != argc || o.port <= 0 || o.port > 65535 ||
-        (o.init_pin == NULL) != (o.init_so_pin == NULL) || o.init_retries < 1 ||
-        o.init_retries > 15 ||
-        (o.dev_name && (strlen(o.dev_name) == 0 || strlen(o.dev_name) > 32))) {
-        usage(stderr);
-        return 2;
-    }
+    if (o->state == NULL || optind != argc || o->port <= 0 || o->port > 65535 ||
+        (o->init_pin == NULL) != (o->init_so_pin == NULL) || o->init_retries < 1 ||
+        o->init_retries > 15 ||
+        (o->dev_name && (strlen(o->dev_name) == 0 || strlen(o->dev_name) > 32)))
+        goto usage;
+    return -1;
+usage:
+    usage(stderr);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {.host = "127.0.0.1", .port = 35963, .init_retries = 3, .fail_ins = -1};
+    sim_state st;
+    sim_card *card = NULL;
+    int rc = 1, ready = 0;
+
+    if ((rc = parse_args(argc, argv, &o)) >= 0)
+        return rc;
+    rc = 1;
     if (o.log != NULL) {
         logf_ = strcmp(o.log, "-") == 0 ? stderr : fopen(o.log, "a");
         if (logf_ == NULL) {

@@ -7,7 +7,8 @@
  *
  * start & 3 picks the state: blank, initialized (PIN 648219, an EC P-256
  * key 1 and an RSA-1024 key 2), the same with the applet selected, or with
- * the PIN verified too. Length FFFF is a card reset. Beyond the sanitizers:
+ * the PIN verified too; start & 4 models a firmware built with EdDSA (pico-hsm-sim
+ * --eddsa). Length FFFF is a card reset. Beyond the sanitizers:
  * every answer has a status word and at most Ne data bytes.
  *
  * RSA key generation is left out (a GENERATE whose OID selects RSA, and any
@@ -110,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     start = data[0] & 3;
+    sim_set_eddsa((data[0] & 4) != 0);
     data++;
     size--;
     if (start == 0)
