@@ -206,7 +206,7 @@ static const OSSL_DISPATCH pem_decoder_functions[] = {
  * keys: a decoder's functions are told nothing of the algorithm they were
  * fetched as, so each row has a slot of its own, its index baked in.
  */
-#define MAX_SLOTS 16
+#define MAX_SLOTS PICO_PROV_MAX_KEYTYPES /* and as many SLOT lines below */
 #define SLOT(i)                                                                                    \
     static int uri_decode_##i(void *ctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBACK *cb,     \
                               void *cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)        \

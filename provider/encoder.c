@@ -244,7 +244,7 @@ static const OSSL_DISPATCH pico_uri_encoder_functions[] = {
 };
 
 /* Two encoders per key type (keytypes.c): its key file, its text. */
-#define MAX_ENCODERS 32
+#define MAX_ENCODERS (2 * PICO_PROV_MAX_KEYTYPES)
 static OSSL_ALGORITHM encoders[MAX_ENCODERS + 1];
 static pthread_once_t encoders_once = PTHREAD_ONCE_INIT;
 

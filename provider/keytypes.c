@@ -168,6 +168,7 @@ static const pico_prov_keytype keytypes[] = {
 /* clang-format on */
 
 #define N_KEYTYPES (sizeof(keytypes) / sizeof(keytypes[0]))
+_Static_assert(N_KEYTYPES <= PICO_PROV_MAX_KEYTYPES, "more key types than the tables hold");
 
 const pico_prov_keytype *pico_prov_keytypes(size_t *n)
 {

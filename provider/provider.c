@@ -47,7 +47,7 @@ static const OSSL_ALGORITHM pico_store[] = {
 };
 
 /* The algorithm tables of the key types (keytypes.c), made once. */
-#define MAX_KEYTYPES 16
+#define MAX_KEYTYPES PICO_PROV_MAX_KEYTYPES
 static OSSL_ALGORITHM pico_keymgmt[MAX_KEYTYPES + 1], pico_signature[MAX_KEYTYPES + 1],
     pico_asym_cipher[MAX_KEYTYPES + 1], pico_keyexch[MAX_KEYTYPES + 1];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;

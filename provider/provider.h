@@ -240,6 +240,8 @@ typedef struct pico_prov_keytype {
     int (*max_size)(const pico_key_type_info *info, int bits);
 } pico_prov_keytype;
 
+/* The most rows the tables made from it hold (provider.c, encoder.c, decoder.c) */
+#define PICO_PROV_MAX_KEYTYPES 16
 /* The rows (n of them), in the order the algorithm tables list them. */
 const pico_prov_keytype *pico_prov_keytypes(size_t *n);
 /* NULL when the provider has no row for the type. */
