@@ -142,6 +142,14 @@ end:
     return err;
 }
 
+/* The sizes a PrKD gives the curves of 6.3: the field bits (OpenSC, this host) or the bytes
+ * times 8 (the firmware's default: 528 for P-521). */
+static int weierstrass_size(int size)
+{
+    return size == 0 || size == 192 || size == 256 || size == 384 || size == 512 || size == 521 ||
+           size == 528;
+}
+
 /* C4xx: label, ID, type and size; without a PrKD the public key tells the type. */
 pico_err pico_dev_key_read_desc(pico_key *k)
 {
@@ -149,6 +157,7 @@ pico_err pico_dev_key_read_desc(pico_key *k)
     uint8_t *data = NULL;
     size_t len = 0;
     pico_prkd prkd;
+    int unsure = 0;
     pico_err err = PICO_OK;
 
     if (k->desc_loaded)
@@ -158,6 +167,10 @@ pico_err pico_dev_key_read_desc(pico_key *k)
         if (err == PICO_OK && pico_prkd_decode(data, len, &prkd) == 0) {
             const pico_key_type_info *t = pico_key_type_info_of(prkd.type);
             k->type = prkd.type;
+            /* a plain EC description of a size no Weierstrass curve of the device has (the
+             * firmware's own for X448, Ed448: 448, 456): the public key tells the type */
+            if (k->type == PICO_KEY_EC && !weierstrass_size(prkd.size))
+                k->type = 0, unsure = 1;
             /* the fixed-size types as OpenSSL counts them (X25519 253), not the PrKD's bytes */
             k->bits = t != NULL && t->bits != 0 ? t->bits : prkd.size;
             if (prkd.label[0] != '\0' && (k->label = strdup(prkd.label)) == NULL)
@@ -171,7 +184,13 @@ pico_err pico_dev_key_read_desc(pico_key *k)
         if (err != PICO_OK)
             return err;
     }
-    if (k->type == 0 || k->bits == 0) {
+    if (unsure) {
+        /* without its public key it stays what its description says */
+        pico_err_quiet_push();
+        if (key_read_public(k) != PICO_OK)
+            k->type = PICO_KEY_EC;
+        pico_err_quiet_pop();
+    } else if (k->type == 0 || k->bits == 0) {
         if ((err = key_read_public(k)) != PICO_OK)
             return err;
     }

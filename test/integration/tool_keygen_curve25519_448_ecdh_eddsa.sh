@@ -114,6 +114,20 @@ for f in CC02 C402 CE02; do
     [ "$(grep -c "^> 00E4020002$f\$" "$PICO_SIM_LOG2")" -ge 2 ] || fail "$f not deleted after each refusal"
 done
 
+# keys another tool made (raw GENERATE: the firmware's own PrKD, a plain EC description with an
+# ASCII ID) are listed with the type their public key has
+oid=060A04007F0007020202020381
+p25519=7F$(printf 'FF%.0s' $(seq 30))ED p448=$(printf 'FF%.0s' $(seq 27))FE$(printf 'FF%.0s' $(seq 28))
+"$top_builddir/test/tools/pcsc-apdu" 1 00A404000BE82B0601040181C31F020100 \
+    "0020008106$(printf %s "$PIN" | xxd -p)" \
+    "00460800000057 5F2901007F4950 ${oid}20$p25519 832009$(printf '00%.0s' $(seq 31)) 0000" \
+    "00460900000088 5F2901007F498180 ${oid}38$p448 833805$(printf '00%.0s' $(seq 55)) 0000" |
+    tail -2 | cut -c1-8 | tee "$work/raw"
+[ "$(grep -c '^678201' "$work/raw")" = 2 ] || fail "raw GENERATE on device 2"
+TOOL_READER=$R2 tool key list | tee "$work/list3"
+grep -Eq '^8 +X25519 +253 +- +no +\(none\) +38$' "$work/list3" || fail "a foreign X25519 key"
+grep -Eq '^9 +X448 +448 +- +no +\(none\) +39$' "$work/list3" || fail "a foreign X448 key"
+
 # 7. no PIN try was spent anywhere
 [ "$(pin_tries 0)" = 3 ] || [ "$(pin_tries 0)" = verified ] || fail "device 1: PIN tries $(pin_tries 0)"
 [ "$(pin_tries 1)" = 3 ] || [ "$(pin_tries 1)" = verified ] || fail "device 2: PIN tries $(pin_tries 1)"
