@@ -100,7 +100,9 @@ static int cipher_init(cipher_ctx *ctx, pico_pkey *key, int encrypt, const OSSL_
 {
     EVP_PKEY *pub;
 
-    if (key == NULL || key->type != PICO_KEY_RSA || key->rsa_pss) {
+    /* the key types whose row offers this cipher (RSA; not RSA-PSS) */
+    if (key == NULL || pico_pkey_keytype(key) == NULL ||
+        pico_pkey_keytype(key)->cipher != pico_rsa_asym_cipher_functions) {
         pico_prov_raise(ctx->prov, PICO_E_ARGS, "rsa decryption needs an rsa key");
         return 0;
     }

@@ -12,6 +12,8 @@
 #include <openssl/core_object.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +24,6 @@ static OSSL_FUNC_decoder_newctx_fn uri_decoder_newctx;
 static OSSL_FUNC_decoder_freectx_fn uri_decoder_freectx;
 static OSSL_FUNC_decoder_does_selection_fn uri_decoder_does_selection;
 static OSSL_FUNC_decoder_decode_fn pem_decoder_decode;
-static OSSL_FUNC_decoder_decode_fn ec_uri_decoder_decode;
-static OSSL_FUNC_decoder_decode_fn rsa_uri_decoder_decode;
 static OSSL_FUNC_decoder_export_object_fn uri_decoder_export_object;
 
 static void *uri_decoder_newctx(void *provctx)
@@ -102,7 +102,7 @@ end:
  * so that the decoder's key constructor (decoder_pkey.c) loads it with this
  * provider's keymgmt in either provider order.
  */
-static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *cin,
+static int uri_decode(pico_prov_ctx *prov, const pico_prov_keytype *kt, OSSL_CORE_BIO *cin,
                       OSSL_CALLBACK *data_cb, void *data_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb,
                       void *pw_cbarg)
 {
@@ -135,7 +135,7 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
         ok = 0;
         goto end;
     }
-    if ((holder = pico_pkey_new(prov, type)) == NULL || !pico_pkey_set_uri(holder, uri)) {
+    if ((holder = pico_pkey_new(prov, kt->type)) == NULL || !pico_pkey_set_uri(holder, uri)) {
         ok = 0;
         goto end;
     }
@@ -149,18 +149,15 @@ static int uri_decode(pico_prov_ctx *prov, pico_key_type type, OSSL_CORE_BIO *ci
         ok = 0;
         goto end;
     }
-    if (hsm->type != type)
-        goto end; /* the other key type's decoder takes it */
+    if (hsm->type != kt->type)
+        goto end; /* another key type's decoder takes it */
     if (pico_pkey_from_key(prov, hsm, &holder->uri, pw_cb, pw_cbarg, &key) != PICO_OK) {
         ok = 0;
         goto end;
     }
     params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &object_type);
     params[1] = OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE,
-                                                 type == PICO_KEY_EC ? PICO_EC_TYPE
-                                                 : key->rsa_pss      ? PICO_RSA_PSS_TYPE
-                                                                     : PICO_RSA_TYPE,
-                                                 0);
+                                                 (char *)pico_pkey_keytype(key)->ref_type, 0);
     params[2] = OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &key, sizeof(key));
     params[3] = OSSL_PARAM_construct_end();
     ok = data_cb(params, data_cbarg);
@@ -170,22 +167,6 @@ end:
     OPENSSL_cleanse(uri, sizeof(uri));
     BIO_free(in);
     return ok;
-}
-
-static int ec_uri_decoder_decode(void *ctx, OSSL_CORE_BIO *cin, int selection,
-                                 OSSL_CALLBACK *data_cb, void *data_cbarg,
-                                 OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
-{
-    (void)selection;
-    return uri_decode(ctx, PICO_KEY_EC, cin, data_cb, data_cbarg, pw_cb, pw_cbarg);
-}
-
-static int rsa_uri_decoder_decode(void *ctx, OSSL_CORE_BIO *cin, int selection,
-                                  OSSL_CALLBACK *data_cb, void *data_cbarg,
-                                  OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
-{
-    (void)selection;
-    return uri_decode(ctx, PICO_KEY_RSA, cin, data_cb, data_cbarg, pw_cb, pw_cbarg);
 }
 
 /* Another provider's keymgmt asked for the key: it gets the public half. */
@@ -220,23 +201,60 @@ static const OSSL_DISPATCH pem_decoder_functions[] = {
     {0, NULL},
 };
 
-static const OSSL_DISPATCH ec_uri_decoder_functions[] = {
-    {OSSL_FUNC_DECODER_DECODE, (void (*)(void))ec_uri_decoder_decode},
-    URI_DECODER_COMMON,
-    {0, NULL},
+/*
+ * One stage-2 decoder per key type (keytypes.c), each taking its own type's
+ * keys: a decoder's functions are told nothing of the algorithm they were
+ * fetched as, so each row has a slot of its own, its index baked in.
+ */
+#define MAX_SLOTS PICO_PROV_MAX_KEYTYPES /* and as many SLOT lines below */
+#define SLOT(i)                                                                                    \
+    static int uri_decode_##i(void *ctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBACK *cb,     \
+                              void *cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)        \
+    {                                                                                              \
+        size_t n;                                                                                  \
+        (void)selection;                                                                           \
+        return uri_decode(ctx, &pico_prov_keytypes(&n)[i], cin, cb, cbarg, pw_cb, pw_cbarg);       \
+    }                                                                                              \
+    static const OSSL_DISPATCH uri_decoder_##i[] = {                                               \
+        {OSSL_FUNC_DECODER_DECODE, (void (*)(void))uri_decode_##i}, URI_DECODER_COMMON, {0, NULL}}
+/* clang-format off */
+SLOT(0); SLOT(1); SLOT(2); SLOT(3); SLOT(4); SLOT(5); SLOT(6); SLOT(7);
+SLOT(8); SLOT(9); SLOT(10); SLOT(11); SLOT(12); SLOT(13); SLOT(14); SLOT(15);
+static const OSSL_DISPATCH *const slots[MAX_SLOTS] = {
+    uri_decoder_0, uri_decoder_1, uri_decoder_2, uri_decoder_3, uri_decoder_4, uri_decoder_5,
+    uri_decoder_6, uri_decoder_7, uri_decoder_8, uri_decoder_9, uri_decoder_10, uri_decoder_11,
+    uri_decoder_12, uri_decoder_13, uri_decoder_14, uri_decoder_15,
 };
-
-static const OSSL_DISPATCH rsa_uri_decoder_functions[] = {
-    {OSSL_FUNC_DECODER_DECODE, (void (*)(void))rsa_uri_decoder_decode},
-    URI_DECODER_COMMON,
-    {0, NULL},
-};
+/* clang-format on */
 
 #define URI_PROPS PICO_PROPS ",input=der,structure=" PICO_URI_STRUCTURE
 
-const OSSL_ALGORITHM pico_decoders[] = {
-    {"DER", PICO_PROPS ",input=pem", pem_decoder_functions, "PEM file holding a pico: URI"},
-    {"EC:" PICO_EC_TYPE, URI_PROPS, ec_uri_decoder_functions, "pico: URI to a device EC key"},
-    {"RSA:" PICO_RSA_TYPE, URI_PROPS, rsa_uri_decoder_functions, "pico: URI to a device RSA key"},
-    {NULL, NULL, NULL, NULL},
-};
+/* "NAME:PICO-NAME", the type's OpenSSL name and its reference type */
+static char names[MAX_SLOTS][64];
+static OSSL_ALGORITHM decoders[MAX_SLOTS + 2];
+static pthread_once_t decoders_once = PTHREAD_ONCE_INIT;
+
+static void decoders_make(void)
+{
+    size_t i, j, n, d = 1;
+    const pico_prov_keytype *kt = pico_prov_keytypes(&n);
+
+    decoders[0] = (OSSL_ALGORITHM){"DER", PICO_PROPS ",input=pem", pem_decoder_functions,
+                                   "PEM file holding a pico: URI"};
+    for (i = 0; i < n && i < MAX_SLOTS; i++) {
+        /* a flavour of a type listed before it (RSA-PSS of RSA) is that type's decoder's */
+        for (j = 0; j < i && kt[j].type != kt[i].type; j++)
+            ;
+        if (j < i)
+            continue;
+        snprintf(names[i], sizeof(names[i]), "%s:%s", kt[i].name, kt[i].ref_type);
+        decoders[d++] =
+            (OSSL_ALGORITHM){names[i], URI_PROPS, slots[i], "pico: URI to a device key"};
+    }
+}
+
+const OSSL_ALGORITHM *pico_decoders(void)
+{
+    pthread_once(&decoders_once, decoders_make);
+    return decoders;
+}

@@ -26,6 +26,7 @@
 #include <openssl/encoder.h>
 #include <openssl/params.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,10 +191,7 @@ static int text_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_
     encoder_ctx *ctx = vctx;
     pico_pkey *key = (pico_pkey *)obj_raw;
     int private = (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0;
-    const char *alg = key == NULL                ? ""
-                      : key->type == PICO_KEY_EC ? "EC"
-                      : key->rsa_pss             ? "RSA-PSS"
-                                                 : "RSA";
+    const pico_prov_keytype *kt = key != NULL ? pico_pkey_keytype(key) : NULL;
     EVP_PKEY *pub;
     char *uri = NULL;
     BIO *out = NULL;
@@ -211,8 +209,9 @@ static int text_encoder_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_
     if (key->hsm != NULL) {
         if ((uri = key_path_uri(key, private ? PICO_OBJ_PRIVATE : PICO_OBJ_PUBLIC)) == NULL)
             goto end;
-        if (BIO_printf(out, "Pico HSM %s %s Key (%d bit)%s\n", alg, private ? "Private" : "Public",
-                       EVP_PKEY_get_bits(pub), private ? ", on the device" : "") <= 0 ||
+        if (BIO_printf(out, "Pico HSM %s %s Key (%d bit)%s\n", kt != NULL ? kt->name : "",
+                       private ? "Private" : "Public", EVP_PKEY_get_bits(pub),
+                       private ? ", on the device" : "") <= 0 ||
             BIO_printf(out, "URI: %s\n", uri) <= 0 ||
             BIO_printf(out, "Reader: %s\n", pico_device_reader(key->hsm->dev)) <= 0)
             goto end;
@@ -234,7 +233,7 @@ static const OSSL_DISPATCH pico_text_encoder_functions[] = {
     {0, NULL},
 };
 
-const OSSL_DISPATCH pico_uri_encoder_functions[] = {
+static const OSSL_DISPATCH pico_uri_encoder_functions[] = {
     {OSSL_FUNC_ENCODER_NEWCTX, (void (*)(void))uri_encoder_newctx},
     {OSSL_FUNC_ENCODER_FREECTX, (void (*)(void))uri_encoder_freectx},
     {OSSL_FUNC_ENCODER_DOES_SELECTION, (void (*)(void))uri_encoder_does_selection},
@@ -244,26 +243,28 @@ const OSSL_DISPATCH pico_uri_encoder_functions[] = {
     {0, NULL},
 };
 
-#define URI_ENCODER(names)                                                                         \
-    {                                                                                              \
-        names, PICO_PROPS ",output=pem,structure=PrivateKeyInfo", pico_uri_encoder_functions,      \
-            "pico: URI of a device key, as PEM"                                                    \
-    }
+/* Two encoders per key type (keytypes.c): its key file, its text. */
+#define MAX_ENCODERS (2 * PICO_PROV_MAX_KEYTYPES)
+static OSSL_ALGORITHM encoders[MAX_ENCODERS + 1];
+static pthread_once_t encoders_once = PTHREAD_ONCE_INIT;
 
-#define TEXT_ENCODER(names)                                                                        \
-    {                                                                                              \
-        names, PICO_PROPS ",output=text", pico_text_encoder_functions,                             \
-            "device key: type, URI, reader, public key"                                            \
-    }
+static void encoders_make(void)
+{
+    size_t i, n, e = 0;
+    const pico_prov_keytype *kt = pico_prov_keytypes(&n);
 
-/* clang-format off */
-const OSSL_ALGORITHM pico_encoders[] = {
-    URI_ENCODER("RSA:rsaEncryption"),
-    URI_ENCODER("RSA-PSS:RSASSA-PSS"),
-    URI_ENCODER("EC:id-ecPublicKey"),
-    TEXT_ENCODER("RSA:rsaEncryption"),
-    TEXT_ENCODER("RSA-PSS:RSASSA-PSS"),
-    TEXT_ENCODER("EC:id-ecPublicKey"),
-    {NULL, NULL, NULL, NULL},
-};
-/* clang-format on */
+    for (i = 0; i < n && e + 2 <= MAX_ENCODERS; i++) {
+        encoders[e++] =
+            (OSSL_ALGORITHM){kt[i].codec_names, PICO_PROPS ",output=pem,structure=PrivateKeyInfo",
+                             pico_uri_encoder_functions, "pico: URI of a device key, as PEM"};
+        encoders[e++] = (OSSL_ALGORITHM){kt[i].codec_names, PICO_PROPS ",output=text",
+                                         pico_text_encoder_functions,
+                                         "device key: type, URI, reader, public key"};
+    }
+}
+
+const OSSL_ALGORITHM *pico_encoders(void)
+{
+    pthread_once(&encoders_once, encoders_make);
+    return encoders;
+}

@@ -98,12 +98,20 @@ err:
     return NULL;
 }
 
+/* A key whose type's row offers ECDH (keytypes.c). */
+static int is_ecdh(const pico_pkey *key)
+{
+    const pico_prov_keytype *kt = key != NULL ? pico_pkey_keytype(key) : NULL;
+
+    return kt != NULL && kt->keyexch == pico_ecdh_keyexch_functions;
+}
+
 static int ecdh_init(void *vctx, void *vkey, const OSSL_PARAM params[])
 {
     ecdh_ctx *ctx = vctx;
     pico_pkey *key = vkey;
 
-    if (key == NULL || key->type != PICO_KEY_EC || (key->hsm == NULL && !key->soft)) {
+    if (!is_ecdh(key) || (key->hsm == NULL && !key->soft)) {
         pico_prov_raise(ctx->prov, PICO_E_ARGS, "ecdh needs an ec key on the device");
         return 0;
     }
@@ -130,7 +138,7 @@ static int ecdh_set_peer(void *vctx, void *vpeer)
     EVP_PKEY *mine, *theirs;
     char g1[64], g2[64];
 
-    if (peer == NULL || peer->type != PICO_KEY_EC)
+    if (!is_ecdh(peer))
         return 0;
     if ((theirs = pico_pkey_public(peer)) == NULL || (mine = pico_pkey_public(ctx->key)) == NULL)
         return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the RSA, RSA-PSS and EC key managers share: has/match/load/dup/free,
+ * What every key manager shares (RSA, RSA-PSS, EC, X25519, X448, Ed25519,
+ * Ed448): has/match/load/dup/free, sizes from the key type table,
  * public export and import (so the default provider can use a device key's
  * public half, and peer or certificate keys can meet ours), and key
  * generation on the device with a progress callback.
@@ -77,10 +78,21 @@ void pico_keymgmt_free(void *keydata)
 /* A software key of its own with the parts of pub that selection names. */
 static EVP_PKEY *sw_copy(pico_prov_ctx *prov, EVP_PKEY *pub, int selection)
 {
+    const pico_key_type_info *info = pico_key_type_by_name(EVP_PKEY_get0_type_name(pub));
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *out = NULL;
 
+    /* The parameters of a type that has none (X25519...: libssl copies them from its key
+     * share to make the peer's) are a blank key, as the default provider's ecx_dup gives */
+    if ((selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0 && info != NULL && info->raw_len != 0) {
+        if ((ctx = EVP_PKEY_CTX_new_from_name(pico_prov_sw(prov), info->name, PICO_SW_PROPQ)) ==
+                NULL ||
+            EVP_PKEY_paramgen_init(ctx) != 1 || EVP_PKEY_paramgen(ctx, &out) != 1)
+            out = NULL;
+        EVP_PKEY_CTX_free(ctx);
+        return out;
+    }
     if (EVP_PKEY_todata(pub, selection, &params) == 1 &&
         (ctx = EVP_PKEY_CTX_new_from_name(pico_prov_sw(prov), EVP_PKEY_get0_type_name(pub),
                                           PICO_SW_PROPQ)) != NULL &&
@@ -154,9 +166,11 @@ end:
     return ok;
 }
 
-int pico_keymgmt_import_pub(pico_pkey *key, const char *alg, int selection,
-                            const OSSL_PARAM params[])
+int pico_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[])
 {
+    pico_pkey *key = keydata;
+    const pico_prov_keytype *kt = pico_pkey_keytype(key);
+    const char *alg = kt != NULL ? kt->name : "";
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pub = NULL;
     int part, ok = 0;
@@ -222,60 +236,67 @@ int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[])
     return 1;
 }
 
-/* Security strength of an RSA modulus (SP 800-57 part 1, table 2). */
-static int rsa_security_bits(int bits)
+/* Sets p when it is one the row and the description answer (1), else leaves it (0). */
+static int set_size_param(const pico_prov_keytype *kt, int bits, OSSL_PARAM *p, int *ok)
 {
-    return bits >= 15360 ? 256 : bits >= 7680 ? 192 : bits >= 3072 ? 128 : bits >= 2048 ? 112 : 80;
-}
+    const pico_key_type_info *info = pico_key_type_info_of(kt->type);
+    const char *md = NULL;
+    int v = 0, is_md = 0;
 
-/* Largest DER ECDSA signature for an order of bits: SEQUENCE { INTEGER r, INTEGER s }. */
-static int ecdsa_max_size(int bits)
-{
-    int n = (bits + 7) / 8 + 1, item = 1 + (n < 128 ? 1 : 2) + n, body = 2 * item;
-
-    return 1 + (body < 128 ? 1 : 2) + body;
+    if (info == NULL)
+        return 0;
+    if (strcmp(p->key, OSSL_PKEY_PARAM_BITS) == 0)
+        v = info->bits != 0 ? info->bits : bits;
+    else if (strcmp(p->key, OSSL_PKEY_PARAM_SECURITY_BITS) == 0)
+        v = kt->security_bits != NULL ? kt->security_bits(bits) : info->security_bits;
+    else if (strcmp(p->key, OSSL_PKEY_PARAM_MAX_SIZE) == 0)
+        v = kt->max_size(info, bits);
+    else if ((is_md = strcmp(p->key, OSSL_PKEY_PARAM_DEFAULT_DIGEST) == 0))
+        md = kt->default_digest;
+    else if ((is_md = strcmp(p->key, OSSL_PKEY_PARAM_MANDATORY_DIGEST) == 0))
+        md = kt->mandatory_digest;
+    else
+        return 0;
+    if (is_md) {
+        if (md == NULL)
+            return 0; /* the type has none: the public key's provider answers */
+        *ok = OSSL_PARAM_set_utf8_string(p, md);
+    } else {
+        *ok = OSSL_PARAM_set_int(p, v);
+    }
+    return 1;
 }
 
 /*
- * Size, strength and signature size come from the key description (no device
- * access: OpenSSL asks for them at every key load); anything else is asked
- * of the public key, which is read from the device on first need.
+ * Size, strength, signature size and digests come from the key description
+ * and the key type's row (no device access: OpenSSL asks for them at every
+ * key load); anything else is asked of the public key, which is read from
+ * the device on first need.
  */
 int pico_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
 {
     pico_pkey *key = keydata;
+    const pico_prov_keytype *kt = pico_pkey_keytype(key);
     int bits = key->hsm != NULL ? key->hsm->bits : 0;
     OSSL_PARAM *p;
     EVP_PKEY *pub;
-    int other = 0;
+    int other = 0, ok = 1;
 
     /* A key not on the device answers as its software provider does */
     if (key->hsm == NULL)
         return key->pub != NULL && EVP_PKEY_get_params(key->pub, params) == 1;
+    if (kt == NULL)
+        return 0;
     if (bits == 0) {
         if ((pub = pico_pkey_public(key)) == NULL)
             return 0;
         bits = EVP_PKEY_get_bits(pub);
     }
-    for (p = params; p->key != NULL; p++) {
-        if (strcmp(p->key, OSSL_PKEY_PARAM_BITS) == 0) {
-            if (!OSSL_PARAM_set_int(p, bits))
-                return 0;
-        } else if (strcmp(p->key, OSSL_PKEY_PARAM_SECURITY_BITS) == 0) {
-            if (!OSSL_PARAM_set_int(p,
-                                    key->type == PICO_KEY_EC ? bits / 2 : rsa_security_bits(bits)))
-                return 0;
-        } else if (strcmp(p->key, OSSL_PKEY_PARAM_MAX_SIZE) == 0) {
-            if (!OSSL_PARAM_set_int(p, key->type == PICO_KEY_EC ? ecdsa_max_size(bits)
-                                                                : (bits + 7) / 8))
-                return 0;
-        } else if (strcmp(p->key, OSSL_PKEY_PARAM_DEFAULT_DIGEST) == 0) {
-            if (!OSSL_PARAM_set_utf8_string(p, "SHA256"))
-                return 0;
-        } else {
+    for (p = params; p->key != NULL && ok; p++)
+        if (!set_size_param(kt, bits, p, &ok))
             other = 1;
-        }
-    }
+    if (!ok)
+        return 0;
     if (!other)
         return 1;
     if ((pub = pico_pkey_public(key)) == NULL)
@@ -556,6 +577,25 @@ static pico_pkey *soft_gen(pico_genctx *ctx)
     return key;
 }
 
+/* Whether the device makes keys of this type, asked before it makes one. */
+static int device_makes(pico_prov_ctx *prov, pico_device *dev, pico_key_type type)
+{
+    const pico_key_type_info *info = pico_key_type_info_of(type);
+
+    if (info != NULL && pico_device_supports(dev, type))
+        return 1;
+    if (info != NULL && info->needs_eddsa)
+        pico_prov_raise(prov, PICO_E_UNSUPPORTED,
+                        "%s keys: the device in reader '%s' has firmware built without eddsa "
+                        "(ENABLE_EDDSA)",
+                        info->name, pico_device_reader(dev));
+    else
+        pico_prov_raise(prov, PICO_E_UNSUPPORTED,
+                        "%s keys: the device in reader '%s' does not make them",
+                        info != NULL ? info->name : "unknown", pico_device_reader(dev));
+    return 0;
+}
+
 void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
 {
     pico_genctx *ctx = genctx;
@@ -584,10 +624,13 @@ void *pico_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
         goto end;
     if (pico_device_login(first.dev, &tmp->uri, &prov->cfg, NULL, pico_console_prompt()) != PICO_OK)
         goto end;
+    /* (the EdDSA probe needs the login: common/ asks the device without making a key) */
+    if (!device_makes(prov, first.dev, spec->type))
+        goto end;
     if (generate_with_progress(first.dev, spec, cb, cbarg, &hsm) != PICO_OK)
         goto end;
-    pico_log("PROVIDER", "generated %s key %u on %s", spec->type == PICO_KEY_EC ? "EC" : "RSA",
-             hsm->keyref, pico_device_reader(first.dev));
+    pico_log("PROVIDER", "generated %s key %u on %s", pico_pkey_keytype(tmp)->name, hsm->keyref,
+             pico_device_reader(first.dev));
     if (pico_pkey_from_key(prov, hsm, &tmp->uri, NULL, NULL, &key) != PICO_OK)
         goto end;
 end:

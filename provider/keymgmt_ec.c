@@ -15,7 +15,6 @@
 #include "provider.h"
 
 static OSSL_FUNC_keymgmt_new_fn ec_keymgmt_new;
-static OSSL_FUNC_keymgmt_import_fn ec_keymgmt_import;
 static OSSL_FUNC_keymgmt_import_types_fn ec_keymgmt_types;
 static OSSL_FUNC_keymgmt_gettable_params_fn ec_keymgmt_gettable_params;
 static OSSL_FUNC_keymgmt_settable_params_fn ec_keymgmt_settable_params;
@@ -29,11 +28,6 @@ static OSSL_FUNC_keymgmt_settable_params_fn ec_keymgmt_settable_params;
 static void *ec_keymgmt_new(void *provctx)
 {
     return pico_pkey_new(provctx, PICO_KEY_EC);
-}
-
-static int ec_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[])
-{
-    return pico_keymgmt_import_pub(keydata, "EC", selection, params);
 }
 
 static const OSSL_PARAM *ec_keymgmt_types(int selection)
@@ -178,7 +172,7 @@ const OSSL_DISPATCH pico_ec_keymgmt_functions[] = {
     {OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))pico_keymgmt_load},
     {OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))pico_keymgmt_has},
     {OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))pico_keymgmt_match},
-    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))ec_keymgmt_import},
+    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))pico_keymgmt_import},
     {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))ec_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))pico_keymgmt_export},
     {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))ec_keymgmt_types},

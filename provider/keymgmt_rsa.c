@@ -28,8 +28,6 @@
 
 static OSSL_FUNC_keymgmt_new_fn rsa_keymgmt_new;
 static OSSL_FUNC_keymgmt_new_fn rsapss_keymgmt_new;
-static OSSL_FUNC_keymgmt_import_fn rsa_keymgmt_import;
-static OSSL_FUNC_keymgmt_import_fn rsapss_keymgmt_import;
 static OSSL_FUNC_keymgmt_import_types_fn rsa_keymgmt_types;
 static OSSL_FUNC_keymgmt_gettable_params_fn rsa_keymgmt_gettable_params;
 static OSSL_FUNC_keymgmt_query_operation_name_fn rsa_keymgmt_query_operation_name;
@@ -254,16 +252,6 @@ end:
     return ok;
 }
 
-static int rsa_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[])
-{
-    return pico_keymgmt_import_pub(keydata, "RSA", selection, params);
-}
-
-static int rsapss_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[])
-{
-    return pico_keymgmt_import_pub(keydata, "RSA-PSS", selection, params);
-}
-
 static const OSSL_PARAM *rsa_keymgmt_types(int selection)
 {
     static const OSSL_PARAM types[] = {
@@ -333,6 +321,9 @@ static int rsapss_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
     pico_pkey *key = keydata;
     pico_pss_limits lim;
     OSSL_PARAM *p;
+    EVP_MD *md = NULL;
+    const char *name;
+    int ok;
 
     if (!pico_keymgmt_get_params(keydata, params))
         return 0;
@@ -342,13 +333,16 @@ static int rsapss_keymgmt_get_params(void *keydata, OSSL_PARAM params[])
         return 0;
     if (!lim.restricted)
         return 1;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) != NULL &&
-        !OSSL_PARAM_set_utf8_string(p, lim.md))
-        return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST)) != NULL &&
-        !OSSL_PARAM_set_utf8_string(p, lim.md))
-        return 0;
-    return 1;
+    name = lim.md;
+    /* by the digest's own first name ("SHA2-384", not "SHA384"), as the default provider */
+    if ((md = EVP_MD_fetch(pico_prov_sw(key->prov), lim.md, PICO_SW_PROPQ)) != NULL)
+        name = EVP_MD_get0_name(md);
+    ok = ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) == NULL ||
+          OSSL_PARAM_set_utf8_string(p, name)) &&
+         ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST)) == NULL ||
+          OSSL_PARAM_set_utf8_string(p, name));
+    EVP_MD_free(md);
+    return ok;
 }
 
 static const char *rsa_keymgmt_query_operation_name(int operation_id)
@@ -548,7 +542,7 @@ static void *rsapss_keymgmt_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
 
 const OSSL_DISPATCH pico_rsa_keymgmt_functions[] = {
     {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))rsa_keymgmt_new},
-    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))rsa_keymgmt_import},
+    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))pico_keymgmt_import},
     {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))rsa_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))rsa_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))pico_keymgmt_get_params},
@@ -563,7 +557,7 @@ const OSSL_DISPATCH pico_rsa_keymgmt_functions[] = {
 
 const OSSL_DISPATCH pico_rsapss_keymgmt_functions[] = {
     {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))rsapss_keymgmt_new},
-    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))rsapss_keymgmt_import},
+    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))pico_keymgmt_import},
     {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))rsapss_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))rsapss_keymgmt_types},
     {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))rsapss_keymgmt_get_params},

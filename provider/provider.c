@@ -41,34 +41,42 @@ static OSSL_FUNC_provider_get_capabilities_fn pico_get_capabilities;
         names, PICO_PROPS, funcs, NULL                                                             \
     }
 
-static const OSSL_ALGORITHM pico_keymgmt[] = {
-    ALG("RSA:rsaEncryption:1.2.840.113549.1.1.1:" PICO_RSA_TYPE, pico_rsa_keymgmt_functions),
-    ALG("RSA-PSS:RSASSA-PSS:1.2.840.113549.1.1.10:" PICO_RSA_PSS_TYPE,
-        pico_rsapss_keymgmt_functions),
-    ALG("EC:id-ecPublicKey:1.2.840.10045.2.1:" PICO_EC_TYPE, pico_ec_keymgmt_functions),
-    {NULL, NULL, NULL, NULL},
-};
-
-static const OSSL_ALGORITHM pico_signature[] = {
-    ALG("RSA:rsaEncryption:1.2.840.113549.1.1.1", pico_rsa_signature_functions),
-    ALG("ECDSA", pico_ecdsa_signature_functions),
-    {NULL, NULL, NULL, NULL},
-};
-
-static const OSSL_ALGORITHM pico_asym_cipher[] = {
-    ALG("RSA:rsaEncryption:1.2.840.113549.1.1.1", pico_rsa_asym_cipher_functions),
-    {NULL, NULL, NULL, NULL},
-};
-
-static const OSSL_ALGORITHM pico_keyexch[] = {
-    ALG("ECDH", pico_ecdh_keyexch_functions),
-    {NULL, NULL, NULL, NULL},
-};
-
 static const OSSL_ALGORITHM pico_store[] = {
     ALG("pico", pico_store_functions),
     {NULL, NULL, NULL, NULL},
 };
+
+/* The algorithm tables of the key types (keytypes.c), made once. */
+#define MAX_KEYTYPES PICO_PROV_MAX_KEYTYPES
+static OSSL_ALGORITHM pico_keymgmt[MAX_KEYTYPES + 1], pico_signature[MAX_KEYTYPES + 1],
+    pico_asym_cipher[MAX_KEYTYPES + 1], pico_keyexch[MAX_KEYTYPES + 1];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void table_add(OSSL_ALGORITHM *table, const char *names, const OSSL_DISPATCH *funcs)
+{
+    OSSL_ALGORITHM *a;
+
+    if (names == NULL || funcs == NULL)
+        return;
+    for (a = table; a->algorithm_names != NULL; a++)
+        ;
+    a->algorithm_names = names;
+    a->property_definition = PICO_PROPS;
+    a->implementation = funcs;
+}
+
+static void tables_make(void)
+{
+    size_t i, n;
+    const pico_prov_keytype *kt = pico_prov_keytypes(&n);
+
+    for (i = 0; i < n && i < MAX_KEYTYPES; i++) {
+        table_add(pico_keymgmt, kt[i].keymgmt_names, kt[i].keymgmt);
+        table_add(pico_signature, kt[i].sig_names, kt[i].signature);
+        table_add(pico_asym_cipher, kt[i].cipher_names, kt[i].cipher);
+        table_add(pico_keyexch, kt[i].exch_names, kt[i].keyexch);
+    }
+}
 
 static OSSL_ITEM reason_strings[PICO_E_MAX];
 
@@ -76,6 +84,7 @@ static const OSSL_ALGORITHM *pico_query_operation(void *provctx, int operation_i
 {
     (void)provctx;
     *no_store = 0;
+    pthread_once(&tables_once, tables_make);
     switch (operation_id) {
     case OSSL_OP_KEYMGMT:
         return pico_keymgmt;
@@ -86,9 +95,9 @@ static const OSSL_ALGORITHM *pico_query_operation(void *provctx, int operation_i
     case OSSL_OP_KEYEXCH:
         return pico_keyexch;
     case OSSL_OP_ENCODER:
-        return pico_encoders;
+        return pico_encoders();
     case OSSL_OP_DECODER:
-        return pico_decoders;
+        return pico_decoders();
     case OSSL_OP_STORE:
         return pico_store;
     }
@@ -176,14 +185,16 @@ struct group_fwd {
     int ok;
 };
 
-/* Hands on the software provider's TLS groups whose keys pico's EC key manager makes. */
+/* Hands on the software provider's TLS groups whose keys a key manager of pico makes. */
 static int group_forward(const OSSL_PARAM params[], void *arg)
 {
     struct group_fwd *fwd = arg;
     const OSSL_PARAM *p = OSSL_PARAM_locate_const(params, OSSL_CAPABILITY_TLS_GROUP_ALG);
     const char *alg = NULL;
+    const pico_prov_keytype *kt;
 
-    if (p == NULL || !OSSL_PARAM_get_utf8_string_ptr(p, &alg) || strcmp(alg, "EC") != 0)
+    if (p == NULL || !OSSL_PARAM_get_utf8_string_ptr(p, &alg) ||
+        (kt = pico_prov_keytype_by_name(alg)) == NULL || kt->keymgmt == NULL)
         return 1;
     if (!fwd->cb(params, fwd->arg))
         fwd->ok = 0;
@@ -199,10 +210,11 @@ static int group_provider(OSSL_PROVIDER *p, void *arg)
 }
 
 /*
- * TLS-GROUP: libssl keeps a provider's groups only if the EC key manager it
- * fetches comes from that provider, so with pico first (or preferred) the
- * EC groups must be declared here or TLS has none (RFC 8422 ECDHE, TLS 1.3
- * key shares). They are the software provider's own list, forwarded as it
+ * TLS-GROUP: libssl keeps a provider's groups only if the key manager it
+ * fetches for the group's algorithm (EC, X25519, X448) comes from that
+ * provider, so with pico first (or preferred) the groups of the key types
+ * pico has a key manager for must be declared here or TLS loses them (RFC
+ * 8422 ECDHE, TLS 1.3 key shares). They are the software provider's own list, forwarded as it
  * declares it: the same groups, ids and versions as with that provider
  * alone; their ephemeral keys are made in software (soft keys).
  */

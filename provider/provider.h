@@ -127,13 +127,12 @@ void pico_prov_vraise(pico_prov_ctx *prov, pico_err code, const char *file, int 
 #define PICO_PEM_URI_NAME "PICO HSM KEY URI"
 
 /*
- * Names only this provider's key managers answer to (aliases of EC and RSA):
- * a key reference typed with them can never reach another provider's keymgmt
+ * Names only this provider's key managers answer to (aliases of each type's
+ * OpenSSL name, "PICO-" and that name: a row's ref_type in keytypes.c): a key
+ * reference typed with them can never reach another provider's keymgmt
  * (OSSL_STORE's file: loader fetches a keymgmt by the object's data type).
  */
-#define PICO_EC_TYPE "PICO-EC"
-#define PICO_RSA_TYPE "PICO-RSA"
-#define PICO_RSA_PSS_TYPE "PICO-RSA-PSS"
+#define PICO_REF_TYPE(name) "PICO-" name
 /* The decoders' intermediate structure: a bare pico: URI, as DER for the file: store */
 #define PICO_URI_STRUCTURE "pico-uri"
 
@@ -153,11 +152,11 @@ int pico_keymgmt_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *c
 int pico_keymgmt_set_params(void *keydata, const OSSL_PARAM params[]);
 void pico_keymgmt_free(void *keydata);
 void *pico_keymgmt_dup(const void *keydata, int selection);
-/* Imports a public key into key: builds pub from params with the software provider. */
-int pico_keymgmt_import_pub(pico_pkey *key, const char *alg, int selection,
-                            const OSSL_PARAM params[]);
+/* Imports a public key into key: builds pub from params with the software provider, as a key
+ * of the key object's type (its row's name: "RSA", "RSA-PSS", "EC", "X25519", ...). */
+int pico_keymgmt_import(void *keydata, int selection, const OSSL_PARAM params[]);
 /*
- * Key generation, shared by RSA and EC: the context and its pico-label,
+ * Key generation, shared by every key type: the context and its pico-label,
  * pico-id (hex) and pico-uri (device and login factors) parameters. A
  * request that names a device key (any of them) makes it on the device;
  * one that does not (libssl's ephemeral keys, `genpkey` of a software key
@@ -185,7 +184,7 @@ typedef struct pico_genctx {
     int pss_saltlen, pss_saltlen_set;
     uint8_t algid[128];
 } pico_genctx;
-/* alg: the software provider's name for the key type ("EC", "RSA", "RSA-PSS") */
+/* alg: the software provider's name for the key type ("EC", "RSA", "RSA-PSS", "X25519") */
 pico_genctx *pico_keymgmt_gen_init(pico_prov_ctx *prov, pico_key_type type, const char *alg,
                                    int selection);
 int pico_keymgmt_gen_set_common(pico_genctx *ctx, const OSSL_PARAM params[]);
@@ -213,16 +212,63 @@ int pico_rsa_pss_limits(pico_prov_ctx *prov, const pico_key *hsm, pico_pss_limit
 /* Its public key as an RSA-PSS key with those restrictions, from the device's RSA key. */
 EVP_PKEY *pico_rsa_pss_public(pico_prov_ctx *prov, const pico_key *hsm, EVP_PKEY *rsa);
 
+/*
+ * One row per key type the provider serves (keytypes.c): what OpenSSL calls
+ * it, its key manager and the operations it offers, and the sizes its keys
+ * report. The algorithm tables (provider.c), encoders, decoders and the store
+ * are made from it.
+ */
+typedef struct pico_prov_keytype {
+    pico_key_type type;
+    int rsa_pss;               /* the RSA-PSS flavour of an RSA key (its PrKD says so) */
+    const char *name;          /* OpenSSL key type name: "EC", "RSA-PSS", "X25519" */
+    const char *ref_type;      /* the data type of references only pico's keymgmt takes */
+    const char *keymgmt_names; /* the key manager's names, ref_type among them */
+    const OSSL_DISPATCH *keymgmt;
+    const char *sig_names; /* NULL: no signature of its own */
+    const OSSL_DISPATCH *signature;
+    const char *exch_names;
+    const OSSL_DISPATCH *keyexch;
+    const char *cipher_names;
+    const OSSL_DISPATCH *cipher;
+    const char *codec_names;      /* the key file encoders' and the text encoder's names */
+    const char *default_digest;   /* OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL: none */
+    const char *mandatory_digest; /* OSSL_PKEY_PARAM_MANDATORY_DIGEST ("": none), NULL: unset */
+    /* Sizes as the default provider reports them, from the key's bits (its description's,
+     * or the type's fixed size in keytype.h); security_bits NULL: keytype.h's fixed one */
+    int (*security_bits)(int bits);
+    int (*max_size)(const pico_key_type_info *info, int bits);
+} pico_prov_keytype;
+
+/* The most rows the tables made from it hold (provider.c, encoder.c, decoder.c) */
+#define PICO_PROV_MAX_KEYTYPES 16
+/* The rows (n of them), in the order the algorithm tables list them. */
+const pico_prov_keytype *pico_prov_keytypes(size_t *n);
+/* NULL when the provider has no row for the type. */
+const pico_prov_keytype *pico_prov_keytype_of(pico_key_type type, int rsa_pss);
+const pico_prov_keytype *pico_prov_keytype_of_key(const pico_key *hsm);
+/* By OpenSSL key type name (case-insensitive), NULL if none. */
+const pico_prov_keytype *pico_prov_keytype_by_name(const char *name);
+/* The row of a key object. */
+#define pico_pkey_keytype(key) pico_prov_keytype_of((key)->type, (key)->rsa_pss)
+
 /* Dispatch tables, one file each (style.md). */
 extern const OSSL_DISPATCH pico_rsa_keymgmt_functions[];
 extern const OSSL_DISPATCH pico_rsapss_keymgmt_functions[];
 extern const OSSL_DISPATCH pico_ec_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_x25519_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_x448_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_ed25519_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_ed448_keymgmt_functions[];
+extern const OSSL_DISPATCH pico_eddsa_signature_functions[];
+extern const OSSL_DISPATCH pico_xdh_keyexch_functions[];
 extern const OSSL_DISPATCH pico_rsa_signature_functions[];
 extern const OSSL_DISPATCH pico_ecdsa_signature_functions[];
 extern const OSSL_DISPATCH pico_rsa_asym_cipher_functions[];
 extern const OSSL_DISPATCH pico_ecdh_keyexch_functions[];
 extern const OSSL_DISPATCH pico_store_functions[];
-extern const OSSL_ALGORITHM pico_encoders[];
-extern const OSSL_ALGORITHM pico_decoders[];
+/* The encoders and decoders, one of each kind per key type (made once, from keytypes.c) */
+const OSSL_ALGORITHM *pico_encoders(void);
+const OSSL_ALGORITHM *pico_decoders(void);
 
 #endif

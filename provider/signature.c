@@ -249,19 +249,16 @@ static int signature_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t
                           const unsigned char *tbs, size_t tbslen)
 {
     sig_ctx *ctx = vctx;
-    int max;
+    int max = 0;
+    OSSL_PARAM maxp[] = {OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, &max), OSSL_PARAM_END};
 
     if (ctx->key != NULL && ctx->key->soft) /* a software key: software signs */
         return shadow_get(ctx) && EVP_PKEY_sign(ctx->shadow, sig, siglen, tbs, tbslen) == 1;
     if (ctx->key == NULL || ctx->key->hsm == NULL)
         return 0;
-    if (ctx->type == PICO_KEY_EC) {
-        OSSL_PARAM p[] = {OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, &max), OSSL_PARAM_END};
-        if (!pico_keymgmt_get_params(ctx->key, p))
-            return 0;
-    } else {
-        max = modulus_bytes(ctx);
-    }
+    /* the key type's largest signature (keytypes.c): the modulus, the DER of r and s */
+    if (!pico_keymgmt_get_params(ctx->key, maxp))
+        return 0;
     if (sig == NULL) {
         *siglen = (size_t)max;
         return 1;

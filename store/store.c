@@ -323,6 +323,9 @@ static int cert_criteria_match(const store_ctx *ctx, X509 *x)
 
 static int key_matches(const store_ctx *ctx, const pico_key *k)
 {
+    /* a key of a type the provider has no key manager for cannot be handed on */
+    if (pico_prov_keytype_of_key(k) == NULL)
+        return 0;
     return label_id_match(&ctx->uri_holder->uri, ctx->search.alias, k->label, k->id, k->id_len);
 }
 
@@ -443,17 +446,20 @@ static int collect(store_ctx *ctx)
     return 1;
 }
 
+/* The key's OpenSSL type name (keytypes.c); NULL for a type this provider does not serve. */
 static const char *key_algorithm(const pico_key *k)
 {
-    return k->type == PICO_KEY_EC ? "EC" : pico_rsa_pss_key(k) ? "RSA-PSS" : "RSA";
+    const pico_prov_keytype *kt = pico_prov_keytype_of_key(k);
+
+    return kt != NULL ? kt->name : NULL;
 }
 
 /* The data type of a reference: this provider's keymgmt only (provider.h). */
 static const char *key_ref_type(const pico_key *k)
 {
-    return k->type == PICO_KEY_EC ? PICO_EC_TYPE
-           : pico_rsa_pss_key(k)  ? PICO_RSA_PSS_TYPE
-                                  : PICO_RSA_TYPE;
+    const pico_prov_keytype *kt = pico_prov_keytype_of_key(k);
+
+    return kt != NULL ? kt->ref_type : NULL;
 }
 
 static int emit_name(store_ctx *ctx, const store_item *it, OSSL_CALLBACK *cb, void *cbarg)

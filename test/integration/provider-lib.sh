@@ -76,11 +76,12 @@ ossl() {
     openssl "$cmd" $(providers) "$@"
 }
 
-# Generates a key on the device: pico_genkey EC|RSA PARAM LABEL [ID]
+# Generates a key on the device: pico_genkey EC|RSA|X25519|... PARAM LABEL [ID]
+# (PARAM "" for the types of fixed size: X25519, X448, ED25519, ED448)
 pico_genkey() {
     local alg=$1 param=$2 label=$3 id=${4:-}
-    local opts=(-pkeyopt "$param" -pkeyopt "pico-label:$label"
-        -pkeyopt "pico-uri:pico:?pin-value=$PIN")
+    local opts=(-pkeyopt "pico-label:$label" -pkeyopt "pico-uri:pico:?pin-value=$PIN")
+    [ -n "$param" ] && opts+=(-pkeyopt "$param")
     [ -n "$id" ] && opts+=(-pkeyopt "pico-id:$id")
     run ossl genpkey -propquery provider=pico -algorithm "$alg" "${opts[@]}" -out "$work/$label.uri.pem"
 }

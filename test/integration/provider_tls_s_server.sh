@@ -6,7 +6,8 @@
 # exchange (the premaster secret decrypted on the device). Then the same
 # server and a client through the provider with key files (software keys):
 # in either provider order the EC groups are there and TLS works as with the
-# default provider alone.
+# default provider alone; the X25519 and X448 key shares too (soft keys of
+# pico's X25519/X448 key managers when pico is first).
 . "$(dirname "$0")/provider-lib.sh"
 with_devices
 
@@ -139,6 +140,24 @@ CLIENT=ossl connect -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -propquery '?pro
 grep -q 'Server Temp Key: ECDH, secp384r1' "$work/client.log" || fail "?provider=pico: no ECDHE"
 serve tls-ec -propquery '?provider=pico'
 CLIENT=ossl connect -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -propquery '?provider=pico'
+# X25519 and X448 key shares (pico has X25519/X448 key managers: with pico first their
+# groups are the software provider's, forwarded, and the key shares soft keys): the
+# server through the providers and a plain client, then the client through them too;
+# TLS 1.2 ECDHE with x25519 as well (the client lists the certificate's curve, RFC 8422)
+for group in x25519:X25519 x448:X448; do
+    serve tls-ec -groups "${group%:*}"
+    connect -tls1_3 -groups "${group%:*}"
+    grep -q "Server Temp Key: ${group#*:}" "$work/client.log" || fail "TLS 1.3 without ${group%:*}"
+    serve_file file-ec -groups "${group%:*}"
+    CLIENT=ossl connect -tls1_3 -groups "${group%:*}"
+    grep -q "Server Temp Key: ${group#*:}" "$work/client.log" || fail "client: no ${group%:*}"
+done
+serve tls-ec -groups x25519
+CLIENT=ossl connect -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -groups x25519:P-256
+grep -q 'Server Temp Key: X25519' "$work/client.log" || fail "TLS 1.2 not ECDHE on x25519"
+serve_file file-rsa -groups x25519 -propquery '?provider=pico'
+CLIENT=ossl connect -tls1_3 -groups x25519 -propquery '?provider=pico'
+grep -q 'Server Temp Key: X25519' "$work/client.log" || fail "?provider=pico: no x25519"
 stop_server
 [ "$(apdus 46)" = "$keygens" ] || fail "a TLS handshake generated a key on the device"
 echo PASS
