@@ -5,7 +5,7 @@
 # Pico HSM, and a pico: key on that second device through the provider's own
 # code. The factors come from openssl.cnf, as a daemon gets them; with
 # pico-cache-pin the opened PKCS#11 signers are held to the end of the process,
-# which still exits 0 with nothing leaked (valgrind).
+# which still exits 0 with nothing leaked (valgrind, or ASan in test/asan-check).
 . "$(dirname "$0")/provider-lib.sh"
 with_devices --blank -n 2
 
@@ -63,8 +63,8 @@ pico_cnf "$work/openssl.cnf" "pico-reader = $PICO_READER1" "pico-pin-source = fi
 run openssl dgst -sha384 -sign "pico:reader=$(enc "$PICO_READER1");object=guarded" \
     -out "$work/sig" "$work/data"
 run openssl dgst -sha384 -verify "$work/guarded.pub" -signature "$work/sig" "$work/data"
-run valgrind -q --keep-debuginfo=yes --leak-check=full --errors-for-leak-kinds=definite \
-    --suppressions="$top_srcdir/test/valgrind.supp" --error-exitcode=99 \
+run memcheck -q --keep-debuginfo=yes --leak-check=full --errors-for-leak-kinds=definite \
+    --suppressions="$top_srcdir/test/valgrind.supp" --error-exitcode=99 -- \
     openssl dgst -sha384 -sign "pico:reader=$(enc "$PICO_READER1");object=guarded" \
     -out "$work/sig" "$work/data"
 pico_cnf "$work/openssl.cnf" "pico-reader = $PICO_READER1" "pico-pin-source = file:$work/pin" \

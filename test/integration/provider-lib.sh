@@ -76,6 +76,23 @@ ossl() {
     openssl "$cmd" $(providers) "$@"
 }
 
+# Runs a command under valgrind's memcheck: memcheck VALGRIND-OPTION... -- COMMAND [ARG...]
+# In a build with --enable-sanitizers (test/asan-check) the command runs alone: valgrind
+# cannot run ASan's programs, and ASan checks the same invalid accesses and leaks there.
+memcheck() {
+    local opts=()
+    while [ "$1" != -- ]; do
+        opts+=("$1")
+        shift
+    done
+    shift
+    if sed -n 's/^CFLAGS = //p' "$top_builddir/Makefile" | grep -q -- '-fsanitize=address'; then
+        "$@"
+    else
+        valgrind "${opts[@]}" "$@"
+    fi
+}
+
 # Generates a key on the device: pico_genkey EC|RSA|X25519|... PARAM LABEL [ID]
 # (PARAM "" for the types of fixed size: X25519, X448, ED25519, ED448)
 pico_genkey() {
