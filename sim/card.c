@@ -184,6 +184,10 @@ static uint16_t dispatch(sim_card *c, const sim_apdu *a)
         return cmd_key_op(c, a);
     case 0x64:
         return cmd_extras(c, a);
+    case 0x72:
+        return cmd_wrap(c, a);
+    case 0x74:
+        return cmd_unwrap(c, a);
     default:
         return SW_INS;
     }

@@ -138,6 +138,9 @@ uint16_t cmd_key_domain(sim_card *c, const sim_apdu *a);
 uint16_t cmd_generate(sim_card *c, const sim_apdu *a);
 uint16_t cmd_key_op(sim_card *c, const sim_apdu *a);
 uint16_t cmd_extras(sim_card *c, const sim_apdu *a);
+/* Commands in card_wrap.c. */
+uint16_t cmd_wrap(sim_card *c, const sim_apdu *a);
+uint16_t cmd_unwrap(sim_card *c, const sim_apdu *a);
 
 /* Commands in card_auth.c. */
 uint16_t cmd_verify(sim_card *c, const sim_apdu *a);
