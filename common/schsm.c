@@ -750,3 +750,84 @@ pico_err pico_schsm_reset_retry_counter(pico_card *c, const uint8_t *so_pin, siz
                                                   "disabled by the device options (sw=6986)");
     return pin_result(sw, "RESET RETRY COUNTER (so-pin)", tries);
 }
+
+/* ------------------------------------------------------------ WRAP, UNWRAP (8.2, 8.3) */
+
+pico_err pico_schsm_wrap(pico_card *c, uint8_t keyref, uint8_t **blob, size_t *blob_len)
+{
+    pico_apdu a = {0x80, 0x72, keyref, 0x92, NULL, 0, PICO_APDU_LE_MAX, 1};
+    size_t len = 4096;
+    uint8_t *out;
+    char name[32];
+    uint16_t sw;
+    pico_err err;
+
+    *blob = NULL;
+    *blob_len = 0;
+    if ((out = malloc(len)) == NULL)
+        return pico_err_raise(PICO_E_NOMEM, "WRAP");
+    snprintf(name, sizeof(name), "WRAP key=%u", keyref);
+    err = pico_schsm_xfer(c, name, &a, 0, out, &len, &sw);
+    if (err == PICO_OK && sw == 0x6A88)
+        err = pico_err_raise(PICO_E_NOT_FOUND,
+                             "%s: the key's domain has no complete dkek (import the shares "
+                             "first) (sw=6A88)",
+                             name);
+    else if (err == PICO_OK && sw == 0x6985)
+        err = pico_err_raise(PICO_E_CONDITIONS, "%s: the key may not be wrapped (sw=6985)", name);
+    else if (err == PICO_OK && sw != 0x9000)
+        err = pico_schsm_sw_error(sw, name);
+    else if (err == PICO_OK && len == 0)
+        /* the firmware answers 9000 with nothing for a description of no known key type */
+        err = pico_err_raise(PICO_E_DEVICE, "%s: the device returned no blob", name);
+    if (err != PICO_OK) {
+        free(out);
+        return err;
+    }
+    *blob = out;
+    *blob_len = len;
+    return PICO_OK;
+}
+
+static pico_err unwrap(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len,
+                       const char *style)
+{
+    pico_apdu a = {0x80, 0x74, keyref, 0x93, blob, len, 0, len > PICO_APDU_SHORT_MAX_LC};
+    char name[40];
+    uint16_t sw;
+    pico_err err;
+
+    /* 6.1: reference 0 is the device key; the card would overwrite it */
+    if (keyref == 0)
+        return pico_err_raise(PICO_E_ARGS, "UNWRAP: key reference 0 is the device key");
+    snprintf(name, sizeof(name), "UNWRAP%s key=%u", style, keyref);
+    if ((err = pico_schsm_xfer(c, name, &a, 0, NULL, NULL, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6400)
+        /* cmd_key_unwrap.c: no domain's DKEK has the blob's KCV, or its MAC or key is wrong */
+        return pico_err_raise(PICO_E_DEVICE,
+                              "%s: no dkek on the device matches the blob, or the blob is "
+                              "damaged (sw=6400)",
+                              name);
+    if (sw == 0x6984)
+        return pico_err_raise(PICO_E_DEVICE, "%s: not a key blob (sw=6984)", name);
+    return pico_schsm_sw_error(sw, name);
+}
+
+pico_err pico_schsm_unwrap(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len)
+{
+    if (blob == NULL || len == 0)
+        return pico_err_raise(PICO_E_ARGS, "UNWRAP: no blob");
+    return unwrap(c, keyref, blob, len, "");
+}
+
+pico_err pico_schsm_unwrap_ef(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len)
+{
+    pico_err err;
+
+    if (blob == NULL || len == 0)
+        return pico_err_raise(PICO_E_ARGS, "UNWRAP: no blob");
+    if ((err = pico_schsm_update_file(c, PICO_FID_UNWRAP_DATA, blob, len)) != PICO_OK)
+        return err;
+    return unwrap(c, keyref, NULL, 0, " (2F10)");
+}

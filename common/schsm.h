@@ -158,4 +158,20 @@ pico_err pico_schsm_initialize(pico_card *c, const pico_init_spec *spec);
 pico_err pico_schsm_reset_retry_counter(pico_card *c, const uint8_t *so_pin, size_t so_len,
                                         int *tries);
 
+/*
+ * WRAP (8.2): the DKEK key blob of key keyref (*blob malloc'ed). PICO_E_NOT_FOUND: no
+ * complete DKEK in the key's domain (6A88) or no such key; PICO_E_CONDITIONS: the key's
+ * allowed algorithms exclude wrapping (6985).
+ */
+#define PICO_FID_UNWRAP_DATA 0x2F10
+pico_err pico_schsm_wrap(pico_card *c, uint8_t keyref, uint8_t **blob, size_t *blob_len);
+/*
+ * UNWRAP (8.3) of blob into keyref, the blob in the command's data field. The device writes
+ * the key, a default PrKD and its CV request (CExx), replacing whatever keyref held.
+ * PICO_E_DEVICE: no DKEK matches, or the blob is damaged (6400), or not a blob (6984).
+ */
+pico_err pico_schsm_unwrap(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len);
+/* The same, OpenSC's way: the blob written to EF 2F10 first, then UNWRAP with no data. */
+pico_err pico_schsm_unwrap_ef(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len);
+
 #endif

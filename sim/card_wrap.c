@@ -83,12 +83,16 @@ static EVP_PKEY *wrap_key(sim_card *c, uint8_t ref, uint8_t *dom, const uint8_t 
     *sw = SW_REF_NOT_FOUND;
     if (!dkek_complete(c, *dom))
         return NULL;
+    /* sim_tlv_find leaves the last TLV it read in v when the tag is not there */
     *algs = NULL;
     *algs_len = 0;
-    if (sim_tlv_find(k->data.data, k->data.len, KREC_ALGS, algs, algs_len) == 1 &&
-        memchr(*algs, ALG_WRAP, *algs_len) == NULL) {
-        *sw = SW_CONDITIONS; /* key_has_purpose(ALGO_WRAP) */
-        return NULL;
+    if (sim_tlv_find(k->data.data, k->data.len, KREC_ALGS, &v, &vl) == 1) {
+        if (memchr(v, ALG_WRAP, vl) == NULL) {
+            *sw = SW_CONDITIONS; /* key_has_purpose(ALGO_WRAP) */
+            return NULL;
+        }
+        *algs = v;
+        *algs_len = vl;
     }
     *sw = SW_NOT_FOUND;
     if (prkd == NULL || prkd->data.len == 0)
