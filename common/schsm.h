@@ -136,13 +136,13 @@ pico_err pico_schsm_external_authenticate(pico_card *c, const uint8_t *sig, size
 
 /* INITIALIZE DEVICE (3): what the device is set up with; erases every key. */
 typedef struct pico_init_spec {
-    uint16_t options;            /* 3.2 bits, PICO_OPT_* */
-    const char *pin;             /* user PIN; NULL: none (PKA-only) */
-    const uint8_t *so_pin;       /* 8 bytes (16 hex digits on the command line) */
-    int retries;                 /* user PIN retry counter, 1..15; 0: device default (3) */
-    int dkek_shares;             /* -1: no DKEK; 0: random DKEK; N: expect N shares */
+    uint16_t options;     /* 3.2 bits, PICO_OPT_* */
+    const char *pin;      /* user PIN; NULL: none (PKA-only) */
+    const uint8_t *so_pin; /* 8 bytes (16 hex digits on the command line) */
+    int retries;          /* user PIN retry counter, 1..15; 0: device default (3) */
+    int dkek_shares;      /* -1: no DKEK; 0: random DKEK; N: expect N shares */
     int pka_total, pka_required; /* 0: no PKA */
-    int key_domains;             /* 0: none */
+    int key_domains;      /* 0: none */
 } pico_init_spec;
 #define PICO_OPT_RESET_RETRY 0x0001
 #define PICO_OPT_TRANSPORT_PIN 0x0002
