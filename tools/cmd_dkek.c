@@ -310,7 +310,7 @@ end:
 
 /* ---------------------------------------------------------------- dkek import, status */
 
-/* The state as text or JSON; done: "imported" for an import. */
+/* The state as text or a JSON object (no newline); done: "imported" for an import. */
 static void print_state(tool_ctx *ctx, int domain, const pico_dkek_state *st, const char *done)
 {
     const pico_dkek_info *in = &st->info;
@@ -328,7 +328,7 @@ static void print_state(tool_ctx *ctx, int domain, const pico_dkek_state *st, co
             printf("\"%s\"", hex);
         else
             printf("null");
-        printf(",\"pin_session\":%s%s}\n", st->pin_session ? "true" : "false",
+        printf(",\"pin_session\":%s%s}", st->pin_session ? "true" : "false",
                done != NULL ? ",\"imported\":true" : "");
         return;
     }
@@ -350,6 +350,14 @@ static void print_state(tool_ctx *ctx, int domain, const pico_dkek_state *st, co
         printf("DKEK check value: %s\n", hex);
     else if (in->missing == 0)
         printf("DKEK check value: shown in a PIN session only (give --pin-source).\n");
+}
+
+/* print_state as a line of its own. */
+static void show_state(tool_ctx *ctx, int domain, const pico_dkek_state *st, const char *done)
+{
+    print_state(ctx, domain, st, done);
+    if (ctx->json)
+        printf("\n");
 }
 
 /* The whole text a source gives: file:PATH, env:VAR, fd:N (password shares, many lines). */
@@ -448,8 +456,8 @@ static pico_err import_check(tool_ctx *ctx, int domain)
                               domain, TOOL_NAME, domain);
     if (st.info.total == 0)
         return pico_err_raise(PICO_E_CONDITIONS,
-                              "key domain %d has no DKEK to import into (initialize with "
-                              "--dkek-shares N)",
+                              "key domain %d has no DKEK to import into (the device was "
+                              "initialized without --dkek-shares, or the domain created with 0)",
                               domain);
     if (st.info.missing == 0)
         return pico_err_raise(PICO_E_CONDITIONS,
@@ -486,7 +494,7 @@ static int dkek_import(tool_ctx *ctx, int argc, char **argv)
     if ((err = tool_login(ctx, &a.auth)) != PICO_OK ||
         (err = pico_device_dkek_import(ctx->dev, (uint8_t)a.domain, share, &st)) != PICO_OK)
         goto end;
-    print_state(ctx, a.domain, &st, "imported");
+    show_state(ctx, a.domain, &st, "imported");
 end:
     OPENSSL_cleanse(share, sizeof(share));
     OPENSSL_cleanse(pw, sizeof(pw));
@@ -514,7 +522,7 @@ static int dkek_status(tool_ctx *ctx, int argc, char **argv)
         (has_factor(&a.auth) && (err = tool_login(ctx, &a.auth)) != PICO_OK) ||
         (err = pico_device_dkek_status(ctx->dev, (uint8_t)a.domain, &st)) != PICO_OK)
         return tool_fail(err);
-    print_state(ctx, a.domain, &st, NULL);
+    show_state(ctx, a.domain, &st, NULL);
     return TOOL_EXIT_OK;
 }
 
@@ -591,7 +599,7 @@ static int domain_change(tool_ctx *ctx, int argc, char **argv, const char *cmd, 
             printf("Key domain %d deleted.\n", a.domain);
         return TOOL_EXIT_OK;
     }
-    print_state(ctx, a.domain, &st, NULL);
+    show_state(ctx, a.domain, &st, NULL);
     return TOOL_EXIT_OK;
 }
 
@@ -658,7 +666,7 @@ static int domain_status(tool_ctx *ctx, int argc, char **argv)
         return domain_status_all(ctx);
     if ((err = pico_device_dkek_status(ctx->dev, (uint8_t)a.domain, &st)) != PICO_OK)
         return tool_fail(err);
-    print_state(ctx, a.domain, &st, NULL);
+    show_state(ctx, a.domain, &st, NULL);
     return TOOL_EXIT_OK;
 }
 
