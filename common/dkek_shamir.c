@@ -214,31 +214,32 @@ static int parse_hex(const char *s, uint8_t out[8], size_t *len)
 {
     char digits[17];
     size_t n = 0;
+    int r = -1;
 
     for (; *s; s++) {
         if (*s == ':' || *s == ' ' || *s == '\t')
             continue;
         if (!isxdigit((unsigned char)*s) || n == 16)
-            return -1;
+            goto end;
         digits[n++] = *s;
     }
     if (n == 0)
-        return -1;
-    digits[n] = '\0';
+        goto end;
     *len = (n + 1) / 2;
     for (size_t i = 0, k = 0; i < *len; i++) {
-        unsigned v;
-        char two[3] = {0};
         /* an odd count: the first byte has one digit */
         size_t take = (i == 0 && n % 2) ? 1 : 2;
-        memcpy(two, digits + k, take);
-        k += take;
-        if (sscanf(two, "%x", &v) != 1)
-            return -1;
+        unsigned v = 0;
+        for (size_t j = 0; j < take; j++, k++)
+            v = v << 4 | (unsigned)(isdigit((unsigned char)digits[k])
+                                        ? digits[k] - '0'
+                                        : (tolower((unsigned char)digits[k]) - 'a' + 10));
         out[i] = (uint8_t)v;
     }
+    r = 0;
+end:
     OPENSSL_cleanse(digits, sizeof(digits));
-    return 0;
+    return r;
 }
 
 /* "Label : value": the label's kind (0 none: the line is a bare value), value after ':'. */
