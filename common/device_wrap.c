@@ -276,7 +276,7 @@ pico_err pico_device_import(pico_device *d, EVP_PKEY *priv, const uint8_t dkek[3
                             const uint8_t *cert, size_t cert_len, pico_key **key)
 {
     pico_unwrap_spec s;
-    uint8_t *blob = NULL, prkd[512];
+    uint8_t *blob = NULL, prkd[512], kcv[8];
     size_t blob_len = 0;
     pico_prkd p;
     pico_err err;
@@ -308,6 +308,12 @@ pico_err pico_device_import(pico_device *d, EVP_PKEY *priv, const uint8_t dkek[3
         }
     }
     err = pico_device_unwrap(d, &s, key);
+    if (err == PICO_E_DEVICE && pico_keyblob_kcv(dkek, kcv) == PICO_OK)
+        /* the usual cause: other shares than the device's; the KCV tells which */
+        pico_err_raise(err,
+                       "the dkek of the shares has the check value %02x%02x%02x%02x%02x%02x"
+                       "%02x%02x: is it the device's (dkek status)?",
+                       kcv[0], kcv[1], kcv[2], kcv[3], kcv[4], kcv[5], kcv[6], kcv[7]);
 end:
     free(blob);
     return err;

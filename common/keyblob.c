@@ -5,8 +5,6 @@
  * device has its own code for it (sim/crypto_wrap.c), so that one mistake cannot hide on
  * both sides of the wire.
  */
-/* MD5_Init and MD5 for the share files' 30 million rounds (bytes_to_key) */
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include "keyblob.h"
 
 #include <limits.h>
@@ -14,7 +12,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
-#include <openssl/md5.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
@@ -563,60 +560,4 @@ pico_err pico_wrapfile_decode(const uint8_t *in, size_t len, const uint8_t **blo
         *cert_len = (size_t)(p - start);
     }
     return PICO_OK;
-}
-
-/*
- * EVP_BytesToKey(AES-256-CBC, MD5, salt, password, 10 000 000), sc-hsm-tool's share files,
- * written out with the one-shot MD5 (the EVP call per round costs twice as much: 30 million
- * rounds take seconds either way). D1 = MD5^n(pw || salt), Di = MD5^n(Di-1 || pw || salt);
- * key || IV = D1 || D2 || D3.
- */
-static pico_err bytes_to_key(const uint8_t salt[8], const char *pw, size_t pw_len, uint8_t out[48])
-{
-    uint8_t d[MD5_DIGEST_LENGTH];
-    unsigned long r;
-    MD5_CTX m;
-    int i;
-
-    for (i = 0; i < 3; i++) {
-        MD5_Init(&m);
-        if (i > 0)
-            MD5_Update(&m, d, sizeof(d));
-        MD5_Update(&m, pw, pw_len);
-        MD5_Update(&m, salt, 8);
-        MD5_Final(d, &m);
-        for (r = 1; r < 10000000UL; r++)
-            MD5(d, sizeof(d), d);
-        memcpy(out + 16 * i, d, 16);
-    }
-    OPENSSL_cleanse(d, sizeof(d));
-    OPENSSL_cleanse(&m, sizeof(m));
-    return PICO_OK;
-}
-
-pico_err pico_keyblob_share_open(const uint8_t *file, size_t len, const char *password,
-                                 size_t pw_len, uint8_t share[32])
-{
-    uint8_t kiv[48], out[64];
-    EVP_CIPHER_CTX *ctx = NULL;
-    int n = 0, f = 0;
-    pico_err err = PICO_OK;
-
-    if (len != 64 || memcmp(file, "Salted__", 8) != 0 || pw_len > INT_MAX)
-        return pico_err_raise(PICO_E_FILE, "not a dkek share file");
-    if ((err = bytes_to_key(file + 8, password, pw_len, kiv)) != PICO_OK)
-        goto end;
-    if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
-        !EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, kiv, kiv + 32) ||
-        !EVP_DecryptUpdate(ctx, out, &n, file + 16, 48) || !EVP_DecryptFinal_ex(ctx, out + n, &f) ||
-        n + f != 32) {
-        err = pico_err_raise(PICO_E_ARGS, "wrong password or not a dkek share");
-        goto end;
-    }
-    memcpy(share, out, 32);
-end:
-    OPENSSL_cleanse(kiv, sizeof(kiv));
-    OPENSSL_cleanse(out, sizeof(out));
-    EVP_CIPHER_CTX_free(ctx);
-    return err;
 }

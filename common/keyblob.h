@@ -11,8 +11,8 @@
  * RSA carries d, n, e; EC a, b, p, order, G, d, Q with leading zeros dropped and a empty
  * where the firmware's mbedtls keeps none (a = -3, a = 0), as the device's own WRAP does.
  *
- * Also sc-hsm-tool's wrapped-key file, 30 { 04 blob, PrKD, [CExx content] }, and its DKEK
- * share files ("Salted__", EVP_BytesToKey MD5 10 000 000 rounds, AES-256-CBC).
+ * Also sc-hsm-tool's wrapped-key file, 30 { 04 blob, PrKD, [CExx content] } (its DKEK share
+ * files are common/dkek.c).
  */
 #ifndef PICO_KEYBLOB_H
 #define PICO_KEYBLOB_H
@@ -66,11 +66,5 @@ pico_err pico_wrapfile_encode(const uint8_t *blob, size_t blob_len, const uint8_
 pico_err pico_wrapfile_decode(const uint8_t *in, size_t len, const uint8_t **blob, size_t *blob_len,
                               const uint8_t **prkd, size_t *prkd_len, const uint8_t **cert,
                               size_t *cert_len);
-
-/* A DKEK share from sc-hsm-tool's share file (64 bytes) and its password: PICO_E_ARGS for a
- * wrong password or not a share file. (common/dkek.c of the DKEK work has the same; this one
- * goes when both are merged.) */
-pico_err pico_keyblob_share_open(const uint8_t *file, size_t len, const char *password,
-                                 size_t pw_len, uint8_t share[32]);
 
 #endif

@@ -14,39 +14,13 @@
 #define ALG_WRAP 0x92
 #define FID_UNWRAP_DATA 0x2F10 /* the blob of a "new style" UNWRAP (OpenSC) */
 
-/* Is the DKEK of domain dom complete (EF_KEY_DOMAIN: total = imported, not 0 or FF)? */
-static int dkek_complete(sim_card *c, uint8_t dom)
-{
-    sim_file *f = dom < MAX_KEY_DOMAINS ? sim_state_find(c->st, (uint16_t)(FID_DKEK + dom)) : NULL;
-
-    return f != NULL && f->data.len >= 10 && f->data.data[0] != 0 && f->data.data[0] != 0xFF &&
-           f->data.data[1] == 0;
-}
-
-/* The complete DKEK of a domain: SW_OK, SW_REF_NOT_FOUND (none, incomplete), SW_EXEC_ERROR. */
+/* The complete DKEK of a domain (EF_KEY_DOMAIN: total = imported, not 0 or FF) for WRAP:
+ * SW_OK, SW_REF_NOT_FOUND (none, incomplete), SW_EXEC_ERROR (cannot be loaded). */
 static uint16_t domain_dkek(sim_card *c, uint8_t dom, uint8_t dkek[32])
 {
-    sim_file *f;
-    sim_bytes plain = {0};
-    uint8_t mkek[32];
-    uint16_t sw = SW_EXEC_ERROR;
-
-    if (!dkek_complete(c, dom))
+    if (!card_dkek_complete(c, dom))
         return SW_REF_NOT_FOUND;
-    if (c->dkek_pending_set[dom]) { /* completed without a PIN session, sealed at VERIFY */
-        memcpy(dkek, c->dkek_pending[dom], 32);
-        return SW_OK;
-    }
-    f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
-    if (f->data.len == 10 || card_mkek(c, mkek) != SW_OK)
-        return SW_EXEC_ERROR;
-    if (sim_unseal(mkek, f->data.data + 10, f->data.len - 10, &plain) == 0 && plain.len == 32) {
-        memcpy(dkek, plain.data, 32);
-        sw = SW_OK;
-    }
-    OPENSSL_cleanse(mkek, sizeof(mkek));
-    sim_bytes_free(&plain);
-    return sw;
+    return card_dkek_load(c, dom, dkek) == 0 ? SW_OK : SW_EXEC_ERROR;
 }
 
 /* A key record's private key, unsealed with mkek; NULL when it cannot be opened. */
@@ -81,7 +55,7 @@ static EVP_PKEY *wrap_key(sim_card *c, uint8_t ref, uint8_t *dom, const uint8_t 
     if (sim_tlv_find(k->data.data, k->data.len, KREC_DOMAIN, &v, &vl) == 1 && vl >= 1)
         *dom = v[0];
     *sw = SW_REF_NOT_FOUND;
-    if (!dkek_complete(c, *dom))
+    if (!card_dkek_complete(c, *dom))
         return NULL;
     /* sim_tlv_find leaves the last TLV it read in v when the tag is not there */
     *algs = NULL;
@@ -167,27 +141,23 @@ end:
     return ret;
 }
 
-/* Every domain's DKEK in turn until one has the blob's KCV (cmd_key_unwrap.c). */
+/* Every domain's DKEK in turn until one has the blob's KCV (cmd_key_unwrap.c): a domain
+ * whose DKEK file is missing is skipped (load_dkek: file not found), as is one whose KCV is
+ * another's; the firmware does not ask for the DKEK to be complete here. */
 static uint16_t unwrap_decode(sim_card *c, const uint8_t *in, size_t len, sim_blob_key *k,
                               uint8_t *dom)
 {
     uint8_t dkek[32];
-    uint16_t sw = SW_EXEC_ERROR;
     int r = SIM_BLOB_WRONG_DKEK;
 
     for (unsigned d = 0; d < MAX_KEY_DOMAINS && r == SIM_BLOB_WRONG_DKEK; d++) {
-        uint16_t dsw = domain_dkek(c, (uint8_t)d, dkek);
-        if (dsw == SW_REF_NOT_FOUND)
+        if (card_dkek_load(c, (uint8_t)d, dkek) != 0)
             continue;
-        if (dsw != SW_OK)
-            break;
         r = sim_dkek_blob_decode(dkek, in, len, k);
         *dom = (uint8_t)d;
     }
     OPENSSL_cleanse(dkek, sizeof(dkek));
-    if (r == SIM_BLOB_OK)
-        sw = SW_OK;
-    return sw;
+    return r == SIM_BLOB_OK ? SW_OK : SW_EXEC_ERROR;
 }
 
 uint16_t cmd_unwrap(sim_card *c, const sim_apdu *a)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "device_wrap.h"
+#include "dkek.h"
 #include "keyblob.h"
 #include "secret.h"
 #include "tool.h"
@@ -380,33 +381,31 @@ end:
     return err;
 }
 
-/* The DKEK: every share file opened with its password, XORed as the device does. */
+/* The DKEK: every share file opened with its password (common/dkek.c), XORed as the device
+ * does. */
 static pico_err open_dkek(const wrap_args *a, uint8_t dkek[32])
 {
-    uint8_t *file = NULL, share[32];
+    uint8_t file[PICO_DKEK_FILE_LEN], share[PICO_DKEK_SHARE_LEN];
     char pw[256], what[96];
-    size_t len = 0, pwlen = 0, i, j;
+    size_t pwlen = 0, i, j;
     pico_err err = PICO_OK;
 
     memset(dkek, 0, 32);
     for (i = 0; i < a->nshares && err == PICO_OK; i++) {
-        if (read_all(a->shares[i], &file, &len) != 0) {
-            err = pico_err_raise(PICO_E_FILE, "cannot read %s", a->shares[i]);
+        if ((err = pico_dkek_read_file(a->shares[i], file)) != PICO_OK)
             break;
-        }
         snprintf(what, sizeof(what), "password of dkek share %s", a->shares[i]);
         err = tool_get_secret(what, NULL, i < a->nshare_pw ? a->share_pw[i] : NULL, 0, pw,
                               sizeof(pw), &pwlen);
         if (err == PICO_OK) {
             tool_note("Opening %s (10,000,000 rounds: a few seconds)", a->shares[i]);
-            err = pico_keyblob_share_open(file, len, pw, pwlen, share);
+            err = pico_dkek_open(file, (const uint8_t *)pw, pwlen, PICO_DKEK_ITERATIONS, NULL, NULL,
+                                 share);
         }
-        for (j = 0; err == PICO_OK && j < 32; j++)
+        OPENSSL_cleanse(pw, sizeof(pw));
+        for (j = 0; err == PICO_OK && j < sizeof(share); j++)
             dkek[j] ^= share[j];
-        free(file);
-        file = NULL;
     }
-    OPENSSL_cleanse(pw, sizeof(pw));
     OPENSSL_cleanse(share, sizeof(share));
     return err;
 }

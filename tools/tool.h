@@ -235,4 +235,8 @@ int tool_key_wrap(tool_ctx *ctx, int argc, char **argv);
 int tool_key_unwrap(tool_ctx *ctx, int argc, char **argv);
 int tool_key_import(tool_ctx *ctx, int argc, char **argv);
 
+/* ---- cmd_dkek.c: DKEK shares and key domains */
+int tool_cmd_dkek(tool_ctx *ctx, int argc, char **argv);
+int tool_cmd_domain(tool_ctx *ctx, int argc, char **argv);
+
 #endif
