@@ -5,7 +5,8 @@
 # keys, the same labels and IDs, and signatures made on B through the provider verify with
 # A's public key and certificate (plain openssl). Both UNWRAP styles (data field, EF 2F10).
 # Refused, leaving no orphan key on the device: a file from another DKEK, a damaged file, a
-# label another key has; a device with no DKEK cannot wrap (6A88).
+# label another key has, a failure after the UNWRAP (the key is deleted again); a device with
+# no DKEK cannot wrap (6A88).
 . "$(dirname "$0")/provider-lib.sh"
 with_devices -n 3
 
@@ -88,6 +89,20 @@ grep -q 'no dkek on the device matches' "$work/err" || fail "another dkek: $(cat
 # --label: a second copy under another label (IDs must differ too: the file's ID is in use)
 run_fails on 1 key unwrap --in "$work/mail.wrap" --label mail2 "${pin[@]}"
 grep -q 'already has that id' "$work/err" || fail "id in use: $(cat "$work/err")"
+
+# a failure after the UNWRAP (the description cannot be written): the key goes again
+run on 1 key delete --label mail --yes "${pin[@]}"
+before=$(keysB)
+sim_restart_with 2 --fail D7:6581
+run_fails on 1 key unwrap --in "$work/mail.wrap" "${pin[@]}"
+[ "$(keysB)" = "$before" ] || fail "an orphan key after a failed unwrap: $before / $(keysB)"
+run on 1 key unwrap --in "$work/mail.wrap" "${pin[@]}"
+on 1 key list | grep -Eq '^2 +RSA +2048 +- +no +mail +0a0b$' || fail "mail not back on B"
+
+# --help of each command
+for c in wrap unwrap import; do
+    tool key $c --help | grep -q "^Usage: pico-hsm-tool key $c" || fail "key $c --help"
+done
 
 # a device without a DKEK cannot wrap: the tool says why
 run on 2 init --yes --pin "$PIN" --so-pin "$SOPIN" >/dev/null
