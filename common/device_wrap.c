@@ -271,6 +271,65 @@ end:
     return err;
 }
 
+static void kcv_hex(const uint8_t kcv[8], char out[17])
+{
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", kcv[i]);
+}
+
+/* Before an import: a complete DKEK on the device with the shares' check value, in any key
+ * domain (UNWRAP tries them all). The login opened a PIN session, without which the device
+ * shows zeros: then the UNWRAP is left to tell. */
+static pico_err check_dkek_locked(pico_device *d, const uint8_t kcv[8])
+{
+    static const uint8_t zeros[8];
+    pico_dkek_info info;
+    char want[17], have[17] = "";
+    unsigned dom, complete = 0;
+    int match = 0;
+    pico_err err = PICO_OK;
+
+    pico_err_quiet_push(); /* domains not set up, or beyond the device's, are expected */
+    for (dom = 0; dom <= PICO_DKEK_MAX_DOMAIN && !match; dom++) {
+        err = pico_schsm_dkek_status(d->card, (uint8_t)dom, &info);
+        if (err == PICO_E_NOT_FOUND)
+            continue;
+        if (err != PICO_OK)
+            break;
+        if (info.total == 0 || info.missing != 0)
+            continue;
+        complete++;
+        match = memcmp(info.kcv, kcv, 8) == 0 || memcmp(info.kcv, zeros, 8) == 0;
+        if (have[0] == '\0')
+            kcv_hex(info.kcv, have);
+    }
+    pico_err_quiet_pop();
+    if (match)
+        return PICO_OK;
+    kcv_hex(kcv, want);
+    if (complete == 0)
+        return pico_err_raise(PICO_E_NOT_FOUND, "%s has no complete dkek: import its shares first",
+                              d->desc);
+    return pico_err_raise(PICO_E_ARGS,
+                          "the dkek of the shares (check value %s) is not the device's (%s): "
+                          "other share files?",
+                          want, have);
+}
+
+static pico_err check_dkek(pico_device *d, const uint8_t dkek[32])
+{
+    uint8_t kcv[8];
+    pico_err err;
+
+    if ((err = pico_keyblob_kcv(dkek, kcv)) != PICO_OK || (err = pico_dev_enter(d)) != PICO_OK)
+        return err;
+    err = d->logged_in
+              ? check_dkek_locked(d, kcv)
+              : pico_err_raise(PICO_E_NOT_LOGGED_IN, "import on %s: log in first", d->desc);
+    pico_dev_leave(d);
+    return err;
+}
+
 pico_err pico_device_import(pico_device *d, EVP_PKEY *priv, const uint8_t dkek[32],
                             const char *label, const uint8_t *id, size_t id_len,
                             const uint8_t *cert, size_t cert_len, pico_key **key)
@@ -287,7 +346,8 @@ pico_err pico_device_import(pico_device *d, EVP_PKEY *priv, const uint8_t dkek[3
     if (label == NULL || label[0] == '\0' || strlen(label) >= sizeof(p.label) ||
         id_len > sizeof(p.id))
         return pico_err_raise(PICO_E_ARGS, "import: a label (and an id up to 64 bytes)");
-    if ((err = pico_keyblob_build(dkek, priv, NULL, 0, &blob, &blob_len)) != PICO_OK)
+    if ((err = check_dkek(d, dkek)) != PICO_OK ||
+        (err = pico_keyblob_build(dkek, priv, NULL, 0, &blob, &blob_len)) != PICO_OK)
         return err;
     s.blob = blob;
     s.blob_len = blob_len;

@@ -5,7 +5,8 @@
 # through the provider the imported keys then give what the default provider gives with the
 # original PEM keys (the same RSA signature and plaintext, the same ECDH secret), and the
 # certificate is stored with the key. Refused, saying why and before the share is opened: RSA
-# with e = 3 (the device would use e = 65537), a curve the device lacks, a label in use.
+# with e = 3 (the device would use e = 65537), a curve the device lacks, a label in use; and
+# before anything is sent to the device: shares that are not the device's DKEK.
 . "$(dirname "$0")/provider-lib.sh"
 with_devices
 
@@ -73,4 +74,12 @@ cmp -s "$work/s.pico" "$work/s.default" || fail "RSA signatures differ"
 run openssl pkeyutl -encrypt -certin -inkey "$work/rsa.crt" -in "$work/msg" -out "$work/ct"
 run ossl pkeyutl -decrypt -inkey "$(key rsa)" -in "$work/ct" -out "$work/pt.pico"
 cmp -s "$work/pt.pico" "$work/msg" || fail "decryption with the imported key differs"
+
+# a device with another DKEK: refused before the UNWRAP, naming both check values
+run tool init --yes --pin "$PIN" --so-pin "$SOPIN" --dkek-shares 1 >/dev/null
+"$top_builddir/test/tools/pcsc-apdu" 0 $SEL $VERIFY "8052000020FF${SHARE:2}" >/dev/null
+unwraps=$(apdus 74)
+run_fails tool key import --pem "$work/rsa.pem" --label rsa "${dkek[@]}" "${pin[@]}"
+grep -q 'check value 630dcd2966c43366) is not the device' "$work/err" || fail "other dkek: $(cat "$work/err")"
+[ "$(apdus 74)" = "$unwraps" ] || fail "an UNWRAP was sent to the device with another dkek"
 echo "key import: ok"
