@@ -30,7 +30,8 @@ mk install >"$dest/install.log" 2>&1 || { cat "$dest/install.log" >&2; fail "mak
 actual=$(cd "$dest" && find . ! -type d ! -name print.mk ! -name install.log | sed 's|^\.||' | sort)
 expected=$(printf '%s\n' "$bindir/pico-hsm-tool" "$bindir/pico-hsm-sim" \
     "$mandir/man1/pico-hsm-tool.1" "$mandir/man1/pico-hsm-sim.1" "$mandir/man7/pico-provider.7" \
-    "$docdir/README.md" "$docdir/pka.md" "$docdir/tls.md" "$docdir/examples/openssl-pico.cnf" \
+    "$docdir/README.md" "$docdir/pka.md" "$docdir/tls.md" "$docdir/backup.md" \
+    "$docdir/examples/openssl-pico.cnf" \
     "$modulesdir/pico.so" | sort)
 if [ "$actual" != "$expected" ]; then
     diff <(echo "$expected") <(echo "$actual") >&2 || true
