@@ -779,3 +779,205 @@ pico_err pico_schsm_reset_retry_counter(pico_card *c, const uint8_t *so_pin, siz
                                                   "disabled by the device options (sw=6986)");
     return pin_result(sw, "RESET RETRY COUNTER (so-pin)", tries);
 }
+
+/* ------------------------------------------------------------ WRAP, UNWRAP (8.2, 8.3) */
+
+pico_err pico_schsm_wrap(pico_card *c, uint8_t keyref, uint8_t **blob, size_t *blob_len)
+{
+    pico_apdu a = {0x80, 0x72, keyref, 0x92, NULL, 0, PICO_APDU_LE_MAX, 1};
+    size_t len = 4096;
+    uint8_t *out;
+    char name[32];
+    uint16_t sw;
+    pico_err err;
+
+    *blob = NULL;
+    *blob_len = 0;
+    if ((out = malloc(len)) == NULL)
+        return pico_err_raise(PICO_E_NOMEM, "WRAP");
+    snprintf(name, sizeof(name), "WRAP key=%u", keyref);
+    err = pico_schsm_xfer(c, name, &a, 0, out, &len, &sw);
+    if (err == PICO_OK && sw == 0x6A88)
+        err = pico_err_raise(PICO_E_NOT_FOUND,
+                             "%s: the key's domain has no complete dkek (import the shares "
+                             "first) (sw=6A88)",
+                             name);
+    else if (err == PICO_OK && sw == 0x6985)
+        err = pico_err_raise(PICO_E_CONDITIONS, "%s: the key may not be wrapped (sw=6985)", name);
+    else if (err == PICO_OK && sw != 0x9000)
+        err = pico_schsm_sw_error(sw, name);
+    else if (err == PICO_OK && len == 0)
+        /* the firmware answers 9000 with nothing for a description of no known key type */
+        err = pico_err_raise(PICO_E_DEVICE, "%s: the device returned no blob", name);
+    if (err != PICO_OK) {
+        free(out);
+        return err;
+    }
+    *blob = out;
+    *blob_len = len;
+    return PICO_OK;
+}
+
+static pico_err unwrap(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len,
+                       const char *style)
+{
+    pico_apdu a = {0x80, 0x74, keyref, 0x93, blob, len, 0, len > PICO_APDU_SHORT_MAX_LC};
+    char name[40];
+    uint16_t sw;
+    pico_err err;
+
+    /* 6.1: reference 0 is the device key; the card would overwrite it */
+    if (keyref == 0)
+        return pico_err_raise(PICO_E_ARGS, "UNWRAP: key reference 0 is the device key");
+    snprintf(name, sizeof(name), "UNWRAP%s key=%u", style, keyref);
+    if ((err = pico_schsm_xfer(c, name, &a, 0, NULL, NULL, &sw)) != PICO_OK)
+        return err;
+    if (sw == 0x6400)
+        /* cmd_key_unwrap.c: no domain's DKEK has the blob's KCV, or its MAC or key is wrong */
+        return pico_err_raise(PICO_E_DEVICE,
+                              "%s: no dkek on the device matches the blob, or the blob is "
+                              "damaged (sw=6400)",
+                              name);
+    if (sw == 0x6984)
+        return pico_err_raise(PICO_E_DEVICE, "%s: not a key blob (sw=6984)", name);
+    return pico_schsm_sw_error(sw, name);
+}
+
+pico_err pico_schsm_unwrap(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len)
+{
+    if (blob == NULL || len == 0)
+        return pico_err_raise(PICO_E_ARGS, "UNWRAP: no blob");
+    return unwrap(c, keyref, blob, len, "");
+}
+
+pico_err pico_schsm_unwrap_ef(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len)
+{
+    pico_err err;
+
+    if (blob == NULL || len == 0)
+        return pico_err_raise(PICO_E_ARGS, "UNWRAP: no blob");
+    if ((err = pico_schsm_update_file(c, PICO_FID_UNWRAP_DATA, blob, len)) != PICO_OK)
+        return err;
+    return unwrap(c, keyref, NULL, 0, " (2F10)");
+}
+
+/* ---------------------------------------------------------------- DKEK, key domains (8.1) */
+
+pico_err pico_schsm_dkek_parse(const uint8_t *p, size_t len, pico_dkek_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    if (len < 10 || len - 10 > sizeof(info->xkek_uid))
+        return pico_err_raise(PICO_E_BAD_RESPONSE, "KEY DOMAIN: %zu bytes", len);
+    info->total = p[0];
+    info->missing = p[1];
+    memcpy(info->kcv, p + 2, 8);
+    info->xkek_len = len - 10;
+    memcpy(info->xkek_uid, p + 10, info->xkek_len);
+    return PICO_OK;
+}
+
+/* The status words every 80 52 variant shares (cmd_key_domain.c). */
+static pico_err domain_sw(uint16_t sw, const char *name, uint8_t domain)
+{
+    switch (sw) {
+    case 0x6985:
+        return pico_err_raise(PICO_E_CONDITIONS,
+                              "%s: needs the user pin verified in this session (sw=6985)", name);
+    case 0x6B00:
+    case 0x6A86:
+        return pico_err_raise(PICO_E_UNSUPPORTED,
+                              "%s: no key domain %u on this device, or not in that state "
+                              "(sw=%04X)",
+                              name, domain, sw);
+    case 0x6A88:
+        return pico_err_raise(PICO_E_NOT_FOUND, "%s: key domain %u is not set up (sw=6A88)", name,
+                              domain);
+    default:
+        return pico_schsm_sw_error(sw, name);
+    }
+}
+
+static pico_err domain_cmd(pico_card *c, const char *name, uint8_t p1, uint8_t domain,
+                           const uint8_t *data, size_t len, int secret, pico_dkek_info *info,
+                           uint16_t *sw)
+{
+    /* delete answers no data: no Le (8.1 writes it `80 52 03 <d>`) */
+    pico_apdu a = {0x80, 0x52, p1, domain, data, len, info != NULL ? 256 : 0, 0};
+    uint8_t out[80];
+    size_t n = sizeof(out);
+    pico_err err;
+
+    if (domain > PICO_DKEK_MAX_DOMAIN)
+        return pico_err_raise(PICO_E_ARGS, "%s: key domains are 0 to %d", name,
+                              PICO_DKEK_MAX_DOMAIN);
+    err = pico_schsm_xfer(c, name, &a, secret, out, &n, sw);
+    if (err == PICO_OK && *sw == 0x9000 && info != NULL)
+        err = pico_schsm_dkek_parse(out, n, info);
+    OPENSSL_cleanse(out, sizeof(out));
+    return err;
+}
+
+pico_err pico_schsm_dkek_status(pico_card *c, uint8_t domain, pico_dkek_info *info)
+{
+    uint16_t sw;
+    pico_err err = domain_cmd(c, "KEY DOMAIN status", 0x00, domain, NULL, 0, 0, info, &sw);
+
+    if (err != PICO_OK)
+        return err;
+    if (sw == 0x6A88) /* not set up: an answer, the caller says what it means */
+        return PICO_E_NOT_FOUND;
+    return sw == 0x9000 ? PICO_OK : domain_sw(sw, "KEY DOMAIN status", domain);
+}
+
+pico_err pico_schsm_dkek_import(pico_card *c, uint8_t domain, const uint8_t share[32],
+                                pico_dkek_info *info)
+{
+    uint16_t sw;
+    pico_err err = domain_cmd(c, "IMPORT DKEK SHARE", 0x00, domain, share, 32, 1, info, &sw);
+
+    if (err != PICO_OK)
+        return err;
+    if (sw == 0x6986)
+        return pico_err_raise(PICO_E_CONDITIONS,
+                              "IMPORT DKEK SHARE: key domain %u has all its shares, or takes "
+                              "none (sw=6986)",
+                              domain);
+    return sw == 0x9000 ? PICO_OK : domain_sw(sw, "IMPORT DKEK SHARE", domain);
+}
+
+pico_err pico_schsm_domain_create(pico_card *c, uint8_t domain, uint8_t shares,
+                                  pico_dkek_info *info)
+{
+    uint16_t sw;
+    pico_err err = domain_cmd(c, "KEY DOMAIN create", 0x01, domain, &shares, 1, 0, info, &sw);
+
+    if (err != PICO_OK)
+        return err;
+    return sw == 0x9000 ? PICO_OK : domain_sw(sw, "KEY DOMAIN create", domain);
+}
+
+pico_err pico_schsm_domain_delete(pico_card *c, uint8_t domain)
+{
+    uint16_t sw;
+    pico_err err = domain_cmd(c, "KEY DOMAIN delete", 0x03, domain, NULL, 0, 0, NULL, &sw);
+
+    if (err != PICO_OK)
+        return err;
+    /* cmd_key_domain.c answers a successful delete with "reference not found" */
+    if (sw == 0x6A88 || sw == 0x9000)
+        return PICO_OK;
+    if (sw == 0x6A89)
+        return pico_err_raise(PICO_E_CONDITIONS,
+                              "KEY DOMAIN delete: keys still use key domain %u (sw=6A89)", domain);
+    return domain_sw(sw, "KEY DOMAIN delete", domain);
+}
+
+pico_err pico_schsm_domain_forget(pico_card *c, uint8_t domain, pico_dkek_info *info)
+{
+    uint16_t sw;
+    pico_err err = domain_cmd(c, "KEY DOMAIN forget", 0x04, domain, NULL, 0, 0, info, &sw);
+
+    if (err != PICO_OK)
+        return err;
+    return sw == 0x9000 ? PICO_OK : domain_sw(sw, "KEY DOMAIN forget", domain);
+}

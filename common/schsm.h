@@ -165,4 +165,53 @@ pico_err pico_schsm_initialize(pico_card *c, const pico_init_spec *spec);
 pico_err pico_schsm_reset_retry_counter(pico_card *c, const uint8_t *so_pin, size_t so_len,
                                         int *tries);
 
+/*
+ * WRAP (8.2): the DKEK key blob of key keyref (*blob malloc'ed). PICO_E_NOT_FOUND: no
+ * complete DKEK in the key's domain (6A88) or no such key; PICO_E_CONDITIONS: the key's
+ * allowed algorithms exclude wrapping (6985).
+ */
+#define PICO_FID_UNWRAP_DATA 0x2F10
+pico_err pico_schsm_wrap(pico_card *c, uint8_t keyref, uint8_t **blob, size_t *blob_len);
+/*
+ * UNWRAP (8.3) of blob into keyref, the blob in the command's data field. The device writes
+ * the key, a default PrKD and its CV request (CExx), replacing whatever keyref held.
+ * PICO_E_DEVICE: no DKEK matches, or the blob is damaged (6400), or not a blob (6984).
+ */
+pico_err pico_schsm_unwrap(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len);
+/* The same, OpenSC's way: the blob written to EF 2F10 first, then UNWRAP with no data. */
+pico_err pico_schsm_unwrap_ef(pico_card *c, uint8_t keyref, const uint8_t *blob, size_t len);
+
+/* ---- DKEK and key domains (8.1): 80 52 P1 <domain> */
+
+/* What a key domain answers: its DKEK's shares and check value (8.1). */
+typedef struct pico_dkek_info {
+    uint8_t total;        /* shares the DKEK is made of; 0: no DKEK (none configured, or a domain
+                           * created with 0 shares) */
+    uint8_t missing;      /* shares still to import */
+    uint8_t kcv[8];       /* SHA-256(DKEK)[0..7]; zeros without a PIN session, meaningless while
+                           * shares are missing (the firmware hashes the partial XOR) */
+    uint8_t xkek_uid[64]; /* the XKEK domain's UID (P1=02 domains), xkek_len bytes */
+    size_t xkek_len;
+} pico_dkek_info;
+#define PICO_DKEK_MAX_DOMAIN 15 /* P2 beyond: 6B00 (the firmware's MAX_KEY_DOMAINS is 16) */
+
+/* Status of a domain (80 52 00 d, no data). PICO_E_NOT_FOUND (not raised) for a domain that
+ * is not set up (6A88); PICO_E_UNSUPPORTED raised for a domain the device does not have. */
+pico_err pico_schsm_dkek_status(pico_card *c, uint8_t domain, pico_dkek_info *info);
+/* IMPORT DKEK SHARE (80 52 00 d 20 <share> 00): the new status back. The data is not traced.
+ * 6986 (all shares in) is PICO_E_CONDITIONS. */
+pico_err pico_schsm_dkek_import(pico_card *c, uint8_t domain, const uint8_t share[32],
+                                pico_dkek_info *info);
+/* Key domain create (80 52 01 d 01 <n>): n shares (0: no DKEK at all). Needs the user
+ * authenticated and a user-PIN session (6985). 6A86 for a domain set up already. */
+pico_err pico_schsm_domain_create(pico_card *c, uint8_t domain, uint8_t shares,
+                                  pico_dkek_info *info);
+/* Key domain delete (80 52 03 d): the firmware answers 6A88 when it deleted it (PICO_OK
+ * here), 6A89 while keys use it, 6A86 for a domain that is not set up. */
+pico_err pico_schsm_domain_delete(pico_card *c, uint8_t domain);
+/* Forget the domain's DKEK (80 52 04 d): the shares are to import again; status back. */
+pico_err pico_schsm_domain_forget(pico_card *c, uint8_t domain, pico_dkek_info *info);
+/* The status answer: total, missing, KCV (8), [XKEK UID]. */
+pico_err pico_schsm_dkek_parse(const uint8_t *p, size_t len, pico_dkek_info *info);
+
 #endif

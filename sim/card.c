@@ -32,8 +32,6 @@ void card_security_reset(sim_card *c)
     c->pka_selected = -1;
     c->challenge_len = 0;
     memset(c->pka_round, 0, sizeof(c->pka_round));
-    OPENSSL_cleanse(c->dkek_pending, sizeof(c->dkek_pending));
-    memset(c->dkek_pending_set, 0, sizeof(c->dkek_pending_set));
     c->current_ef = 0;
     c->chaining = 0;
     sim_bytes_clear(&c->chain);
@@ -184,6 +182,10 @@ static uint16_t dispatch(sim_card *c, const sim_apdu *a)
         return cmd_key_op(c, a);
     case 0x64:
         return cmd_extras(c, a);
+    case 0x72:
+        return cmd_wrap(c, a);
+    case 0x74:
+        return cmd_unwrap(c, a);
     default:
         return SW_INS;
     }

@@ -11,6 +11,14 @@
 
 /* ---------------------------------------------------------------- DKEK */
 
+/*
+ * As pico-hsm's kek.c keeps it: EF FID_DKEK+d holds the XOR of the shares
+ * imported so far in the clear (32 bytes), and the complete DKEK sealed under
+ * the MKEK once a PIN session allows it; FID_KDOM holds two bytes per domain,
+ * shares total and shares imported (FF FF: not set up).
+ */
+#define DKEK_LEN 32
+
 static int kcv_of(const uint8_t dkek[32], uint8_t kcv[8])
 {
     uint8_t h[32];
@@ -22,31 +30,15 @@ static int kcv_of(const uint8_t dkek[32], uint8_t kcv[8])
     return 0;
 }
 
-/*
- * DKEK record of a domain: total, missing, KCV (8), then the DKEK (or the
- * partial XOR of the shares) sealed under the MKEK, or empty.
- */
-static uint16_t dkek_record(sim_card *c, uint8_t dom, uint8_t total, uint8_t missing,
-                            const uint8_t *dkek, const uint8_t mkek[32])
+static uint16_t dkek_seal_store(sim_card *c, uint8_t dom, const uint8_t dkek[32],
+                                const uint8_t mkek[32])
 {
-    sim_bytes rec = {0}, sealed = {0};
-    uint8_t hdr[10] = {total, missing};
+    sim_bytes sealed = {0};
     uint16_t sw = SW_EXEC_ERROR;
 
-    if (dkek != NULL && missing == 0 && kcv_of(dkek, hdr + 2) != 0)
-        goto end;
-    if (sim_bytes_append(&rec, hdr, sizeof(hdr)) != 0)
-        goto end;
-    if (dkek != NULL && mkek != NULL) {
-        if (sim_seal(mkek, dkek, 32, &sealed) != 0 ||
-            sim_bytes_append(&rec, sealed.data, sealed.len) != 0)
-            goto end;
-    }
-    if (sim_state_put(c->st, (uint16_t)(FID_DKEK + dom), rec.data, rec.len) != 0)
-        goto end;
-    sw = SW_OK;
-end:
-    sim_bytes_free(&rec);
+    if (sim_seal(mkek, dkek, DKEK_LEN, &sealed) == 0 &&
+        sim_state_put(c->st, (uint16_t)(FID_DKEK + dom), sealed.data, sealed.len) == 0)
+        sw = SW_OK;
     sim_bytes_free(&sealed);
     return sw;
 }
@@ -58,12 +50,108 @@ static uint16_t set_dkek_random(sim_card *c, uint8_t dom, const uint8_t mkek[32]
 
     if (sim_random(dkek, sizeof(dkek)) != 0)
         return SW_EXEC_ERROR;
-    sw = dkek_record(c, dom, 1, 0, dkek, mkek);
+    sw = dkek_seal_store(c, dom, dkek, mkek);
     OPENSSL_cleanse(dkek, sizeof(dkek));
     return sw;
 }
 
+/* The domain table entry: total and imported shares; NULL when the domain is beyond it. */
+static uint8_t *kdom_entry(sim_card *c, uint8_t dom)
+{
+    sim_file *f = sim_state_find(c->st, FID_KDOM);
+
+    if (f == NULL || 2 * (size_t)dom >= f->data.len)
+        return NULL;
+    return f->data.data + 2 * dom;
+}
+
+static int dkek_complete(sim_card *c, uint8_t dom)
+{
+    const uint8_t *e = kdom_entry(c, dom);
+
+    return e != NULL && e[0] != 0 && e[0] != 0xFF && e[1] >= e[0];
+}
+
+/*
+ * A 32-byte file is what the firmware takes for its old format, encrypted in
+ * place under the MKEK (AES-CFB): it "decrypts" it, so a partial XOR shows a
+ * meaningless KCV in a PIN session, and a complete one never sealed (a power
+ * loss before the VERIFY that seals it) becomes garbage, sealed as the DKEK.
+ */
+static int legacy_decrypt(const uint8_t mkek[32], const uint8_t in[32], uint8_t out[32])
+{
+    static const uint8_t iv[16] = {0};
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, ok;
+
+    ok = ctx != NULL && EVP_DecryptInit_ex(ctx, EVP_aes_256_cfb128(), NULL, mkek, iv) == 1 &&
+         EVP_DecryptUpdate(ctx, out, &n, in, DKEK_LEN) == 1 && n == DKEK_LEN;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok ? 0 : -1;
+}
+
+/* kek.c load_dkek: the DKEK of a domain, through the MKEK of this session. */
+static int dkek_load(sim_card *c, uint8_t dom, uint8_t dkek[32])
+{
+    sim_file *f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
+    sim_bytes out = {0};
+    uint8_t mkek[32];
+    int r = -1;
+
+    if (f == NULL || f->data.len == 0 || card_mkek(c, mkek) != SW_OK)
+        return -1;
+    if (f->data.len == DKEK_LEN) {
+        r = legacy_decrypt(mkek, f->data.data, dkek);
+        if (r == 0 && dkek_complete(c, dom))
+            r = dkek_seal_store(c, dom, dkek, mkek) == SW_OK ? 0 : -1;
+    } else if (sim_unseal(mkek, f->data.data, f->data.len, &out) == 0 && out.len == DKEK_LEN) {
+        memcpy(dkek, out.data, DKEK_LEN);
+        r = 0;
+    }
+    sim_bytes_free(&out);
+    OPENSSL_cleanse(mkek, sizeof(mkek));
+    return r;
+}
+
+/* kek.c dkek_kcv: zeros when the DKEK cannot be loaded (no file, no PIN session). */
+static void dkek_kcv(sim_card *c, uint8_t dom, uint8_t kcv[8])
+{
+    uint8_t dkek[32];
+
+    memset(kcv, 0, 8);
+    if (dkek_load(c, dom, dkek) == 0 && kcv_of(dkek, kcv) != 0)
+        memset(kcv, 0, 8);
+    OPENSSL_cleanse(dkek, sizeof(dkek));
+}
+
 /* ---------------------------------------------------------- INITIALIZE */
+
+/*
+ * cmd_initialize.c: tag 92 N > 0 expects N shares (table N 00); 0 makes a
+ * random DKEK (01 01); no tag 92 leaves domain 0 without one (00 00). Tag 97
+ * then overwrites the table: that many domains, none set up (FF FF), even
+ * though the random DKEK of 92 00 stays in its file.
+ */
+static uint16_t init_domains(sim_card *c, const uint8_t *dkeks, const uint8_t *kds,
+                             const uint8_t mkek[32])
+{
+    uint8_t kd[2 * MAX_KEY_DOMAINS] = {0, 0};
+    size_t kd_len = 2;
+
+    c->dkek_save_pending = 0;
+    if (dkeks != NULL && dkeks[0] > 0) {
+        kd[0] = dkeks[0];
+    } else if (dkeks != NULL) {
+        if (set_dkek_random(c, 0, mkek) != SW_OK)
+            return SW_EXEC_ERROR;
+        kd[0] = kd[1] = 1;
+    }
+    if (kds != NULL) {
+        kd_len = 2 * (size_t)(kds[0] > MAX_KEY_DOMAINS ? MAX_KEY_DOMAINS : kds[0]);
+        memset(kd, 0xFF, kd_len);
+    }
+    return sim_state_put(c->st, FID_KDOM, kd, kd_len) == 0 ? SW_OK : SW_EXEC_ERROR;
+}
 
 static int keep_on_initialize(uint16_t fid)
 {
@@ -74,81 +162,14 @@ static int keep_on_initialize(uint16_t fid)
            fid == FID_MKEK_USER || fid == FID_MKEK_SO;
 }
 
-/* The tags of INITIALIZE (3.1) the device uses; NULL when absent. */
-typedef struct init_tlvs {
-    const uint8_t *pin, *sopin, *dkeks, *pka, *kds, *opts, *retries;
-    size_t pin_len, sopin_len, opts_len;
-} init_tlvs;
-
-static void init_parse(const sim_apdu *a, init_tlvs *t)
-{
-    const uint8_t *p = a->data, *v;
-    size_t left = a->nc, vl;
-    unsigned tag;
-
-    memset(t, 0, sizeof(*t));
-    while (sim_tlv_next(&p, &left, &tag, &v, &vl) == 1) {
-        switch (tag) {
-        case 0x80:
-            t->opts = v;
-            t->opts_len = vl;
-            break;
-        case 0x81:
-            t->pin = v;
-            t->pin_len = vl;
-            break;
-        case 0x82:
-            t->sopin = v;
-            t->sopin_len = vl;
-            break;
-        case 0x91:
-            if (vl >= 1)
-                t->retries = v;
-            break;
-        case 0x92:
-            if (vl >= 1)
-                t->dkeks = v;
-            break;
-        case 0x93:
-            if (vl >= 2)
-                t->pka = v;
-            break;
-        case 0x97:
-            if (vl >= 1)
-                t->kds = v;
-            break;
-        default:
-            break; /* 95, 96 (bio servers) are ignored */
-        }
-    }
-}
-
-/* The PKA configuration, key domains or DKEK of a new initialization. 0 ok, -1 error. */
-static int init_domains(sim_card *c, const init_tlvs *t, const uint8_t mkek[32])
-{
-    if (t->pka != NULL) {
-        uint8_t conf[3] = {t->pka[0] > MAX_PKA ? MAX_PKA : t->pka[0], 0, t->pka[1]};
-        conf[1] = conf[0];
-        if (sim_state_put(c->st, FID_PKA_CONF, conf, sizeof(conf)) != 0)
-            return -1;
-    }
-    if (t->kds != NULL) {
-        /* Tag 97: that many key domains, none set up; overrides tag 92. */
-        uint8_t k = t->kds[0] > MAX_KEY_DOMAINS ? MAX_KEY_DOMAINS : t->kds[0];
-        return sim_state_put(c->st, FID_KDOM_COUNT, &k, 1) != 0 ? -1 : 0;
-    }
-    if (t->dkeks == NULL)
-        return 0;
-    if (t->dkeks[0] > 0)
-        return dkek_record(c, 0, t->dkeks[0], t->dkeks[0], NULL, NULL) == SW_OK ? 0 : -1;
-    return set_dkek_random(c, 0, mkek) == SW_OK ? 0 : -1;
-}
-
 uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
 {
-    init_tlvs t;
+    const uint8_t *p = a->data, *v, *pin = NULL, *sopin = NULL, *dkeks = NULL, *pka = NULL,
+                  *kds = NULL, *opts = NULL, *retries = NULL;
+    size_t left = a->nc, vl, pin_len = 0, sopin_len = 0, opts_len = 0;
+    unsigned tag;
     uint8_t mkek[32];
-    int have_mkek;
+    int have_mkek, r;
     uint16_t sw = SW_EXEC_ERROR;
 
     if (a->nc == 0) {
@@ -156,7 +177,40 @@ uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
         sim_bytes_set(&c->resp, version, sizeof(version));
         return SW_OK;
     }
-    init_parse(a, &t);
+    while ((r = sim_tlv_next(&p, &left, &tag, &v, &vl)) == 1) {
+        switch (tag) {
+        case 0x80:
+            opts = v;
+            opts_len = vl;
+            break;
+        case 0x81:
+            pin = v;
+            pin_len = vl;
+            break;
+        case 0x82:
+            sopin = v;
+            sopin_len = vl;
+            break;
+        case 0x91:
+            if (vl >= 1)
+                retries = v;
+            break;
+        case 0x92:
+            if (vl >= 1)
+                dkeks = v;
+            break;
+        case 0x93:
+            if (vl >= 2)
+                pka = v;
+            break;
+        case 0x97:
+            if (vl >= 1)
+                kds = v;
+            break;
+        default:
+            break; /* 95, 96 (bio servers) are ignored */
+        }
+    }
     have_mkek = card_mkek(c, mkek) == SW_OK;
     if (!have_mkek && sim_random(mkek, sizeof(mkek)) != 0)
         return SW_EXEC_ERROR;
@@ -165,20 +219,25 @@ uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
     card_security_reset(c);
     c->applet_selected = 1;
 
-    if (t.opts != NULL && sim_state_put(c->st, FID_OPTIONS, t.opts, t.opts_len) != 0)
+    if (opts != NULL && sim_state_put(c->st, FID_OPTIONS, opts, opts_len) != 0)
         goto end;
-    uint8_t user_retries = t.retries ? t.retries[0] : 3;
+    uint8_t user_retries = retries ? retries[0] : 3;
     sim_state_delete(c->st, FID_MKEK_USER);
     sim_state_delete(c->st, FID_MKEK_SO);
-    if (t.pin != NULL || t.pka != NULL) {
+    if (pin != NULL || pka != NULL) {
         /* Without tag 81 on a PKA device the user PIN exists but never matches (2.1). */
-        if (card_set_pin(c, FID_USER_PIN, t.pin, t.pin ? t.pin_len : 0, user_retries, mkek) != 0)
+        if (card_set_pin(c, FID_USER_PIN, pin, pin ? pin_len : 0, user_retries, mkek) != 0)
             goto end;
     }
-    if (t.sopin != NULL &&
-        card_set_pin(c, FID_SO_PIN, t.sopin, t.sopin_len, SO_PIN_RETRIES, mkek) != 0)
+    if (sopin != NULL && card_set_pin(c, FID_SO_PIN, sopin, sopin_len, SO_PIN_RETRIES, mkek) != 0)
         goto end;
-    if (init_domains(c, &t, mkek) != 0)
+    if (pka != NULL) {
+        uint8_t conf[3] = {pka[0] > MAX_PKA ? MAX_PKA : pka[0], 0, pka[1]};
+        conf[1] = conf[0];
+        if (sim_state_put(c->st, FID_PKA_CONF, conf, sizeof(conf)) != 0)
+            goto end;
+    }
+    if (init_domains(c, dkeks, kds, mkek) != SW_OK)
         goto end;
     if (!have_mkek || sim_state_find(c->st, 0xCC00) == NULL ||
         sim_state_find(c->st, FID_DEVCERT) == NULL) {
@@ -195,53 +254,71 @@ end:
 
 void card_flush_pending_dkek(sim_card *c)
 {
-    uint8_t mkek[32];
+    /* sc_hsm.c, after a successful VERIFY: save_dkek_key(pending_save_dkek) */
+    uint8_t dom, mkek[32];
+    sim_file *f;
 
-    if (card_mkek(c, mkek) != SW_OK)
+    if (c->dkek_save_pending == 0)
         return;
-    for (uint8_t d = 0; d < MAX_KEY_DOMAINS; d++) {
-        sim_file *f = sim_state_find(c->st, (uint16_t)(FID_DKEK + d));
-        if (!c->dkek_pending_set[d] || f == NULL || f->data.len < 10)
-            continue;
-        uint8_t total = f->data.data[0], missing = f->data.data[1];
-        if (dkek_record(c, d, total, missing, c->dkek_pending[d], mkek) == SW_OK) {
-            OPENSSL_cleanse(c->dkek_pending[d], 32);
-            c->dkek_pending_set[d] = 0;
-        }
-    }
+    dom = (uint8_t)(c->dkek_save_pending - 1);
+    c->dkek_save_pending = 0;
+    f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
+    if (f == NULL || f->data.len != DKEK_LEN || card_mkek(c, mkek) != SW_OK)
+        return;
+    uint8_t dkek[32];
+    memcpy(dkek, f->data.data, DKEK_LEN);
+    dkek_seal_store(c, dom, dkek, mkek);
+    OPENSSL_cleanse(dkek, sizeof(dkek));
     OPENSSL_cleanse(mkek, sizeof(mkek));
 }
 
-static int domain_valid(sim_card *c, uint8_t dom)
+/* kek.c import_dkek_share: XOR into the file, in the clear. */
+static uint16_t dkek_xor_share(sim_card *c, uint8_t dom, const uint8_t *share)
 {
-    sim_file *f = sim_state_find(c->st, FID_KDOM_COUNT);
+    sim_file *f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
+    uint8_t acc[32] = {0};
+    uint16_t sw = SW_OK;
 
-    if (f != NULL && f->data.len == 1)
-        return dom < f->data.data[0];
-    return dom == 0;
-}
-
-/* P1=01: the domain created, with a random DKEK (0 shares) or n shares to import. */
-static uint16_t domain_create(sim_card *c, const sim_apdu *a, uint8_t dom)
-{
-    uint8_t mkek[32];
-    uint16_t sw;
-
-    if (sim_state_find(c->st, (uint16_t)(FID_DKEK + dom)) != NULL)
-        return SW_NOT_ALLOWED;
-    if (a->nc < 1)
-        return SW_WRONG_LENGTH;
-    if (a->data[a->nc - 1] != 0)
-        return dkek_record(c, dom, a->data[a->nc - 1], a->data[a->nc - 1], NULL, NULL);
-    if (card_mkek(c, mkek) != SW_OK)
-        return SW_EXEC_ERROR;
-    sw = set_dkek_random(c, dom, mkek);
-    OPENSSL_cleanse(mkek, sizeof(mkek));
+    if (f != NULL && f->data.len == DKEK_LEN)
+        memcpy(acc, f->data.data, DKEK_LEN);
+    for (int i = 0; i < DKEK_LEN; i++)
+        acc[i] ^= share[i];
+    if (sim_state_put(c->st, (uint16_t)(FID_DKEK + dom), acc, DKEK_LEN) != 0)
+        sw = SW_EXEC_ERROR;
+    OPENSSL_cleanse(acc, sizeof(acc));
     return sw;
 }
 
-/* P1=03: an empty domain deleted (one with a key stays: 6A89); 6A88 afterwards. */
-static uint16_t domain_delete(sim_card *c, uint8_t dom)
+/* P1=00 with data: one more share; sealed once complete, or at the next VERIFY. */
+static uint16_t domain_import(sim_card *c, const sim_apdu *a, uint8_t *e)
+{
+    uint8_t mkek[32];
+    sim_file *f;
+
+    if (a->nc < 32)
+        return SW_WRONG_LENGTH;
+    if (e[1] == e[0])
+        return SW_NOT_ALLOWED;
+    if (dkek_xor_share(c, a->p2, a->data) != SW_OK)
+        return SW_EXEC_ERROR;
+    if (++e[1] >= e[0]) {
+        f = sim_state_find(c->st, (uint16_t)(FID_DKEK + a->p2));
+        if (card_mkek(c, mkek) == SW_OK) {
+            uint8_t dkek[32];
+            memcpy(dkek, f->data.data, DKEK_LEN);
+            dkek_seal_store(c, a->p2, dkek, mkek);
+            OPENSSL_cleanse(dkek, sizeof(dkek));
+            OPENSSL_cleanse(mkek, sizeof(mkek));
+        } else if (!c->user_session && !c->so_session) {
+            /* PICOKEYS_NO_LOGIN: in RAM only until the next VERIFY (field-notes.md) */
+            c->dkek_save_pending = a->p2 + 1;
+        }
+    }
+    return SW_OK;
+}
+
+/* A key whose metadata names the domain (tag 92): P1=03 refuses to delete it (6A89). */
+static int domain_has_keys(sim_card *c, uint8_t dom)
 {
     for (size_t i = 0; i < c->st->nfiles; i++) {
         const sim_file *k = &c->st->files[i];
@@ -250,105 +327,80 @@ static uint16_t domain_delete(sim_card *c, uint8_t dom)
         if ((k->fid >> 8) == 0xCC &&
             sim_tlv_find(k->data.data, k->data.len, KREC_DOMAIN, &v, &vl) == 1 && vl == 1 &&
             v[0] == dom)
-            return SW_NOT_EMPTY;
+            return 1;
     }
-    sim_state_delete(c->st, (uint16_t)(FID_DKEK + dom));
-    return SW_REF_NOT_FOUND;
+    return 0;
 }
 
-/* The XOR of the shares imported so far: in RAM, or unsealed from the record. */
-static uint16_t shares_so_far(sim_card *c, uint8_t dom, const sim_file *f, int have_mkek,
-                              const uint8_t mkek[32], uint8_t acc[32])
+/* P1=01 create, 03 delete, 04 forget (after the PIN-session check). */
+static uint16_t domain_setup(sim_card *c, const sim_apdu *a, uint8_t *e)
 {
-    sim_bytes old = {0};
-
-    memset(acc, 0, 32);
-    if (c->dkek_pending_set[dom]) {
-        memcpy(acc, c->dkek_pending[dom], 32);
-    } else if (f->data.len > 10) {
-        if (!have_mkek || sim_unseal(mkek, f->data.data + 10, f->data.len - 10, &old) != 0 ||
-            old.len != 32) {
-            sim_bytes_free(&old);
-            return SW_EXEC_ERROR;
-        }
-        memcpy(acc, old.data, 32);
-        sim_bytes_free(&old);
-    }
-    return SW_OK;
-}
-
-/* P1=00 with data: one DKEK share imported into the domain's record f. */
-static uint16_t import_share(sim_card *c, const sim_apdu *a, uint8_t dom, sim_file *f)
-{
-    uint8_t mkek[32], acc[32], total = f->data.data[0], missing = f->data.data[1];
-    int have_mkek;
-    uint16_t sw;
-
-    if (a->nc < 32)
+    if (a->p1 == 0x01 && a->nc != 1)
         return SW_WRONG_LENGTH;
-    if (missing == 0)
-        return SW_NOT_ALLOWED;
-    have_mkek = card_mkek(c, mkek) == SW_OK;
-    if ((sw = shares_so_far(c, dom, f, have_mkek, mkek, acc)) != SW_OK)
-        goto end;
-    for (int i = 0; i < 32; i++)
-        acc[i] ^= a->data[i];
-    missing--;
-    if (have_mkek) {
-        sw = dkek_record(c, dom, total, missing, acc, mkek);
-        c->dkek_pending_set[dom] = 0;
+    if (a->p1 == 0x03 && domain_has_keys(c, a->p2))
+        return SW_NOT_EMPTY;
+    if (a->p1 == 0x01) {
+        if (e[0] != 0xFF || e[1] != 0xFF)
+            return SW_WRONG_P1P2;
+        /* n shares to import; 0 is a domain without any DKEK (no random one) */
+        e[0] = a->data[0];
+        e[1] = 0;
+    } else if (a->p1 == 0x03) {
+        if (e[0] == 0xFF && e[1] == 0xFF)
+            return SW_WRONG_P1P2;
+        e[0] = e[1] = 0xFF;
     } else {
-        /* Sealed at the next PIN verification; until then only in RAM. */
-        memcpy(c->dkek_pending[dom], acc, 32);
-        c->dkek_pending_set[dom] = 1;
-        sw = dkek_record(c, dom, total, missing, NULL, NULL);
-        if (sw == SW_OK && missing == 0) {
-            f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
-            kcv_of(acc, f->data.data + 2);
-        }
+        e[1] = 0;
     }
-end:
-    OPENSSL_cleanse(acc, sizeof(acc));
-    OPENSSL_cleanse(mkek, sizeof(mkek));
-    return sw;
+    sim_state_delete(c->st, (uint16_t)(FID_DKEK + a->p2));
+    return a->p1 == 0x03 ? SW_REF_NOT_FOUND : SW_OK;
 }
 
+/* cmd_key_domain.c, check for check and status word for status word. */
 uint16_t cmd_key_domain(sim_card *c, const sim_apdu *a)
 {
-    uint8_t dom = a->p2;
-    sim_file *f;
-    uint16_t sw;
+    int mutates = a->p1 == 0x01 || a->p1 == 0x03 || a->p1 == 0x04;
+    sim_file *kd;
+    uint8_t *e, total, done;
+    uint16_t sw = SW_OK;
 
-    if (!domain_valid(c, dom))
+    if (mutates && (!c->user_session || !c->user_auth))
+        return SW_CONDITIONS;
+    if (a->p2 >= MAX_KEY_DOMAINS)
+        return SW_WRONG_P1P2_ISO;
+    if ((kd = sim_state_find(c->st, FID_KDOM)) == NULL)
+        return SW_EXEC_ERROR;
+    if (kd->data.len == 0)
+        return SW_WRONG_P1P2_ISO;
+    if ((e = kdom_entry(c, a->p2)) == NULL)
         return SW_WRONG_P1P2;
-    switch (a->p1) {
-    case 0x00:
-        break;
-    case 0x01: /* create the domain with n shares */
-    case 0x03: /* delete an empty domain */
-    case 0x04: /* forget its DKEK */
-        if (!c->user_auth || !c->user_session)
-            return SW_CONDITIONS;
-        if (a->p1 == 0x03)
-            return domain_delete(c, dom);
-        if (a->p1 == 0x04) {
-            sim_state_delete(c->st, (uint16_t)(FID_DKEK + dom));
-            return SW_OK;
-        }
-        if ((sw = domain_create(c, a, dom)) != SW_OK)
-            return sw;
-        break;
-    default:
-        return SW_WRONG_P1P2;
-    }
-    f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
-    if (f == NULL || f->data.len < 10)
-        return SW_REF_NOT_FOUND;
-    if (a->p1 == 0x00 && a->nc > 0) { /* import a share */
-        if ((sw = import_share(c, a, dom, f)) != SW_OK)
-            return sw;
-        f = sim_state_find(c->st, (uint16_t)(FID_DKEK + dom));
-    }
-    sim_bytes_set(&c->resp, f->data.data, 10);
+    if (a->p1 == 0x00 && a->nc > 0)
+        sw = domain_import(c, a, e);
+    else if (a->p1 == 0x00 && e[1] == 0xFF)
+        sw = SW_REF_NOT_FOUND; /* not set up (an XKEK domain would answer) */
+    else if (mutates)
+        sw = domain_setup(c, a, e);
+    else if (a->p1 == 0x02 && a->nc > 0)
+        sw = SW_CONDITIONS; /* XKEK domains: no issuer key to verify the certificate with */
+    else if (a->p1 > 0x04)
+        sw = SW_WRONG_P1P2;
+    if (sw != SW_OK)
+        return sw;
+    total = e[0];
+    done = e[1];
+    uint8_t r[10] = {total, (uint8_t)(total > done ? total - done : 0)};
+    dkek_kcv(c, a->p2, r + 2);
+    sim_bytes_set(&c->resp, r, sizeof(r));
     return SW_OK;
+}
+
+/* For WRAP and UNWRAP (card_wrap.c) */
+int card_dkek_complete(sim_card *c, uint8_t dom)
+{
+    return dkek_complete(c, dom);
+}
+
+int card_dkek_load(sim_card *c, uint8_t dom, uint8_t dkek[32])
+{
+    return dkek_load(c, dom, dkek);
 }

@@ -46,11 +46,11 @@
 #define FID_OPTIONS 0x100E   /* 2 bytes */
 #define FID_USER_PIN 0x1081  /* pin record, see below */
 #define FID_SO_PIN 0x1088
-#define FID_PKA_CONF 0x1090   /* total, still to register, required */
-#define FID_KDOM_COUNT 0x10A0 /* number of key domains (tag 97) */
-#define FID_DKEK 0x10C0       /* + domain: total, missing, kcv(8), sealed DKEK */
-#define FID_PKA_SLOT 0x10D0   /* + slot: registered request */
-#define FID_SERIAL 0x10F0     /* 8-byte chip serial */
+#define FID_PKA_CONF 0x1090 /* total, still to register, required */
+#define FID_KDOM 0x10A0     /* per domain: shares total, imported (FF FF: none) */
+#define FID_DKEK 0x10C0     /* + domain: XOR of the shares (32), or DKEK sealed */
+#define FID_PKA_SLOT 0x10D0 /* + slot: registered request */
+#define FID_SERIAL 0x10F0   /* 8-byte chip serial */
 #define FID_DEVCERT 0x2F02
 
 #define MAX_PKA 8
@@ -75,8 +75,6 @@ struct sim_card {
     uint8_t challenge[256];
     size_t challenge_len;
     uint8_t pka_round[MAX_PKA];
-    uint8_t dkek_pending[MAX_KEY_DOMAINS][32]; /* completed DKEK awaiting an MKEK */
-    uint8_t dkek_pending_set[MAX_KEY_DOMAINS];
     uint16_t current_ef;
 
     /* framing */
@@ -91,6 +89,10 @@ struct sim_card {
     int answer_secret;  /* the last answer's data is secret (DECIPHER) */
 
     sim_bytes resp; /* answer data of the command in progress */
+
+    /* domain + 1 of a DKEK completed without a PIN session, sealed at the next VERIFY; in
+     * RAM only, as the firmware's pending_save_dkek: not cleared by SELECT, lost at restart */
+    int dkek_save_pending;
 };
 
 #define SIM_DEFAULT_DEV_NAME "ESPICOHSMTR00001"
@@ -138,6 +140,12 @@ uint16_t cmd_key_domain(sim_card *c, const sim_apdu *a);
 uint16_t cmd_generate(sim_card *c, const sim_apdu *a);
 uint16_t cmd_key_op(sim_card *c, const sim_apdu *a);
 uint16_t cmd_extras(sim_card *c, const sim_apdu *a);
+/* card_init.c: is domain dom's DKEK complete; its DKEK through this session's MKEK (0, -1). */
+int card_dkek_complete(sim_card *c, uint8_t dom);
+int card_dkek_load(sim_card *c, uint8_t dom, uint8_t dkek[32]);
+/* Commands in card_wrap.c. */
+uint16_t cmd_wrap(sim_card *c, const sim_apdu *a);
+uint16_t cmd_unwrap(sim_card *c, const sim_apdu *a);
 
 /* Commands in card_auth.c. */
 uint16_t cmd_verify(sim_card *c, const sim_apdu *a);

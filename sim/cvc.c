@@ -19,6 +19,7 @@
 
 #include "crypto.h"
 #include "crypto_int.h"
+#include "crypto_wrap.h"
 
 #define SW_OK 0x9000
 #define SW_EXEC_ERROR 0x6400
@@ -623,4 +624,17 @@ end:
     if (ret != 0)
         sim_bytes_clear(out);
     return ret;
+}
+
+/* ------------------------------------------------------------ UNWRAP request */
+
+int sim_key_cvreq(EVP_PKEY *key, EVP_PKEY *devkey, const uint8_t *dev_name, size_t dev_name_len,
+                  sim_bytes *out)
+{
+    sim_bytes_clear(out);
+    if (key == NULL || devkey == NULL || dev_name == NULL || dev_name_len == 0 ||
+        dev_name_len > CVC_MAX_REF)
+        return -1;
+    return put_request(out, key, devkey, dev_name, dev_name_len, dev_name, dev_name_len, dev_name,
+                       dev_name_len);
 }

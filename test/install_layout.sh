@@ -34,7 +34,8 @@ actual=$(cd "$dest" && find . ! -type d ! -name print.mk ! -name install.log | s
 expected=$(printf '%s\n' "$bindir/pico-hsm-tool" "$bindir/pico-hsm-sim" \
     "$mandir/man1/pico-hsm-tool.1" "$mandir/man1/pico-hsm-sim.1" "$mandir/man7/pico-provider.7" \
     "$mandir/man5/pico-pkcs11.5" \
-    "$docdir/README.md" "$docdir/pka.md" "$docdir/tls.md" "$docdir/ssh.md" "$docdir/examples/openssl-pico.cnf" \
+    "$docdir/README.md" "$docdir/pka.md" "$docdir/tls.md" "$docdir/ssh.md" "$docdir/backup.md" \
+    "$docdir/examples/openssl-pico.cnf" \
     "$modulesdir/pico.so" "$p11moduledir/pico-pkcs11.so" "$p11configsdir/pico.module" | sort)
 if [ "$actual" != "$expected" ]; then
     diff <(echo "$expected") <(echo "$actual") >&2 || true

@@ -590,6 +590,9 @@ int tool_cmd_key(tool_ctx *ctx, int argc, char **argv)
         {"generate", key_generate, "generate a key pair on the device"},
         {"delete", key_delete, "delete a key with its description and certificate"},
         {"export-public", key_export_public, "write a public key (PEM or OpenSSH)"},
+        {"wrap", tool_key_wrap, "export a key encrypted under the device's DKEK"},
+        {"unwrap", tool_key_unwrap, "import a wrapped key (key wrap, sc-hsm-tool -W)"},
+        {"import", tool_key_import, "import a PEM or PKCS#12 key under the DKEK"},
         {NULL, NULL, NULL},
     };
 

@@ -734,6 +734,8 @@ static const tool_subcmd commands[] = {
     {"pka", tool_cmd_pka, "public key authentication: status, export, register, login"},
     {"key", tool_cmd_key, "keys: list, generate, delete, export-public"},
     {"cert", tool_cmd_cert, "certificates: import"},
+    {"dkek", tool_cmd_dkek, "DKEK shares: create a share file, import it, status"},
+    {"domain", tool_cmd_domain, "key domains: create, delete, forget, status"},
     {NULL, NULL, NULL},
 };
 

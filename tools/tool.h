@@ -230,4 +230,13 @@ pico_err tool_so_verify(pico_card *card, const uint8_t so[TOOL_SO_PIN_LEN], int 
 pico_err tool_find_key(tool_ctx *ctx, const char *label, const uint8_t *id, size_t id_len,
                        pico_key **key);
 
+/* cmd_keywrap.c: key wrap, key unwrap, key import (under the device's DKEK) */
+int tool_key_wrap(tool_ctx *ctx, int argc, char **argv);
+int tool_key_unwrap(tool_ctx *ctx, int argc, char **argv);
+int tool_key_import(tool_ctx *ctx, int argc, char **argv);
+
+/* ---- cmd_dkek.c: DKEK shares and key domains */
+int tool_cmd_dkek(tool_ctx *ctx, int argc, char **argv);
+int tool_cmd_domain(tool_ctx *ctx, int argc, char **argv);
+
 #endif

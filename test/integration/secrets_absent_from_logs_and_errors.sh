@@ -143,9 +143,9 @@ qf t pin verify --pin-source "file:$in/pin"
 [ "$(raw "0C200081 06 $(hex "$PIN")" | tr -d ' ')" = 6E00 ] || fail "VERIFY class not refused"
 [ "$(raw "00240181 0C $(hex "$PIN$NEWPIN")" | tr -d ' ')" = 6B00 ] || fail "CHANGE not refused"
 
-# 10. a DKEK share: refused without a DKEK to build (6A88), then imported
+# 10. a DKEK share: refused without a DKEK to build (6986, as cmd_key_domain.c), then imported
 q t init --yes --pin-source "file:$in/pin" --so-pin-source "file:$in/so"
-[ "$(raw "80520000 20 $SHARE" | tr -d ' ')" = 6A88 ] || fail "a share without a DKEK not refused"
+[ "$(raw "80520000 20 $SHARE" | tr -d ' ')" = 6986 ] || fail "a share without a DKEK not refused"
 q t init --yes --pin-source "file:$in/pin" --so-pin-source "file:$in/so" --dkek-shares 1
 sw=$(raw "00200081 06 $(hex "$PIN")" "80520000 20 $SHARE 00" | tr -d ' ')
 [ "${sw: -4}" = 9000 ] && [ "${sw:0:4}" = 0100 ] || fail "the share was not imported: $sw"

@@ -479,6 +479,98 @@ static void test_pka_round(void **state)
     sim_bytes_free(&cert);
 }
 
+/* ---- 80 52 as pico-hsm's cmd_key_domain.c and kek.c answer it */
+
+#define SHARE_SEQ "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F"
+#define SHARE_ZERO "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO_KCV "0000000000000000"
+#define INIT_DOMAINS "80500000 L 80020001 8106363438323139 82083537363231383830 970102"
+
+/* A domain created with 0 shares has no DKEK at all (the firmware makes no random one). */
+static void test_domain_zero_shares_no_dkek(void **state)
+{
+    struct fixture *f = *state;
+
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, INIT_DOMAINS), "9000");
+    assert_string_equal(xfer(f->card, "80520101 01 00 00"), "0000" ZERO_KCV "9000");
+    assert_string_equal(xfer(f->card, "8052000100"), "0000" ZERO_KCV "9000");
+    assert_string_equal(xfer(f->card, "80520001 20" SHARE_SEQ "00"), "6986");
+}
+
+/* Shares imported in separate sessions without a PIN all count (the partial XOR is kept in
+ * the file, not in RAM); the KCV shows only in a PIN session. */
+static void test_shares_across_sessions_kcv_in_pin_session(void **state)
+{
+    struct fixture *f = *state;
+
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, INIT_PLAIN " 920102"), "9000");
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, "80520000 20" SHARE_SEQ "00"), "0201" ZERO_KCV "9000");
+    xfer(f->card, SELECT);
+    /* complete, but without a PIN session: no KCV, sealed at the next VERIFY */
+    assert_string_equal(xfer(f->card, "80520000 20" SHARE_ZERO "00"), "0200" ZERO_KCV "9000");
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, VERIFY_OK), "9000");
+    /* 00..1F XOR 00..00: the KCV of 8.1 */
+    assert_string_equal(xfer(f->card, "8052000000"), "0200" "630DCD2966C43366" "9000");
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, "8052000000"), "0200" ZERO_KCV "9000");
+    /* no tag 92: domain 0 answers 00 00, and takes no share */
+    assert_string_equal(xfer(f->card, INIT_PLAIN), "9000");
+    assert_string_equal(xfer(f->card, "8052000000"), "0000" ZERO_KCV "9000");
+}
+
+/* The firmware's trap: a DKEK completed without a PIN session and a power loss before the
+ * next VERIFY becomes garbage (the unsealed XOR read as the old encrypted format). */
+static void test_unsealed_dkek_lost_at_restart(void **state)
+{
+    struct fixture *f = *state;
+    const char *a;
+
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, INIT_PLAIN " 920101"), "9000");
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, "80520000 20" SHARE_SEQ "00"), "0100" ZERO_KCV "9000");
+    sim_card_free(f->card); /* power off: the pending save was in RAM */
+    f->card = sim_card_new(&f->st, NULL);
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, VERIFY_OK), "9000");
+    a = xfer(f->card, "8052000000");
+    assert_string_equal(sw(a), "9000");
+    assert_true(strncmp(a, "0100630DCD2966C43366", 20) != 0);
+    assert_true(strncmp(a, "0100" ZERO_KCV, 20) != 0);
+}
+
+/* Status words and their order: PIN session first, then P2, then the domain's state. */
+static void test_domain_commands_status_words(void **state)
+{
+    struct fixture *f = *state;
+
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, INIT_DOMAINS), "9000");
+    assert_string_equal(xfer(f->card, "80520101 01 02 00"), "0202" ZERO_KCV "9000");
+    assert_string_equal(xfer(f->card, "80520101 01 02 00"), "6A86"); /* set up already */
+    assert_string_equal(xfer(f->card, "80520100 02 0202 00"), "6700");
+    assert_string_equal(xfer(f->card, "80520010 00"), "6B00"); /* beyond 16 domains */
+    assert_string_equal(xfer(f->card, "80520002 00"), "6A86"); /* beyond this device's 2 */
+    /* in a PIN session a partial DKEK shows a meaningless KCV (kek.c decrypts the XOR) */
+    const char *a = xfer(f->card, "80520001 20" SHARE_SEQ "00");
+    assert_string_equal(sw(a), "9000");
+    assert_true(strncmp(a, "0201", 4) == 0 && strncmp(a + 4, ZERO_KCV, 16) != 0);
+    /* forget keeps the share count: all to import again */
+    assert_string_equal(xfer(f->card, "80520401 00"), "0202" ZERO_KCV "9000");
+    /* delete answers 6A88 when done; then the domain is not set up */
+    assert_string_equal(xfer(f->card, "80520301"), "6A88");
+    assert_string_equal(xfer(f->card, "8052000100"), "6A88");
+    assert_string_equal(xfer(f->card, "80520301"), "6A86");
+    /* without a PIN session the session check comes before anything else */
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, "80520105 01 02 00"), "6985");
+    assert_string_equal(xfer(f->card, "80520301"), "6985");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +580,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_initialize_pka_and_dkek, setup, teardown),
         cmocka_unit_test_setup_teardown(test_initialize_pka_total_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_domains_override_dkek, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_domain_zero_shares_no_dkek, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shares_across_sessions_kcv_in_pin_session, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unsealed_dkek_lost_at_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_domain_commands_status_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_pin_counts_down_and_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_p1_p2_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_need_pin_then_sign, setup, teardown),

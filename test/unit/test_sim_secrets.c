@@ -178,8 +178,8 @@ static void test_dkek_share_hidden_on_every_refusal(void **state)
 {
     struct fixture *f = *state;
 
-    init_card(f->card, "0001", ""); /* no tag 92: no DKEK record */
-    secret_cmd(f->card, "80520000", SHARE, "6A88");
+    init_card(f->card, "0001", ""); /* no tag 92: domain 0 takes no share (00 00) */
+    secret_cmd(f->card, "80520000", SHARE, "6986");
     secret_cmd(f->card, "80520005", SHARE, "6A86"); /* no such key domain */
     secret_cmd(f->card, "80520700", SHARE, "6A86"); /* no such P1 */
     init_card(f->card, "0001", "920101");           /* one share expected */
