@@ -30,6 +30,16 @@ CK_OBJECT_HANDLE p11_handle(CK_SLOT_ID slot, int kind, unsigned n)
     return ((CK_OBJECT_HANDLE)(slot + 1) << 24) | ((CK_OBJECT_HANDLE)kind << 16) | n;
 }
 
+/*
+ * The key types this module has mechanisms for. X25519/X448 (CKK_EC_MONTGOMERY,
+ * CKM_ECDH1_DERIVE on a raw point) and Ed25519/Ed448 (CKK_EC_EDWARDS, CKM_EDDSA) are
+ * not offered yet: left out rather than shown as EC keys they are not.
+ */
+static int offered(const pico_key *k)
+{
+    return k->type == PICO_KEY_RSA || k->type == PICO_KEY_EC;
+}
+
 static CK_RV resolve(p11_session *s, CK_OBJECT_HANDLE h, p11_obj *o)
 {
     p11_slot *slot = &p11.slots[s->slot];
@@ -63,7 +73,7 @@ static CK_RV resolve(p11_session *s, CK_OBJECT_HANDLE h, p11_obj *o)
         return CKR_DEVICE_ERROR;
     for (i = 0; i < count && keys[i]->keyref != n; i++)
         ;
-    if (i == count || pico_device_key_public(keys[i], &pub) != PICO_OK)
+    if (i == count || pico_device_key_public(keys[i], &pub) != PICO_OK || !offered(keys[i]))
         return CKR_OBJECT_HANDLE_INVALID;
     o->key = keys[i];
     o->x509 = keys[i]->cert;
@@ -477,7 +487,8 @@ CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
     for (i = 0; i < count; i++) {
         unsigned ref = keys[i]->keyref;
 
-        if (pico_device_key_public(keys[i], &pub) != PICO_OK)
+        /* (the public key read first: it settles the type of a key another tool made) */
+        if (pico_device_key_public(keys[i], &pub) != PICO_OK || !offered(keys[i]))
             continue;
         if (slot->logged_in)
             consider(s, p11_handle(s->slot, P11_OBJ_PRIVATE, ref), tmpl, n);
