@@ -162,14 +162,71 @@ static int keep_on_initialize(uint16_t fid)
            fid == FID_MKEK_USER || fid == FID_MKEK_SO;
 }
 
+/* The tags of INITIALIZE DEVICE (3.1) the device uses; NULL when absent. */
+typedef struct init_tlvs {
+    const uint8_t *pin, *sopin, *dkeks, *pka, *kds, *opts, *retries;
+    size_t pin_len, sopin_len, opts_len;
+} init_tlvs;
+
+static void parse_init(const sim_apdu *a, init_tlvs *t)
+{
+    const uint8_t *p = a->data, *v;
+    size_t left = a->nc, vl;
+    unsigned tag;
+
+    memset(t, 0, sizeof(*t));
+    while (sim_tlv_next(&p, &left, &tag, &v, &vl) == 1) {
+        if (tag == 0x80) {
+            t->opts = v;
+            t->opts_len = vl;
+        } else if (tag == 0x81) {
+            t->pin = v;
+            t->pin_len = vl;
+        } else if (tag == 0x82) {
+            t->sopin = v;
+            t->sopin_len = vl;
+        } else if (tag == 0x91 && vl >= 1) {
+            t->retries = v;
+        } else if (tag == 0x92 && vl >= 1) {
+            t->dkeks = v;
+        } else if (tag == 0x93 && vl >= 2) {
+            t->pka = v;
+        } else if (tag == 0x97 && vl >= 1) {
+            t->kds = v;
+        } /* 95, 96 (bio servers) are ignored */
+    }
+}
+
+/* The device set up anew from the tags, under mkek: options, PINs, PKA, domains. */
+static uint16_t init_from(sim_card *c, const init_tlvs *t, const uint8_t mkek[32])
+{
+    uint8_t user_retries = t->retries ? t->retries[0] : 3;
+
+    if (t->opts != NULL && sim_state_put(c->st, FID_OPTIONS, t->opts, t->opts_len) != 0)
+        return SW_EXEC_ERROR;
+    sim_state_delete(c->st, FID_MKEK_USER);
+    sim_state_delete(c->st, FID_MKEK_SO);
+    /* Without tag 81 on a PKA device the user PIN exists but never matches (2.1). */
+    if ((t->pin != NULL || t->pka != NULL) &&
+        card_set_pin(c, FID_USER_PIN, t->pin, t->pin ? t->pin_len : 0, user_retries, mkek) != 0)
+        return SW_EXEC_ERROR;
+    if (t->sopin != NULL &&
+        card_set_pin(c, FID_SO_PIN, t->sopin, t->sopin_len, SO_PIN_RETRIES, mkek) != 0)
+        return SW_EXEC_ERROR;
+    if (t->pka != NULL) {
+        uint8_t conf[3] = {t->pka[0] > MAX_PKA ? MAX_PKA : t->pka[0], 0, t->pka[1]};
+        conf[1] = conf[0];
+        if (sim_state_put(c->st, FID_PKA_CONF, conf, sizeof(conf)) != 0)
+            return SW_EXEC_ERROR;
+    }
+    return init_domains(c, t->dkeks, t->kds, mkek);
+}
+
 uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
 {
-    const uint8_t *p = a->data, *v, *pin = NULL, *sopin = NULL, *dkeks = NULL, *pka = NULL,
-                  *kds = NULL, *opts = NULL, *retries = NULL;
-    size_t left = a->nc, vl, pin_len = 0, sopin_len = 0, opts_len = 0;
-    unsigned tag;
+    init_tlvs t;
     uint8_t mkek[32];
-    int have_mkek, r;
+    int have_mkek;
     uint16_t sw = SW_EXEC_ERROR;
 
     if (a->nc == 0) {
@@ -177,40 +234,7 @@ uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
         sim_bytes_set(&c->resp, version, sizeof(version));
         return SW_OK;
     }
-    while ((r = sim_tlv_next(&p, &left, &tag, &v, &vl)) == 1) {
-        switch (tag) {
-        case 0x80:
-            opts = v;
-            opts_len = vl;
-            break;
-        case 0x81:
-            pin = v;
-            pin_len = vl;
-            break;
-        case 0x82:
-            sopin = v;
-            sopin_len = vl;
-            break;
-        case 0x91:
-            if (vl >= 1)
-                retries = v;
-            break;
-        case 0x92:
-            if (vl >= 1)
-                dkeks = v;
-            break;
-        case 0x93:
-            if (vl >= 2)
-                pka = v;
-            break;
-        case 0x97:
-            if (vl >= 1)
-                kds = v;
-            break;
-        default:
-            break; /* 95, 96 (bio servers) are ignored */
-        }
-    }
+    parse_init(a, &t);
     have_mkek = card_mkek(c, mkek) == SW_OK;
     if (!have_mkek && sim_random(mkek, sizeof(mkek)) != 0)
         return SW_EXEC_ERROR;
@@ -218,26 +242,7 @@ uint16_t cmd_initialize(sim_card *c, const sim_apdu *a)
     sim_state_filter(c->st, keep_on_initialize);
     card_security_reset(c);
     c->applet_selected = 1;
-
-    if (opts != NULL && sim_state_put(c->st, FID_OPTIONS, opts, opts_len) != 0)
-        goto end;
-    uint8_t user_retries = retries ? retries[0] : 3;
-    sim_state_delete(c->st, FID_MKEK_USER);
-    sim_state_delete(c->st, FID_MKEK_SO);
-    if (pin != NULL || pka != NULL) {
-        /* Without tag 81 on a PKA device the user PIN exists but never matches (2.1). */
-        if (card_set_pin(c, FID_USER_PIN, pin, pin ? pin_len : 0, user_retries, mkek) != 0)
-            goto end;
-    }
-    if (sopin != NULL && card_set_pin(c, FID_SO_PIN, sopin, sopin_len, SO_PIN_RETRIES, mkek) != 0)
-        goto end;
-    if (pka != NULL) {
-        uint8_t conf[3] = {pka[0] > MAX_PKA ? MAX_PKA : pka[0], 0, pka[1]};
-        conf[1] = conf[0];
-        if (sim_state_put(c->st, FID_PKA_CONF, conf, sizeof(conf)) != 0)
-            goto end;
-    }
-    if (init_domains(c, dkeks, kds, mkek) != SW_OK)
+    if (init_from(c, &t, mkek) != SW_OK)
         goto end;
     if (!have_mkek || sim_state_find(c->st, 0xCC00) == NULL ||
         sim_state_find(c->st, FID_DEVCERT) == NULL) {

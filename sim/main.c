@@ -402,6 +402,82 @@ static int serve(int fd, sim_card *card, sim_state *st, struct opts *o, int *rea
     return ret;
 }
 
+/* The options that take a value or act at once: -1 to go on, else the exit status. */
+static int parse_special(int c, struct opts *o)
+{
+    unsigned ins, sw;
+
+    switch (c) {
+    case 'f':
+        if (sscanf(optarg, "%x:%x", &ins, &sw) != 2 || ins > 0xFF || sw > 0xFFFF) {
+            usage(stderr);
+            return 2;
+        }
+        o->fail_ins = (int)ins;
+        o->fail_sw = (uint16_t)sw;
+        return -1;
+    case 'e':
+        sim_set_eddsa(1); /* a build option of the firmware: one for the whole process */
+        return -1;
+    case 'L':
+        if (sim_latency_parse(optarg, &o->latency) != 0) {
+            fprintf(stderr, "pico-hsm-sim: --latency takes sign=MS,decipher=MS,keygen=MS,"
+                            "apdu=MS (milliseconds, up to 60000)\n");
+            return 2;
+        }
+        return -1;
+    case 'h':
+        usage(stdout);
+        return 0;
+    case 'V':
+        printf("pico-hsm-sim " PACKAGE_VERSION " (firmware 6.6)\n");
+        return 0;
+    default:
+        usage(stderr);
+        return 2;
+    }
+}
+
+/* One option into o: -1 to go on, else the exit status. */
+static int parse_one(int c, struct opts *o)
+{
+    switch (c) {
+    case 's':
+        o->state = optarg;
+        break;
+    case 'H':
+        o->host = optarg;
+        break;
+    case 'p':
+        o->port = atoi(optarg);
+        break;
+    case 'F':
+        o->factory_reset = 1;
+        break;
+    case 'P':
+        o->init_pin = optarg;
+        break;
+    case 'S':
+        o->init_so_pin = optarg;
+        break;
+    case 'r':
+        o->init_retries = atoi(optarg);
+        break;
+    case 'n':
+        o->dev_name = optarg;
+        break;
+    case 'l':
+        o->log = optarg;
+        break;
+    case 'R':
+        o->ready_file = optarg;
+        break;
+    default:
+        return parse_special(c, o);
+    }
+    return -1;
+}
+
 /* The command line into o; returns -1 to go on, else the exit status. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -423,70 +499,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    unsigned ins, sw;
-    int c;
+    int c, rc;
 
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            o->state = optarg;
-            break;
-        case 'H':
-            o->host = optarg;
-            break;
-        case 'p':
-            o->port = atoi(optarg);
-            break;
-        case 'F':
-            o->factory_reset = 1;
-            break;
-        case 'P':
-            o->init_pin = optarg;
-            break;
-        case 'S':
-            o->init_so_pin = optarg;
-            break;
-        case 'r':
-            o->init_retries = atoi(optarg);
-            break;
-        case 'n':
-            o->dev_name = optarg;
-            break;
-        case 'l':
-            o->log = optarg;
-            break;
-        case 'R':
-            o->ready_file = optarg;
-            break;
-        case 'f':
-            if (sscanf(optarg, "%x:%x", &ins, &sw) != 2 || ins > 0xFF || sw > 0xFFFF) {
-                usage(stderr);
-                return 2;
-            }
-            o->fail_ins = (int)ins;
-            o->fail_sw = (uint16_t)sw;
-            break;
-        case 'e':
-            sim_set_eddsa(1); /* a build option of the firmware: one for the whole process */
-            break;
-        case 'L':
-            if (sim_latency_parse(optarg, &o->latency) != 0) {
-                fprintf(stderr, "pico-hsm-sim: --latency takes sign=MS,decipher=MS,keygen=MS,"
-                                "apdu=MS (milliseconds, up to 60000)\n");
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("pico-hsm-sim " PACKAGE_VERSION " (firmware 6.6)\n");
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+        if ((rc = parse_one(c, o)) >= 0)
+            return rc;
     if (o->state == NULL || optind != argc || o->port <= 0 || o->port > 65535 ||
         (o->init_pin == NULL) != (o->init_so_pin == NULL) || o->init_retries < 1 ||
         o->init_retries > 15 ||
