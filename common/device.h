@@ -202,6 +202,8 @@ pico_err pico_pool_new(const pico_uri *uri, const pico_config *cfg, pico_pool **
 /* A pool of the given keys, keys[0] the anchor (no comparison: unit tests, callers
  * that compared). */
 pico_pool *pico_pool_of_keys(pico_key *const *keys, size_t n);
+/* One more reference; pico_pool_free drops one (the last frees it; the keys stay). */
+pico_pool *pico_pool_up_ref(pico_pool *pool);
 void pico_pool_free(pico_pool *pool);
 size_t pico_pool_size(const pico_pool *pool);
 /* Member i (0 is the anchor). */

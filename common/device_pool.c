@@ -27,6 +27,7 @@ struct pico_pool {
     pool_member m[POOL_MAX];
     size_t n;
     atomic_uint next;
+    atomic_int refs; /* the provider's key objects share one (copies of a loaded key) */
 };
 
 static long long now_ms(void)
@@ -49,12 +50,20 @@ pico_pool *pico_pool_of_keys(pico_key *const *keys, size_t n)
     for (i = 0; i < n; i++)
         p->m[i].key = keys[i];
     p->n = n;
+    atomic_init(&p->refs, 1);
     return p;
+}
+
+pico_pool *pico_pool_up_ref(pico_pool *pool)
+{
+    atomic_fetch_add(&pool->refs, 1);
+    return pool;
 }
 
 void pico_pool_free(pico_pool *pool)
 {
-    free(pool);
+    if (pool != NULL && atomic_fetch_sub(&pool->refs, 1) == 1)
+        free(pool);
 }
 
 size_t pico_pool_size(const pico_pool *pool)
