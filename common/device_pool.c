@@ -133,11 +133,16 @@ pico_err pico_pool_new(const pico_uri *uri, const pico_config *cfg, pico_pool **
     return err;
 }
 
-/* The member is gone for now (removed, pcscd or its reader gone). */
+/*
+ * Another member serves: this one is gone for now (removed, pcscd or its reader
+ * gone), or cannot log in without a PIN it no longer has (back after a removal,
+ * the application's PIN gone) or lost its login. A PIN the device refused is
+ * the user's error: it fails the operation.
+ */
 static int failover_err(pico_err err)
 {
     return err == PICO_E_REMOVED || err == PICO_E_COMM || err == PICO_E_NO_READER ||
-           err == PICO_E_NO_DEVICE;
+           err == PICO_E_NO_DEVICE || err == PICO_E_PIN_REQUIRED || err == PICO_E_NOT_LOGGED_IN;
 }
 
 /* Usable now: up, or down and its back-off over (then tried again). */
@@ -174,8 +179,8 @@ static pico_err member_op(pool_member *m, int try_only, pico_pool_login_fn login
             pico_log("POOL", "'%s' is back", pico_device_reader(m->key->dev));
     } else if (failover_err(err)) {
         pico_err_pop_to_mark();
-        pico_log("POOL", "'%s' is down: the operation goes to another member",
-                 pico_device_reader(m->key->dev));
+        pico_log("POOL", "'%s' is down (%s): the operation goes to another member",
+                 pico_device_reader(m->key->dev), pico_err_reason(err));
         atomic_store(&m->logged, 0); /* its login went with it */
         atomic_store(&m->down_til, now_ms() + POOL_BACKOFF_MS);
     } else {

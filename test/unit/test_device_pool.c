@@ -165,6 +165,50 @@ static void test_removed_member_fails_over_and_rejoins(void **state)
     close_two(&w);
 }
 
+static pico_err no_pin_for_a(void *arg, pico_key *member)
+{
+    two *w = arg;
+
+    if (member == &w->k[0])
+        return pico_err_raise(PICO_E_PIN_REQUIRED, "test: no pin left for a");
+    return count_login(arg, member);
+}
+
+static pico_err wrong_pin(void *arg, pico_key *member)
+{
+    (void)arg;
+    (void)member;
+    return pico_err_raise(PICO_E_PIN_INCORRECT, "test: wrong pin");
+}
+
+/* A member that cannot log in (no PIN left for it) passes the operation on; a PIN the
+ * device refused fails it (the user's error: not sent to another device). */
+static void test_login_failures(void **state)
+{
+    static const script_step a[] = {SELECT, {NULL}};
+    static const script_step b[] = {SELECT, SIGN_B, SIGN_B, {NULL}};
+    uint8_t in = 0, out[16];
+    size_t out_len = sizeof(out);
+    two w;
+    int i;
+
+    (void)state;
+    open_two(&w, a, b);
+    /* A's turn: refused, nothing sent to B */
+    assert_int_equal(
+        pico_pool_key_op(w.pool, wrong_pin, &w, PICO_MECH_ECDSA, &in, 1, out, &out_len),
+        PICO_E_PIN_INCORRECT);
+    for (i = 0; i < 2; i++) { /* B's turn, then A's: A cannot log in, B serves */
+        out_len = sizeof(out);
+        assert_int_equal(
+            pico_pool_key_op(w.pool, no_pin_for_a, &w, PICO_MECH_ECDSA, &in, 1, out, &out_len),
+            PICO_OK);
+        assert_int_equal(out[0], 0xBB);
+    }
+    assert_true(pico_pool_member_down(w.pool, 0));
+    close_two(&w);
+}
+
 /* Every member gone: the operation fails with why. */
 static void test_all_members_gone(void **state)
 {
@@ -189,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_round_robin_logs_in_each_once),
         cmocka_unit_test(test_busy_member_skipped),
         cmocka_unit_test(test_removed_member_fails_over_and_rejoins),
+        cmocka_unit_test(test_login_failures),
         cmocka_unit_test(test_all_members_gone),
     };
 
