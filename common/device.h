@@ -175,6 +175,53 @@ pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, si
                             uint8_t *out, size_t *out_len);
 
 /*
+ * The same, but a device another thread of this process is using at the moment is
+ * not waited for: PICO_E_BUSY, unraised, and nothing sent (a pool tries another).
+ */
+pico_err pico_device_key_op_try(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
+                                uint8_t *out, size_t *out_len);
+
+/*
+ * A device pool: the devices that hold the same key (the same public key, e.g.
+ * restored from one backup), for a URI without token= or reader=. The first key
+ * the URI names is the anchor; every other matching device whose key the URI
+ * names has an EVP_PKEY_eq-equal public key is a member. Operations go to the
+ * members in turn (round-robin), skip one busy in another thread, and fail over:
+ * a member that is removed or cannot be reached (PICO_E_REMOVED, _COMM,
+ * _NO_READER, _NO_DEVICE) is marked down and the same operation goes to the next;
+ * a down member is tried again after a short back-off (it rejoins when back).
+ */
+typedef struct pico_pool pico_pool;
+
+/*
+ * Makes the pool of uri: PICO_E_NOT_FOUND unraised when no device holds the key.
+ * The anchor's public key is read only when another device holds a key the URI
+ * names (one device costs nothing more than finding the key).
+ */
+pico_err pico_pool_new(const pico_uri *uri, const pico_config *cfg, pico_pool **pool);
+/* A pool of the given keys, keys[0] the anchor (no comparison: unit tests, callers
+ * that compared). */
+pico_pool *pico_pool_of_keys(pico_key *const *keys, size_t n);
+/* One more reference; pico_pool_free drops one (the last frees it; the keys stay). */
+pico_pool *pico_pool_up_ref(pico_pool *pool);
+void pico_pool_free(pico_pool *pool);
+size_t pico_pool_size(const pico_pool *pool);
+/* Member i (0 is the anchor). */
+pico_key *pico_pool_key(const pico_pool *pool, size_t i);
+/* 1 while member i is marked down. */
+int pico_pool_member_down(pico_pool *pool, size_t i);
+
+/*
+ * Logs a member in the first time it is used (and again after it was down): the
+ * provider's calls pico_device_login with the key's URI, configuration and PINs.
+ */
+typedef pico_err (*pico_pool_login_fn)(void *arg, pico_key *member);
+
+/* A private-key operation on one member, as pico_device_key_op. */
+pico_err pico_pool_key_op(pico_pool *pool, pico_pool_login_fn login, void *arg, pico_mech mech,
+                          const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len);
+
+/*
  * Runs fn with the device's card, selected, inside one PC/SC transaction and
  * under the device lock: for read-only commands, which change nothing the
  * object knows (status queries: PIN and PKA state, no try spent). A command

@@ -87,9 +87,14 @@ void pico_dev_leave(pico_device *d)
  * A reset or another application's SELECT since the last exchange shows in
  * the answer, and key_op recovers inside a transaction then.
  */
-static pico_err dev_enter_one(pico_device *d)
+static pico_err dev_enter_one(pico_device *d, int try_only)
 {
-    pthread_mutex_lock(&d->lock);
+    /* try_only (a pool): a device another thread of this process is using is skipped,
+     * not waited for; PICO_E_BUSY, unraised */
+    if (!try_only)
+        pthread_mutex_lock(&d->lock);
+    else if (pthread_mutex_trylock(&d->lock) != 0)
+        return PICO_E_BUSY;
     if (d->pid == getpid() && d->selected) {
         d->txn = 0;
         return PICO_OK;
@@ -131,14 +136,14 @@ typedef pico_err (*key_op_fn)(pico_card *c, uint8_t keyref, uint8_t alg, const u
  * client's SELECT, 4.6), log in again with the held PIN, if the user allowed
  * holding it, and repeat the operation once.
  */
-static pico_err key_op(pico_key *k, const char *op, key_op_fn fn, uint8_t alg, const uint8_t *in,
-                       size_t in_len, uint8_t *out, size_t *out_len)
+static pico_err key_op(pico_key *k, int try_only, const char *op, key_op_fn fn, uint8_t alg,
+                       const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
 {
     pico_device *d = k->dev;
     size_t cap = *out_len;
     pico_err err;
 
-    if ((err = dev_enter_one(d)) != PICO_OK)
+    if ((err = dev_enter_one(d, try_only)) != PICO_OK)
         return err;
     if (!d->logged_in && d->can_relogin && dev_upgrade(d) == PICO_OK) {
         pico_err_mark();
@@ -222,7 +227,8 @@ static const pico_key_type_info *raw_type(const pico_key *key, unsigned cap)
 
 /* X25519/X448 (7.2): DECIPHER 80 with the peer's raw u-coordinate; the answer is 04 || the
  * RFC 7748 shared secret, the 04 stripped (pico_schsm_derive_raw). */
-static pico_err xdh(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
+static pico_err xdh(pico_key *key, int try_only, const uint8_t *in, size_t in_len, uint8_t *out,
+                    size_t *out_len)
 {
     const pico_key_type_info *t = raw_type(key, PICO_CAP_DERIVE);
 
@@ -234,12 +240,13 @@ static pico_err xdh(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *ou
     if (*out_len < t->raw_len)
         return pico_err_raise(PICO_E_ARGS, "%s secret: %zu bytes of room for %zu", t->name,
                               *out_len, t->raw_len);
-    return key_op(key, "DECIPHER", pico_schsm_derive_raw, PICO_ALG_ECDH, in, in_len, out, out_len);
+    return key_op(key, try_only, "DECIPHER", pico_schsm_derive_raw, PICO_ALG_ECDH, in, in_len, out,
+                  out_len);
 }
 
 /* Ed25519/Ed448 (7.1): SIGN 70 with the whole message (PureEdDSA on EdDSA builds); the
  * answer is raw R || S. */
-static pico_err eddsa(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *out,
+static pico_err eddsa(pico_key *key, int try_only, const uint8_t *in, size_t in_len, uint8_t *out,
                       size_t *out_len)
 {
     const pico_key_type_info *t = raw_type(key, PICO_CAP_SIGN);
@@ -256,8 +263,8 @@ static pico_err eddsa(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *
     if (cap < 2 * t->raw_len)
         return pico_err_raise(PICO_E_ARGS, "%s signature: %zu bytes of room for %zu", t->name, cap,
                               2 * t->raw_len);
-    if ((err = key_op(key, "SIGN", pico_schsm_sign, PICO_ALG_ECDSA, in, in_len, out, out_len)) !=
-        PICO_OK)
+    if ((err = key_op(key, try_only, "SIGN", pico_schsm_sign, PICO_ALG_ECDSA, in, in_len, out,
+                      out_len)) != PICO_OK)
         return err;
     if (*out_len != 2 * t->raw_len)
         return pico_err_raise(PICO_E_BAD_RESPONSE, "SIGN key=%u: %zu bytes, not an %s signature",
@@ -265,28 +272,43 @@ static pico_err eddsa(pico_key *key, const uint8_t *in, size_t in_len, uint8_t *
     return PICO_OK;
 }
 
-pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
-                            uint8_t *out, size_t *out_len)
+static pico_err mech_op(pico_key *key, int try_only, pico_mech mech, const uint8_t *in,
+                        size_t in_len, uint8_t *out, size_t *out_len)
 {
     switch (mech) {
     case PICO_MECH_ECDSA:
-        return key_op(key, "SIGN", pico_schsm_sign, PICO_ALG_ECDSA, in, in_len, out, out_len);
-    case PICO_MECH_RSA_RAW:
-        return key_op(key, "SIGN", pico_schsm_sign, PICO_ALG_RSA_RAW, in, in_len, out, out_len);
-    case PICO_MECH_RSA_PSS:
-        return key_op(key, "SIGN", pico_schsm_sign, PICO_ALG_RSA_PSS, in, in_len, out, out_len);
-    case PICO_MECH_RSA_DECRYPT_RAW:
-        return key_op(key, "DECIPHER", pico_schsm_decipher, PICO_ALG_RSA_DECRYPT_RAW, in, in_len,
-                      out, out_len);
-    case PICO_MECH_ECDH:
-        return key_op(key, "DECIPHER", pico_schsm_decipher, PICO_ALG_ECDH, in, in_len, out,
+        return key_op(key, try_only, "SIGN", pico_schsm_sign, PICO_ALG_ECDSA, in, in_len, out,
                       out_len);
+    case PICO_MECH_RSA_RAW:
+        return key_op(key, try_only, "SIGN", pico_schsm_sign, PICO_ALG_RSA_RAW, in, in_len, out,
+                      out_len);
+    case PICO_MECH_RSA_PSS:
+        return key_op(key, try_only, "SIGN", pico_schsm_sign, PICO_ALG_RSA_PSS, in, in_len, out,
+                      out_len);
+    case PICO_MECH_RSA_DECRYPT_RAW:
+        return key_op(key, try_only, "DECIPHER", pico_schsm_decipher, PICO_ALG_RSA_DECRYPT_RAW, in,
+                      in_len, out, out_len);
+    case PICO_MECH_ECDH:
+        return key_op(key, try_only, "DECIPHER", pico_schsm_decipher, PICO_ALG_ECDH, in, in_len,
+                      out, out_len);
     case PICO_MECH_XDH:
-        return xdh(key, in, in_len, out, out_len);
+        return xdh(key, try_only, in, in_len, out, out_len);
     case PICO_MECH_EDDSA:
-        return eddsa(key, in, in_len, out, out_len);
+        return eddsa(key, try_only, in, in_len, out, out_len);
     }
     return pico_err_raise(PICO_E_INTERNAL, "mechanism %d", (int)mech);
+}
+
+pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
+                            uint8_t *out, size_t *out_len)
+{
+    return mech_op(key, 0, mech, in, in_len, out, out_len);
+}
+
+pico_err pico_device_key_op_try(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
+                                uint8_t *out, size_t *out_len)
+{
+    return mech_op(key, 1, mech, in, in_len, out, out_len);
 }
 
 pico_err pico_device_select_info(pico_device *d, pico_select_info *info)

@@ -42,6 +42,7 @@ static const char *const reasons[PICO_E_MAX] = {
     [PICO_E_TIMEOUT] = "device did not answer in time",
     [PICO_E_PKCS11_URI] = "malformed pkcs11: uri",
     [PICO_E_FILE] = "cannot read the file",
+    [PICO_E_BUSY] = "device busy",
 };
 
 const char *pico_err_reason(pico_err code)

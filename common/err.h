@@ -35,30 +35,31 @@ typedef enum pico_err {
     PICO_E_INTERNAL = 1,
     PICO_E_NOMEM,
     PICO_E_ARGS,
-    PICO_E_NO_READER,      /* no PC/SC reader, or pcscd not running */
-    PICO_E_NO_DEVICE,      /* no Pico HSM found in any (matching) reader */
-    PICO_E_REMOVED,        /* device removed while in use */
-    PICO_E_RESET,          /* card reset: login state lost */
-    PICO_E_COMM,           /* transport failure */
-    PICO_E_BAD_RESPONSE,   /* truncated or malformed device answer */
-    PICO_E_PIN_INCORRECT,  /* wrong PIN, tries left in the detail */
+    PICO_E_NO_READER,     /* no PC/SC reader, or pcscd not running */
+    PICO_E_NO_DEVICE,     /* no Pico HSM found in any (matching) reader */
+    PICO_E_REMOVED,       /* device removed while in use */
+    PICO_E_RESET,         /* card reset: login state lost */
+    PICO_E_COMM,          /* transport failure */
+    PICO_E_BAD_RESPONSE,  /* truncated or malformed device answer */
+    PICO_E_PIN_INCORRECT, /* wrong PIN, tries left in the detail */
     PICO_E_PIN_BLOCKED,
-    PICO_E_PIN_LAST_TRY,   /* refused to spend the last try without consent */
-    PICO_E_PIN_NOT_SET,    /* device not initialized */
-    PICO_E_PIN_REQUIRED,   /* no PIN available and no way to ask */
-    PICO_E_NOT_LOGGED_IN,  /* security status not satisfied (6982) */
-    PICO_E_KEY_LOCKED,     /* key material locked: MKEK closed, PIN missing (6400) */
-    PICO_E_NOT_FOUND,      /* key or file not found (6A82) */
-    PICO_E_CONDITIONS,     /* conditions of use not satisfied (6985) */
-    PICO_E_UNSUPPORTED,    /* algorithm or parameter not supported by the device */
-    PICO_E_DEVICE,         /* any other status word */
-    PICO_E_URI,            /* malformed pico: URI */
-    PICO_E_SECRET_SOURCE,  /* PIN source unreadable */
-    PICO_E_PKA_REQUIRED,   /* PKA factor missing */
-    PICO_E_PKA_FAILED,     /* PKA signature refused */
+    PICO_E_PIN_LAST_TRY,  /* refused to spend the last try without consent */
+    PICO_E_PIN_NOT_SET,   /* device not initialized */
+    PICO_E_PIN_REQUIRED,  /* no PIN available and no way to ask */
+    PICO_E_NOT_LOGGED_IN, /* security status not satisfied (6982) */
+    PICO_E_KEY_LOCKED,    /* key material locked: MKEK closed, PIN missing (6400) */
+    PICO_E_NOT_FOUND,     /* key or file not found (6A82) */
+    PICO_E_CONDITIONS,    /* conditions of use not satisfied (6985) */
+    PICO_E_UNSUPPORTED,   /* algorithm or parameter not supported by the device */
+    PICO_E_DEVICE,        /* any other status word */
+    PICO_E_URI,           /* malformed pico: URI */
+    PICO_E_SECRET_SOURCE, /* PIN source unreadable */
+    PICO_E_PKA_REQUIRED,  /* PKA factor missing */
+    PICO_E_PKA_FAILED,    /* PKA signature refused */
     PICO_E_TIMEOUT,
-    PICO_E_PKCS11_URI,     /* malformed pkcs11: URI (a PKA signer) */
-    PICO_E_FILE,           /* a file the user named cannot be read (a PEM signer) */
+    PICO_E_PKCS11_URI, /* malformed pkcs11: URI (a PKA signer) */
+    PICO_E_FILE,       /* a file the user named cannot be read (a PEM signer) */
+    PICO_E_BUSY,       /* the device is in use by another thread (a pool's try) */
     PICO_E_MAX
 } pico_err;
 

@@ -60,6 +60,8 @@ pico_pkey *pico_pkey_dup(const pico_pkey *src)
     key->sel = src->sel;
     key->hsm = src->hsm;
     pthread_mutex_lock(lock);
+    key->pool = src->pool != NULL ? pico_pool_up_ref(src->pool) : NULL;
+    key->pool_logged = src->pool_logged;
     if (src->pub != NULL && EVP_PKEY_up_ref(src->pub))
         key->pub = src->pub;
     ok = pico_uri_dup(&src->uri, &key->uri) &&
@@ -80,6 +82,7 @@ void pico_pkey_free(pico_pkey *key)
     EVP_PKEY_free(key->pub);
     pico_uri_free(&key->uri);
     pico_secret_release(key->app_pin);
+    pico_pool_free(key->pool);
     pthread_mutex_destroy(&key->lock);
     free(key);
 }
@@ -142,6 +145,8 @@ pico_err pico_pkey_login(pico_pkey *key)
 
     if (key->hsm == NULL)
         return pico_err_raise(PICO_E_ARGS, "not a key on the device");
+    if (key->pool != NULL)
+        return PICO_OK; /* each member logs in when first used (pool_login): one may be gone */
     /* Threads signing with this key wait here for the one that logs in: the application's
      * PIN is read and released by that one only, and the others find the device logged in */
     pthread_mutex_lock(&key->lock);
@@ -165,6 +170,33 @@ static int rereadable(const char *source)
     return source != NULL && (strncmp(source, "file:", 5) == 0 || strncmp(source, "env:", 4) == 0);
 }
 
+/*
+ * A pool member's first login, with the key's factors. The application's PIN serves
+ * every member's first login: held until each has logged in (or one refused it: never
+ * sent again), then cleansed.
+ */
+static pico_err pool_login(void *arg, pico_key *member)
+{
+    pico_pkey *key = arg;
+    size_t i, n = pico_pool_size(key->pool);
+    pico_err err;
+
+    pthread_mutex_lock(&key->lock);
+    err = pico_device_login(member->dev, &key->uri, &key->prov->cfg, key->app_pin,
+                            pico_console_prompt());
+    for (i = 0; i < n && pico_pool_key(key->pool, i) != member; i++)
+        continue;
+    if (err == PICO_OK && i < n)
+        key->pool_logged |= 1u << i;
+    if (key->app_pin != NULL && (err == PICO_E_PIN_INCORRECT || err == PICO_E_PIN_BLOCKED ||
+                                 key->pool_logged == (1u << n) - 1)) {
+        pico_secret_release(key->app_pin);
+        key->app_pin = NULL;
+    }
+    pthread_mutex_unlock(&key->lock);
+    return err;
+}
+
 pico_err pico_pkey_op(pico_pkey *key, pico_mech mech, const uint8_t *in, size_t in_len,
                       uint8_t *out, size_t *out_len)
 {
@@ -174,6 +206,8 @@ pico_err pico_pkey_op(pico_pkey *key, pico_mech mech, const uint8_t *in, size_t 
                 (uri->pin_source == NULL && rereadable(key->prov->cfg_pin_source));
     pico_err err;
 
+    if (key->pool != NULL)
+        return pico_pool_key_op(key->pool, pool_login, key, mech, in, in_len, out, out_len);
     if (again)
         pico_err_mark();
     err = pico_device_key_op(key->hsm, mech, in, in_len, out, out_len);
@@ -197,6 +231,30 @@ pico_err pico_pkey_op(pico_pkey *key, pico_mech mech, const uint8_t *in, size_t 
         return err;
     *out_len = cap;
     return pico_device_key_op(key->hsm, mech, in, in_len, out, out_len);
+}
+
+/*
+ * The pool of the key, when its URI names no token= or reader= and another device
+ * holds a key with the same label, id and public key. None (the key's device alone)
+ * when that cannot be found out: the key works as on one device.
+ */
+static void pkey_pool(pico_pkey *key)
+{
+    pico_pool *pool = NULL;
+    pico_err err;
+
+    if (key->uri.token != NULL || key->uri.reader != NULL)
+        return;
+    pico_err_mark();
+    err = pico_pool_new(&key->uri, &key->prov->cfg, &pool);
+    pico_err_pop_to_mark();
+    if (err == PICO_OK && pico_pool_size(pool) > 1 && pico_pool_key(pool, 0) == key->hsm) {
+        pico_log("PROVIDER", "key %u: a pool of %zu devices", key->hsm->keyref,
+                 pico_pool_size(pool));
+        key->pool = pool;
+        pool = NULL;
+    }
+    pico_pool_free(pool);
 }
 
 pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *uri,
@@ -225,6 +283,7 @@ pico_err pico_pkey_from_key(pico_prov_ctx *prov, pico_key *hsm, const pico_uri *
     memcpy(key->uri.id, hsm->id, hsm->id_len);
     key->uri.id_len = hsm->id_len;
     key->uri.type = PICO_OBJ_PRIVATE;
+    pkey_pool(key);
     /* Ask the application now, while its callback is valid, if the device will want a
      * PIN that nothing else provides */
     if (pw_cb != NULL && uri->pin_value == NULL && uri->pin_source == NULL &&

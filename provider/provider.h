@@ -69,6 +69,10 @@ typedef struct pico_pkey {
     /* Threads share one key object (a server's key, loaded once): lock guards what
      * changes after load, pub filled on first need and app_pin handed to one login */
     pthread_mutex_t lock;
+    /* the devices holding the same key, when more than one does and the URI names no
+     * token= or reader= (device.h): every private-key operation goes through it */
+    pico_pool *pool;
+    unsigned pool_logged; /* the members logged in (bit i: member i), for app_pin */
 } pico_pkey;
 
 pico_pkey *pico_pkey_new(pico_prov_ctx *prov, pico_key_type type);

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A device pool: the devices holding the same key share its private-key
+ * operations (round-robin, a busy one skipped) and stand in for one another
+ * (a member that is gone is marked down, the operation goes to the next).
+ */
+#include "device.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define POOL_MAX 16
+/* A down member is tried again after this long: a device back in its reader rejoins */
+#define POOL_BACKOFF_MS 500
+
+typedef struct pool_member {
+    pico_key *key;
+    atomic_int logged;     /* the login callback served this member */
+    atomic_llong down_til; /* 0: up; else the monotonic ms before which it is skipped */
+} pool_member;
+
+struct pico_pool {
+    pool_member m[POOL_MAX];
+    size_t n;
+    atomic_uint next;
+    atomic_int refs; /* the provider's key objects share one (copies of a loaded key) */
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+pico_pool *pico_pool_of_keys(pico_key *const *keys, size_t n)
+{
+    pico_pool *p = calloc(1, sizeof(*p));
+    size_t i;
+
+    if (p == NULL || n == 0 || n > POOL_MAX) {
+        free(p);
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        p->m[i].key = keys[i];
+    p->n = n;
+    atomic_init(&p->refs, 1);
+    return p;
+}
+
+pico_pool *pico_pool_up_ref(pico_pool *pool)
+{
+    atomic_fetch_add(&pool->refs, 1);
+    return pool;
+}
+
+void pico_pool_free(pico_pool *pool)
+{
+    if (pool != NULL && atomic_fetch_sub(&pool->refs, 1) == 1)
+        free(pool);
+}
+
+size_t pico_pool_size(const pico_pool *pool)
+{
+    return pool->n;
+}
+
+pico_key *pico_pool_key(const pico_pool *pool, size_t i)
+{
+    return i < pool->n ? pool->m[i].key : NULL;
+}
+
+int pico_pool_member_down(pico_pool *pool, size_t i)
+{
+    return i < pool->n && atomic_load(&pool->m[i].down_til) != 0;
+}
+
+struct pool_find {
+    const pico_uri *uri;
+    pico_key *keys[POOL_MAX];
+    size_t n;
+    EVP_PKEY *anchor_pub;
+    pico_err err;
+};
+
+/* A member holds a key the URI names whose public key equals the anchor's. */
+static int pool_find_cb(void *arg, pico_device *dev)
+{
+    struct pool_find *f = arg;
+    pico_key *k = NULL;
+    EVP_PKEY *pub = NULL;
+    pico_err err;
+
+    pico_err_mark();
+    err = pico_device_find_key(dev, f->uri, &k);
+    if (err == PICO_OK && f->n == 1 && f->anchor_pub == NULL)
+        err = pico_device_key_public(f->keys[0], &f->anchor_pub);
+    if (err == PICO_OK && f->n > 0)
+        err = pico_device_key_public(k, &pub);
+    pico_err_pop_to_mark();
+    if (err != PICO_OK) {
+        if (err != PICO_E_NOT_FOUND && f->err == PICO_OK)
+            f->err = err;
+        return 0;
+    }
+    if (f->n == 0 || EVP_PKEY_eq(f->anchor_pub, pub) == 1) {
+        f->keys[f->n++] = k;
+        if (f->n > 1)
+            pico_log("POOL", "'%s' holds the same key: pool of %zu", pico_device_reader(dev), f->n);
+    }
+    return f->n == POOL_MAX;
+}
+
+pico_err pico_pool_new(const pico_uri *uri, const pico_config *cfg, pico_pool **pool)
+{
+    struct pool_find f;
+    pico_err err;
+
+    memset(&f, 0, sizeof(f));
+    f.uri = uri;
+    *pool = NULL;
+    err = pico_device_foreach(uri, cfg, pool_find_cb, &f);
+    if (err == PICO_OK && f.n == 0)
+        err = f.err != PICO_OK ? pico_err_raise(f.err, "looking for the key") : PICO_E_NOT_FOUND;
+    if (err == PICO_OK && (*pool = pico_pool_of_keys(f.keys, f.n)) == NULL)
+        err = pico_err_raise(PICO_E_NOMEM, "pool");
+    return err;
+}
+
+/*
+ * Another member serves: this one is gone for now (removed, pcscd or its reader
+ * gone), or cannot log in without a PIN it no longer has (back after a removal,
+ * the application's PIN gone) or lost its login. A PIN the device refused is
+ * the user's error: it fails the operation.
+ */
+static int failover_err(pico_err err)
+{
+    return err == PICO_E_REMOVED || err == PICO_E_COMM || err == PICO_E_NO_READER ||
+           err == PICO_E_NO_DEVICE || err == PICO_E_PIN_REQUIRED || err == PICO_E_NOT_LOGGED_IN;
+}
+
+/* Usable now: up, or down and its back-off over (then tried again). */
+static int member_ready(pool_member *m, long long now)
+{
+    long long til = atomic_load(&m->down_til);
+
+    return til == 0 || now >= til;
+}
+
+/*
+ * One attempt on member m: login the first time, then the operation (a try when
+ * try_only). Failures that let another member serve are popped (PICO_E_BUSY, a
+ * failover error: m is marked down); any other stays raised.
+ */
+static pico_err member_op(pool_member *m, int try_only, pico_pool_login_fn login, void *arg,
+                          pico_mech mech, const uint8_t *in, size_t in_len, uint8_t *out,
+                          size_t *out_len)
+{
+    size_t cap = *out_len;
+    pico_err err = PICO_OK;
+
+    pico_err_mark();
+    if (!atomic_load(&m->logged) && login != NULL && (err = login(arg, m->key)) == PICO_OK)
+        atomic_store(&m->logged, 1);
+    if (err == PICO_OK) {
+        *out_len = cap;
+        err = try_only ? pico_device_key_op_try(m->key, mech, in, in_len, out, out_len)
+                       : pico_device_key_op(m->key, mech, in, in_len, out, out_len);
+    }
+    if (err == PICO_OK || err == PICO_E_BUSY) {
+        pico_err_pop_to_mark();
+        if (err == PICO_OK && atomic_exchange(&m->down_til, 0) != 0)
+            pico_log("POOL", "'%s' is back", pico_device_reader(m->key->dev));
+    } else if (failover_err(err)) {
+        pico_err_pop_to_mark();
+        pico_log("POOL", "'%s' is down (%s): the operation goes to another member",
+                 pico_device_reader(m->key->dev), pico_err_reason(err));
+        atomic_store(&m->logged, 0); /* its login went with it */
+        atomic_store(&m->down_til, now_ms() + POOL_BACKOFF_MS);
+    } else {
+        pico_err_clear_mark();
+    }
+    *out_len = err == PICO_OK ? *out_len : cap;
+    return err;
+}
+
+/*
+ * A pass over the members from start: try_only skips busy ones; a down one
+ * is skipped until its back-off is over (every one when all are down: the last
+ * pass, force). Returns the first result that is not "try another"; *last the
+ * last failover error.
+ */
+static pico_err pool_pass(pico_pool *p, unsigned start, int try_only, int force,
+                          pico_pool_login_fn login, void *arg, pico_mech mech, const uint8_t *in,
+                          size_t in_len, uint8_t *out, size_t *out_len, pico_err *last)
+{
+    long long now = now_ms();
+    size_t i;
+    pico_err err;
+
+    for (i = 0; i < p->n; i++) {
+        pool_member *m = &p->m[(start + i) % p->n];
+
+        if (!force && !member_ready(m, now))
+            continue;
+        err = member_op(m, try_only, login, arg, mech, in, in_len, out, out_len);
+        if (failover_err(err))
+            *last = err;
+        else if (err != PICO_E_BUSY)
+            return err;
+    }
+    return PICO_E_BUSY;
+}
+
+pico_err pico_pool_key_op(pico_pool *p, pico_pool_login_fn login, void *arg, pico_mech mech,
+                          const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
+{
+    unsigned start = atomic_fetch_add(&p->next, 1);
+    pico_err err, last = PICO_OK;
+
+    /* a free member first; every one busy: wait for one; every one down: try them all */
+    err = pool_pass(p, start, 1, 0, login, arg, mech, in, in_len, out, out_len, &last);
+    if (err == PICO_E_BUSY)
+        err = pool_pass(p, start, 0, 0, login, arg, mech, in, in_len, out, out_len, &last);
+    if (err == PICO_E_BUSY)
+        err = pool_pass(p, start, 0, 1, login, arg, mech, in, in_len, out, out_len, &last);
+    if (err == PICO_E_BUSY)
+        err = pico_err_raise(last != PICO_OK ? last : PICO_E_NO_DEVICE,
+                             "no device of the pool (%zu) could serve the operation", p->n);
+    return err;
+}
