@@ -323,6 +323,21 @@ end:
     return err;
 }
 
+pico_err pico_schsm_select_fid(pico_card *c, uint16_t fid, uint8_t *fcp, size_t *len)
+{
+    const uint8_t f[2] = {(uint8_t)(fid >> 8), (uint8_t)fid};
+    /* 1.2: P2 00 with Le (P2 0C answers 6A86, no Le 61xx) */
+    pico_apdu a = {0x00, 0xA4, 0x00, 0x00, f, sizeof(f), 256, 0};
+    char name[32];
+    uint16_t sw;
+    pico_err err;
+
+    snprintf(name, sizeof(name), "SELECT %04X", fid);
+    if ((err = pico_schsm_xfer(c, name, &a, 0, fcp, len, &sw)) != PICO_OK)
+        return err;
+    return pico_schsm_sw_error(sw, name);
+}
+
 pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t *len)
 {
     uint8_t *buf = NULL, *nb;
@@ -492,6 +507,14 @@ static pico_err key_op(pico_card *c, const char *op, uint8_t ins, uint8_t keyref
     snprintf(name, sizeof(name), "%s key=%u alg=0x%02X", op, keyref, alg);
     if ((err = pico_schsm_xfer(c, name, &a, 0, out, out_len, &sw)) != PICO_OK)
         return err;
+    /* field notes: the policy of the key (6.2, tags 90 and 91) refuses the operation */
+    if (sw == 0x6A84)
+        return pico_err_raise(PICO_E_CONDITIONS, "%s: the key's use counter is exhausted (sw=6A84)",
+                              name);
+    if (sw == 0x6985)
+        return pico_err_raise(PICO_E_CONDITIONS,
+                              "%s: the key's allowed algorithms do not include this one (sw=6985)",
+                              name);
     return pico_schsm_sw_error(sw, name);
 }
 

@@ -34,7 +34,7 @@ static int store_key(sim_card *c, uint8_t ref, int type, int bits, const uint8_t
     if (sim_tlv_put(&rec, KREC_TYPE, &t, 1) != 0 || sim_tlv_put(&rec, KREC_BITS, b, 2) != 0)
         goto end;
     if (meta != NULL) {
-        static const unsigned tags[] = {KREC_COUNTER, KREC_ALGS, KREC_DOMAIN};
+        static const unsigned tags[] = {KREC_COUNTER, KREC_ALGS, KREC_DOMAIN, KREC_META93};
         for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
             if (sim_tlv_find(meta, meta_len, tags[i], &v, &vl) == 1 && vl > 0 &&
                 sim_tlv_put(&rec, tags[i], v, vl) != 0)
