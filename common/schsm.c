@@ -18,10 +18,32 @@ static const uint8_t sc_hsm_aid[] = {0xE8, 0x2B, 0x06, 0x01, 0x04, 0x01,
 /* Data per UPDATE BINARY: well inside the 2038-byte command limit of hardware (1.4). */
 #define PICO_WRITE_CHUNK 1024
 
+/* A key operation (SIGN, DECIPHER: 7.1, 7.2) refused by the key's policy (6.2 tags 90, 91;
+ * field notes): 6A84 its use counter at zero, 6985 an algorithm not in its list. */
+static int key_policy_refusal(uint16_t sw, const char *name, pico_err *err)
+{
+    if (strncmp(name, "SIGN ", 5) != 0 && strncmp(name, "DECIPHER ", 9) != 0)
+        return 0;
+    if (sw == 0x6A84)
+        *err = pico_err_raise(PICO_E_CONDITIONS, "%s: the key's use counter is exhausted (sw=6A84)",
+                              name);
+    else if (sw == 0x6985)
+        *err = pico_err_raise(PICO_E_CONDITIONS,
+                              "%s: the key's allowed algorithms do not include this one (sw=6985)",
+                              name);
+    else
+        return 0;
+    return 1;
+}
+
 pico_err pico_schsm_sw_error(uint16_t sw, const char *name)
 {
+    pico_err err;
+
     if (sw == 0x9000)
         return PICO_OK;
+    if (key_policy_refusal(sw, name, &err))
+        return err;
     if ((sw & 0xFFF0) == 0x63C0)
         return pico_err_raise(PICO_E_PIN_INCORRECT, "%s: %d %s left", name, sw & 0x0F,
                               (sw & 0x0F) == 1 ? "try" : "tries");
@@ -507,14 +529,6 @@ static pico_err key_op(pico_card *c, const char *op, uint8_t ins, uint8_t keyref
     snprintf(name, sizeof(name), "%s key=%u alg=0x%02X", op, keyref, alg);
     if ((err = pico_schsm_xfer(c, name, &a, 0, out, out_len, &sw)) != PICO_OK)
         return err;
-    /* field notes: the policy of the key (6.2, tags 90 and 91) refuses the operation */
-    if (sw == 0x6A84)
-        return pico_err_raise(PICO_E_CONDITIONS, "%s: the key's use counter is exhausted (sw=6A84)",
-                              name);
-    if (sw == 0x6985)
-        return pico_err_raise(PICO_E_CONDITIONS,
-                              "%s: the key's allowed algorithms do not include this one (sw=6985)",
-                              name);
     return pico_schsm_sw_error(sw, name);
 }
 
