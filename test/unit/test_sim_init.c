@@ -353,6 +353,14 @@ static void test_key_policy_fcp_counter_algorithms(void **state)
                                                            "9301AA9000");
     /* a key without metadata: the plain EF FCP */
     assert_string_equal(xfer(f->card, "00A4000002CC0000"), "620E810200008201018302CC008A01059000");
+    /* option 0200 (EXTRAS, 9.1): a key generated without 90 gets the counter FFFFFFFE */
+    assert_string_equal(xfer(f->card, "8064060001 02"), "9000");
+    assert_string_equal(sw(xfer(f->card, "00460200 X 7F492E 060A04007F00070202020203 "
+                                         "8120FFFFFFFF00000001000000000000000000000000"
+                                         "FFFFFFFFFFFFFFFFFFFFFFFF / 0000")),
+                        "9000");
+    assert_string_equal(xfer(f->card, "00A4000002CC0200"),
+                        "6217810200008201018302CC028A0105A58106900" "4FFFFFFFE9000");
 }
 
 static void test_read_binary_offsets_and_limits(void **state)
