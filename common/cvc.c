@@ -385,6 +385,13 @@ static pico_err req_raw(const pico_key_type_info *t, uint8_t *key, size_t cap, s
 pico_err pico_cvc_keygen_request(pico_key_type type, int bits, const char *curve, uint8_t **out,
                                  size_t *out_len)
 {
+    return pico_cvc_keygen_request_policy(type, bits, curve, NULL, out, out_len);
+}
+
+pico_err pico_cvc_keygen_request_policy(pico_key_type type, int bits, const char *curve,
+                                        const pico_key_policy *policy, uint8_t **out,
+                                        size_t *out_len)
+{
     static const uint8_t profile[] = {0x00};
     const pico_key_type_info *t = pico_key_type_info_of(type);
     uint8_t key[600], *req = NULL;
@@ -402,10 +409,12 @@ pico_err pico_cvc_keygen_request(pico_key_type type, int bits, const char *curve
         err = req_raw(t, key, sizeof(key), &nkey);
     if (err != PICO_OK)
         return err;
-    cap = nkey + 32;
+    cap = nkey + 32 + 8 + PICO_POLICY_MAX_ALGS;
     if ((req = malloc(cap)) == NULL)
         return pico_err_raise(PICO_E_NOMEM, "key generation request");
-    if (!add(req, &nreq, cap, 0x5F29, profile, 1) || !add(req, &nreq, cap, 0x7F49, key, nkey)) {
+    /* 6.2: the policy tags 90/91/92 after the template (the firmware finds them by tag) */
+    if (!add(req, &nreq, cap, 0x5F29, profile, 1) || !add(req, &nreq, cap, 0x7F49, key, nkey) ||
+        (policy != NULL && !pico_key_policy_encode(policy, req, cap, &nreq))) {
         free(req);
         return pico_err_raise(PICO_E_INTERNAL, "key generation request");
     }

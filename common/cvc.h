@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "keypolicy.h"
 #include "keytype.h"
 
 /*
@@ -47,6 +48,10 @@ pico_err pico_cvc_chr(const uint8_t *cv, size_t len, const uint8_t **chr, size_t
  */
 pico_err pico_cvc_keygen_request(pico_key_type type, int bits, const char *curve, uint8_t **out,
                                  size_t *out_len);
+/* The same with the policy tags 90/91/92 of policy (keypolicy.h; NULL: none). */
+pico_err pico_cvc_keygen_request_policy(pico_key_type type, int bits, const char *curve,
+                                        const pico_key_policy *policy, uint8_t **out,
+                                        size_t *out_len);
 
 /*
  * Signs a CV body for pico_cvc_pka_request: EC as plain r || s, RSA as

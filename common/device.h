@@ -20,6 +20,7 @@
 
 #include "auth.h"
 #include "err.h"
+#include "keypolicy.h"
 #include "keytype.h"
 #include "uri.h"
 
@@ -283,6 +284,12 @@ typedef struct pico_admin_steps {
 pico_err pico_device_delete_key(pico_device *dev, pico_key *key, int *files);
 
 /*
+ * The policy a key was generated with, as the device holds it now (the use counter
+ * left): SELECT of CCxx, whose FCP carries the metadata (no PIN needed).
+ */
+pico_err pico_device_key_info(pico_device *dev, pico_key *key, pico_key_policy *policy);
+
+/*
  * Stores the X.509 certificate x. For a key: in its CExx (6.6), replacing the
  * CV request or a previous certificate; x's public key must be the key's.
  * key->cert becomes a reference to x (the previous one is freed: a caller
@@ -371,6 +378,7 @@ typedef struct pico_keygen {
     size_t id_len;
     const uint8_t *algid; /* restriction written in the PrKD (pico_key.algid), may be NULL */
     size_t algid_len;
+    const pico_key_policy *policy; /* use counter, allowed algorithms, domain; NULL: none */
 } pico_keygen;
 pico_err pico_device_generate(pico_device *dev, const pico_keygen *spec, pico_key **key);
 

@@ -143,6 +143,24 @@ end:
     return err;
 }
 
+pico_err pico_device_key_info(pico_device *d, pico_key *key, pico_key_policy *policy)
+{
+    uint8_t fcp[258];
+    size_t len = sizeof(fcp);
+    pico_err err;
+
+    pico_key_policy_init(policy);
+    if ((err = pico_dev_enter(d)) != PICO_OK)
+        return err;
+    /* 1.2: the firmware answers a key's metadata (tags 90-93, the counter as it is now) in the
+     * FCP of SELECT CCxx, readable without a PIN; the key file itself never is */
+    err = pico_schsm_select_fid(d->card, (uint16_t)(PICO_PREFIX_KEY << 8 | key->keyref), fcp, &len);
+    if (err == PICO_OK)
+        err = pico_key_policy_from_fcp(fcp, len, policy);
+    pico_dev_leave(d);
+    return err;
+}
+
 /* A key's certificate in its CExx (6.6): the key stays the same, its certificate is x. */
 static pico_err put_key_cert(pico_device *d, pico_key *k, X509 *x, int *replaced)
 {

@@ -248,8 +248,8 @@ pico_err pico_device_generate(pico_device *d, const pico_keygen *spec, pico_key 
     *key = NULL;
     if (spec->algid_len > sizeof(((pico_key *)0)->algid)) /* before the device makes a key */
         return pico_err_raise(PICO_E_ARGS, "key restriction too long");
-    if ((err = pico_cvc_keygen_request(spec->type, spec->bits, spec->curve, &req, &req_len)) !=
-        PICO_OK)
+    if ((err = pico_cvc_keygen_request_policy(spec->type, spec->bits, spec->curve, spec->policy,
+                                              &req, &req_len)) != PICO_OK)
         return err;
     if ((err = pico_dev_enter(d)) != PICO_OK)
         goto out;

@@ -18,10 +18,32 @@ static const uint8_t sc_hsm_aid[] = {0xE8, 0x2B, 0x06, 0x01, 0x04, 0x01,
 /* Data per UPDATE BINARY: well inside the 2038-byte command limit of hardware (1.4). */
 #define PICO_WRITE_CHUNK 1024
 
+/* A key operation (SIGN, DECIPHER: 7.1, 7.2) refused by the key's policy (6.2 tags 90, 91;
+ * field notes): 6A84 its use counter at zero, 6985 an algorithm not in its list. */
+static int key_policy_refusal(uint16_t sw, const char *name, pico_err *err)
+{
+    if (strncmp(name, "SIGN ", 5) != 0 && strncmp(name, "DECIPHER ", 9) != 0)
+        return 0;
+    if (sw == 0x6A84)
+        *err = pico_err_raise(PICO_E_CONDITIONS, "%s: the key's use counter is exhausted (sw=6A84)",
+                              name);
+    else if (sw == 0x6985)
+        *err = pico_err_raise(PICO_E_CONDITIONS,
+                              "%s: the key's allowed algorithms do not include this one (sw=6985)",
+                              name);
+    else
+        return 0;
+    return 1;
+}
+
 pico_err pico_schsm_sw_error(uint16_t sw, const char *name)
 {
+    pico_err err;
+
     if (sw == 0x9000)
         return PICO_OK;
+    if (key_policy_refusal(sw, name, &err))
+        return err;
     if ((sw & 0xFFF0) == 0x63C0)
         return pico_err_raise(PICO_E_PIN_INCORRECT, "%s: %d %s left", name, sw & 0x0F,
                               (sw & 0x0F) == 1 ? "try" : "tries");
@@ -321,6 +343,21 @@ pico_err pico_schsm_list(pico_card *c, uint16_t *fids, size_t *count)
 end:
     free(out);
     return err;
+}
+
+pico_err pico_schsm_select_fid(pico_card *c, uint16_t fid, uint8_t *fcp, size_t *len)
+{
+    const uint8_t f[2] = {(uint8_t)(fid >> 8), (uint8_t)fid};
+    /* 1.2: P2 00 with Le (P2 0C answers 6A86, no Le 61xx) */
+    pico_apdu a = {0x00, 0xA4, 0x00, 0x00, f, sizeof(f), 256, 0};
+    char name[32];
+    uint16_t sw;
+    pico_err err;
+
+    snprintf(name, sizeof(name), "SELECT %04X", fid);
+    if ((err = pico_schsm_xfer(c, name, &a, 0, fcp, len, &sw)) != PICO_OK)
+        return err;
+    return pico_schsm_sw_error(sw, name);
 }
 
 pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t *len)

@@ -91,6 +91,8 @@ pico_err pico_schsm_unblock_pin(pico_card *c, const uint8_t *so_pin, size_t so_l
 /* ENUMERATE OBJECTS (6.5): FIDs, 0000 fillers dropped. */
 pico_err pico_schsm_list(pico_card *c, uint16_t *fids, size_t *count);
 /* READ BINARY of a whole EF (6.6), in pieces; *data is malloc'ed. */
+/* SELECT of an EF by FID (1.2): its FCP in fcp (capacity *len, set to the length). */
+pico_err pico_schsm_select_fid(pico_card *c, uint16_t fid, uint8_t *fcp, size_t *len);
 pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t *len);
 pico_err pico_schsm_update_file(pico_card *c, uint16_t fid, const uint8_t *data, size_t len);
 pico_err pico_schsm_delete_file(pico_card *c, uint16_t fid);

@@ -77,12 +77,44 @@ static uint16_t readable_ef(sim_card *c, uint16_t fid, const uint8_t **data, siz
     return SW_OK;
 }
 
+/*
+ * The metadata of a key (file_process_fci, find_and_store_meta_key): tags 90, 91, 92, 93 of
+ * its record, in that order, as the firmware keeps them for CCxx. 0 bytes when none.
+ */
+static size_t key_meta(sim_card *c, uint16_t fid, uint8_t *out, size_t cap)
+{
+    sim_file *f = (fid >> 8) == 0xCC ? sim_state_find(c->st, fid) : NULL;
+    const uint8_t *v;
+    size_t vl, n = 0;
+    unsigned t;
+
+    for (t = KREC_COUNTER; f != NULL && t <= KREC_META93; t++)
+        if (sim_tlv_find(f->data.data, f->data.len, t, &v, &vl) == 1 && vl > 0 && vl < 0x80 &&
+            n + 2 + vl <= cap) {
+            out[n++] = (uint8_t)t;
+            out[n++] = (uint8_t)vl;
+            memcpy(out + n, v, vl);
+            n += vl;
+        }
+    return n;
+}
+
+/* 62 L { 81 size, 82 01 01, 83 FID, 8A 01 05 [, A5 81 L metadata] } (1.2) */
 static void put_fcp_ef(sim_card *c, uint16_t fid, size_t size)
 {
-    uint8_t fcp[16] = {0x62, 0x0E, 0x81, 0x02, (uint8_t)(size >> 8), (uint8_t)size, 0x82,
-                       0x01, 0x01, 0x83, 0x02, (uint8_t)(fid >> 8),  (uint8_t)fid,  0x8A,
-                       0x01, 0x05};
-    sim_bytes_set(&c->resp, fcp, sizeof(fcp));
+    uint8_t fcp[16 + 3 + 200] = {0x62, 0x0E, 0x81, 0x02, (uint8_t)(size >> 8), (uint8_t)size, 0x82,
+                                 0x01, 0x01, 0x83, 0x02, (uint8_t)(fid >> 8),  (uint8_t)fid,  0x8A,
+                                 0x01, 0x05};
+    size_t n = 16, m = key_meta(c, fid, fcp + 19, 200);
+
+    if (m > 0) { /* the firmware writes the length in the long form, always */
+        fcp[n++] = 0xA5;
+        fcp[n++] = 0x81;
+        fcp[n++] = (uint8_t)m;
+        n += m;
+        fcp[1] = (uint8_t)(n - 2);
+    }
+    sim_bytes_set(&c->resp, fcp, n);
 }
 
 uint16_t cmd_select(sim_card *c, const sim_apdu *a)

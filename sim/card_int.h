@@ -100,13 +100,14 @@ struct sim_card {
 #define FW_MINOR 6
 
 /* Key record (content of CCxx, never readable): TLVs
- * 80 type, 81 bits (2), 90 use counter (4), 91 allowed algorithms, 92 key domain,
+ * 80 type, 81 bits (2), 90 use counter (4), 91 allowed algorithms, 92 key domain, 93,
  * 99 the PKCS#8 private key sealed under the MKEK. */
 #define KREC_TYPE 0x80
 #define KREC_BITS 0x81
 #define KREC_COUNTER 0x90
 #define KREC_ALGS 0x91
 #define KREC_DOMAIN 0x92
+#define KREC_META93 0x93 /* kept as the firmware keeps it, of no known use */
 #define KREC_SEALED 0x99
 
 void card_security_reset(sim_card *c);

@@ -34,11 +34,17 @@ static int store_key(sim_card *c, uint8_t ref, int type, int bits, const uint8_t
     if (sim_tlv_put(&rec, KREC_TYPE, &t, 1) != 0 || sim_tlv_put(&rec, KREC_BITS, b, 2) != 0)
         goto end;
     if (meta != NULL) {
-        static const unsigned tags[] = {KREC_COUNTER, KREC_ALGS, KREC_DOMAIN};
+        static const unsigned tags[] = {KREC_COUNTER, KREC_ALGS, KREC_DOMAIN, KREC_META93};
         for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
             if (sim_tlv_find(meta, meta_len, tags[i], &v, &vl) == 1 && vl > 0 &&
                 sim_tlv_put(&rec, tags[i], v, vl) != 0)
                 goto end;
+        /* option 0200 (3.2): a key generated without a counter gets FFFFFFFE, as
+         * find_and_store_meta_key gives it */
+        static const uint8_t all[4] = {0xFF, 0xFF, 0xFF, 0xFE};
+        if ((sim_tlv_find(meta, meta_len, KREC_COUNTER, &v, &vl) != 1 || vl == 0) &&
+            (card_options(c) & 0x0200) && sim_tlv_put(&rec, KREC_COUNTER, all, 4) != 0)
+            goto end;
     }
     if (sim_seal(mkek, priv->data, priv->len, &sealed) != 0 ||
         sim_tlv_put(&rec, KREC_SEALED, sealed.data, sealed.len) != 0)

@@ -6,6 +6,7 @@
  * writes the PrKD with the label and ID.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -34,6 +35,7 @@ static const char usage_generate[] =
     "                             --label LABEL [--id HEX]\n"
     "                             [--pin PIN | --pin-source SRC] [--pka-key SIGNER ...]\n"
     "                             [--pka-pin-source SRC] [--pin-last-try] [--json]\n"
+    "                             [--use-counter N] [--allow ALG,...] [--domain N]\n"
     "\n"
     "Generates a key pair on the device and labels it. CURVE: prime256v1 (P-256),\n"
     "secp384r1 (P-384), secp521r1 (P-521), brainpoolP256r1, brainpoolP384r1,\n"
@@ -42,7 +44,22 @@ static const char usage_generate[] =
     "sign (PureEdDSA) on firmware built with EdDSA only.\n"
     "The ID defaults to the SHA-1 of the public key (as OpenSC makes it).\n"
     "Logs in first: the PIN from the options or the terminal, and the PKA keys\n"
-    "when the device requires public key authentication.\n";
+    "when the device requires public key authentication.\n"
+    "Policy, fixed for the key's life: --use-counter N lets the key sign or decrypt\n"
+    "N times (1 to 4294967295); --allow the algorithms the key may be used with\n"
+    "(any other is refused by the device), among: ecdsa (hash made on the host, what\n"
+    "the provider sends), ecdsa-sha1 .. ecdsa-sha512 (the device hashes), eddsa,\n"
+    "ecdh, rsa-pkcs1 and rsa-raw (both: the raw RSA signature the provider pads),\n"
+    "rsa-pkcs1-sha256, rsa-pss, rsa-pss-sha256, rsa-decrypt (every RSA decryption),\n"
+    "wrap (key wrap under the DKEK); --domain N puts the key in key domain N.\n";
+
+static const char usage_info[] =
+    "Usage: " TOOL_NAME " key info (--label LABEL | --id HEX) [--json]\n"
+    "\n"
+    "Shows a key: type, size, label, ID, and the policy it was generated with as\n"
+    "the device holds it now: the uses left on its use counter, its allowed\n"
+    "algorithms (the names of key generate --allow), its key domain. No login\n"
+    "is needed.\n";
 
 static const char usage_delete[] =
     "Usage: " TOOL_NAME " key delete (--label LABEL | --id HEX) --yes\n"
@@ -67,6 +84,9 @@ enum {
     OPT_ID,
     OPT_YES,
     OPT_FORMAT,
+    OPT_USE_COUNTER,
+    OPT_ALLOW,
+    OPT_DOMAIN,
 };
 
 static const struct option opts[] = {
@@ -77,6 +97,9 @@ static const struct option opts[] = {
     {"id", required_argument, NULL, OPT_ID},
     {"yes", no_argument, NULL, OPT_YES},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"use-counter", required_argument, NULL, OPT_USE_COUNTER},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"domain", required_argument, NULL, OPT_DOMAIN},
     {"output", required_argument, NULL, 'o'},
     {NULL, 0, NULL, 0},
 };
@@ -84,6 +107,7 @@ static const struct option opts[] = {
 typedef struct key_args {
     tool_auth auth;
     const char *type, *label, *format, *output;
+    const char *use_counter, *allow, *domain; /* key generate's policy, checked by policy_of */
     uint8_t id[PICO_URI_MAX_ID];
     size_t id_len;
     int yes;
@@ -120,6 +144,15 @@ static int parse(tool_ctx *ctx, const char *cmd, const char *usage, int argc, ch
             break;
         case 'o':
             a->output = optarg;
+            break;
+        case OPT_USE_COUNTER:
+            a->use_counter = optarg;
+            break;
+        case OPT_ALLOW:
+            a->allow = optarg;
+            break;
+        case OPT_DOMAIN:
+            a->domain = optarg;
             break;
         default:
             return tool_bad_option(cmd, argv);
@@ -340,8 +373,46 @@ static int parse_type(const char *type, pico_keygen *spec)
     return -1;
 }
 
+/* A decimal number from lo to hi; -1 when s is not one. */
+static int parse_number(const char *s, unsigned long lo, unsigned long hi, unsigned long *v)
+{
+    char *end;
+
+    if (s[0] < '0' || s[0] > '9')
+        return -1;
+    errno = 0;
+    *v = strtoul(s, &end, 10);
+    return errno == 0 && *end == '\0' && *v >= lo && *v <= hi ? 0 : -1;
+}
+
+/* --use-counter, --allow, --domain for a key of type: 0, or an exit code after a message. */
+static int policy_of(const key_args *a, pico_key_type type, pico_key_policy *p)
+{
+    unsigned long v;
+    pico_err err;
+
+    pico_key_policy_init(p);
+    if (a->use_counter != NULL) {
+        if (parse_number(a->use_counter, 1, 0xFFFFFFFFUL, &v) != 0)
+            return tool_usage_error("key generate", "--use-counter takes 1 to 4294967295");
+        p->has_counter = 1;
+        p->use_counter = (uint32_t)v;
+    }
+    if (a->domain != NULL) {
+        if (parse_number(a->domain, 0, 255, &v) != 0)
+            return tool_usage_error("key generate", "--domain takes 0 to 255");
+        p->domain = (int)v;
+    }
+    if (a->allow != NULL && (err = pico_key_policy_add_algs(p, type, a->allow)) != PICO_OK)
+        return tool_fail(err);
+    if (a->allow != NULL && p->nalgs == 0)
+        return tool_usage_error("key generate", "--allow names no algorithm");
+    return 0;
+}
+
 static int key_generate(tool_ctx *ctx, int argc, char **argv)
 {
+    pico_key_policy policy;
     pico_keygen spec;
     pico_key *key = NULL;
     key_args a;
@@ -359,6 +430,9 @@ static int key_generate(tool_ctx *ctx, int argc, char **argv)
                                 "device supports, or x25519, x448, ed25519, ed448");
     if (a.label == NULL || a.label[0] == '\0' || strlen(a.label) > 100)
         return tool_usage_error("key generate", "--label takes 1 to 100 characters");
+    if ((rc = policy_of(&a, spec.type, &policy)) != 0)
+        return rc;
+    spec.policy = &policy;
     spec.label = a.label;
     spec.id = a.id_len > 0 ? a.id : NULL;
     spec.id_len = a.id_len;
@@ -400,6 +474,113 @@ static int key_generate(tool_ctx *ctx, int argc, char **argv)
             printf("Generated key %u: %s, label '%s', id %s\n", key->keyref, type_name(key->type),
                    key->label != NULL ? key->label : "", id);
     }
+    return TOOL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- key info */
+
+/* The allowed algorithms by name (the hex of a byte without one), each once. */
+static void print_algs(const pico_key_policy *p, int json)
+{
+    const char *names[PICO_POLICY_MAX_ALGS], *n;
+    size_t i, j, k = 0;
+    char hexname[8];
+
+    for (i = 0; i < p->nalgs; i++) {
+        n = pico_key_policy_alg_name(p->algs[i]);
+        for (j = 0; n != NULL && j < k && strcmp(names[j], n) != 0; j++)
+            ;
+        if (n != NULL && j < k)
+            continue;
+        snprintf(hexname, sizeof(hexname), "0x%02x", p->algs[i]);
+        if (json) {
+            printf("%s", k ? "," : "");
+            tool_json_str(stdout, n != NULL ? n : hexname);
+        } else {
+            printf("%s%s", k ? ", " : "", n != NULL ? n : hexname);
+        }
+        if (n != NULL)
+            names[k] = n;
+        k++;
+    }
+}
+
+static void print_info_json(const pico_key *k, const pico_key_policy *p, const char *id)
+{
+    printf("{\"keyref\":%u,\"type\":\"%s\",\"bits\":%d,\"curve\":", k->keyref, type_name(k->type),
+           k->bits);
+    tool_json_str(stdout, k->type == PICO_KEY_EC && k->curve[0] ? k->curve : NULL);
+    printf(",\"label\":");
+    tool_json_str(stdout, k->label);
+    printf(",\"id\":\"%s\",\"use_counter\":", id);
+    if (p->has_counter)
+        printf("%lu", (unsigned long)p->use_counter);
+    else
+        printf("null");
+    printf(",\"allowed\":");
+    if (p->nalgs > 0) {
+        printf("[");
+        print_algs(p, 1);
+        printf("]");
+    } else {
+        printf("null");
+    }
+    printf(",\"domain\":");
+    if (p->domain >= 0)
+        printf("%d}\n", p->domain);
+    else
+        printf("null}\n");
+}
+
+static void print_info_text(const pico_key *k, const pico_key_policy *p, const char *id)
+{
+    printf("Key %u\n  type:        %s", k->keyref, type_name(k->type));
+    if (k->type == PICO_KEY_EC && k->curve[0])
+        printf(" %s", k->curve);
+    printf("\n  size:        %d bits\n  label:       %s\n  id:          %s\n", k->bits,
+           k->label != NULL ? k->label : "(none)", id);
+    if (p->has_counter)
+        printf("  uses left:   %lu\n", (unsigned long)p->use_counter);
+    else
+        printf("  uses left:   no use counter\n");
+    printf("  allowed:     ");
+    if (p->nalgs > 0)
+        print_algs(p, 0);
+    else
+        printf("every algorithm of the key type");
+    if (p->domain >= 0)
+        printf("\n  key domain:  %d\n", p->domain);
+    else
+        printf("\n  key domain:  none\n");
+}
+
+static int key_info(tool_ctx *ctx, int argc, char **argv)
+{
+    pico_key_policy policy;
+    pico_key *key;
+    EVP_PKEY *pub;
+    key_args a;
+    char id[2 * PICO_URI_MAX_ID + 1];
+    pico_err err;
+    int rc;
+
+    if ((rc = parse(ctx, "key info", usage_info, argc, argv, &a)) >= 0)
+        return rc;
+    if (a.label == NULL && a.id_len == 0)
+        return tool_usage_error("key info", "name the key with --label or --id");
+    if ((err = tool_open_device(ctx)) != PICO_OK ||
+        (err = tool_find_key(ctx, a.label, a.id, a.id_len, &key)) != PICO_OK)
+        return tool_fail(err);
+    pico_err_mark(); /* the curve only: a key without its public part is still shown */
+    (void)pico_device_key_public(key, &pub);
+    pico_err_pop_to_mark();
+    if ((err = pico_device_key_info(ctx->dev, key, &policy)) != PICO_OK)
+        return tool_fail(err);
+    id_text(key, id, sizeof(id));
+    if (ctx->json)
+        print_info_json(key, &policy, id);
+    else
+        print_info_text(key, &policy, id);
     return TOOL_EXIT_OK;
 }
 
@@ -588,6 +769,7 @@ int tool_cmd_key(tool_ctx *ctx, int argc, char **argv)
     static const tool_subcmd cmds[] = {
         {"list", key_list, "list the keys"},
         {"generate", key_generate, "generate a key pair on the device"},
+        {"info", key_info, "show a key and its policy (use counter, algorithms, domain)"},
         {"delete", key_delete, "delete a key with its description and certificate"},
         {"export-public", key_export_public, "write a public key (PEM or OpenSSH)"},
         {"wrap", tool_key_wrap, "export a key encrypted under the device's DKEK"},

@@ -11,6 +11,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
@@ -35,6 +36,57 @@ static void test_keygen_request_rsa(void **state)
     free(req);
     assert_int_equal(pico_cvc_keygen_request(PICO_KEY_RSA, 512, NULL, &req, &len),
                      PICO_E_UNSUPPORTED);
+}
+
+/* 6.2: 90 04 use counter, 91 L allowed algorithms, 92 01 domain, after the 7F49 template */
+static void test_keygen_request_policy(void **state)
+{
+    static const uint8_t want[] = {
+        0x5F, 0x29, 0x01, 0x00, 0x7F, 0x49, 0x15, 0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02,
+        0x02, 0x02, 0x01, 0x02, 0x82, 0x03, 0x01, 0x00, 0x01, 0x02, 0x02, 0x08, 0x00, 0x90, 0x04,
+        0x00, 0x00, 0x01, 0x02, 0x91, 0x05, 0x40, 0x21, 0x22, 0x23, 0x92, 0x92, 0x01, 0x07};
+    pico_key_policy p;
+    uint8_t *req;
+    size_t len;
+
+    pico_key_policy_init(&p);
+    p.has_counter = 1;
+    p.use_counter = 258;
+    p.domain = 7;
+    assert_int_equal(pico_key_policy_add_algs(&p, PICO_KEY_RSA, "rsa-pss,rsa-decrypt,wrap,rsa-pss"),
+                     PICO_OK);
+    assert_int_equal(pico_cvc_keygen_request_policy(PICO_KEY_RSA, 2048, NULL, &p, &req, &len),
+                     PICO_OK);
+    assert_int_equal(len, sizeof(want));
+    assert_memory_equal(req, want, len);
+    free(req);
+    /* an empty policy adds nothing */
+    pico_key_policy_init(&p);
+    assert_int_equal(pico_cvc_keygen_request_policy(PICO_KEY_RSA, 2048, NULL, &p, &req, &len),
+                     PICO_OK);
+    assert_int_equal(len, 28);
+    free(req);
+}
+
+/* The names: those of the key's type only; the name of a byte back */
+static void test_policy_names(void **state)
+{
+    pico_key_policy p;
+
+    pico_key_policy_init(&p);
+    assert_int_equal(pico_key_policy_add_algs(&p, PICO_KEY_EC, "ecdsa,ecdsa-sha256,ecdh"), PICO_OK);
+    assert_int_equal(p.nalgs, 3);
+    assert_memory_equal(p.algs, "\x70\x73\x80", 3);
+    assert_int_equal(pico_key_policy_add_algs(&p, PICO_KEY_EC, "rsa-pss"), PICO_E_ARGS);
+    assert_int_equal(pico_key_policy_add_algs(&p, PICO_KEY_EC, "ecdsa,,ecdh"), PICO_E_ARGS);
+    assert_int_equal(pico_key_policy_add_algs(&p, PICO_KEY_EC, "sign"), PICO_E_ARGS);
+    assert_int_equal(pico_key_policy_add_algs(&p, PICO_KEY_X25519, "ecdsa"), PICO_E_ARGS);
+    assert_string_equal(pico_key_policy_alg_name(0x70), "ecdsa");
+    assert_string_equal(pico_key_policy_alg_name(0x20), "rsa-pkcs1");
+    assert_string_equal(pico_key_policy_alg_name(0x22), "rsa-decrypt");
+    assert_string_equal(pico_key_policy_alg_name(0x92), "wrap");
+    assert_null(pico_key_policy_alg_name(0x98));
+    ERR_clear_error();
 }
 
 static void test_keygen_request_ec(void **state)
@@ -396,6 +448,8 @@ int main(void)
         cmocka_unit_test(test_pka_request_ec),
         cmocka_unit_test(test_pka_request_rsa),
         cmocka_unit_test(test_pka_request_bad_chr),
+        cmocka_unit_test(test_keygen_request_policy),
+        cmocka_unit_test(test_policy_names),
         cmocka_unit_test(test_keygen_request_ec),
         cmocka_unit_test(test_public_key_from_cv_request),
         cmocka_unit_test(test_every_firmware_curve),

@@ -448,6 +448,39 @@ static void test_run_login_takes_the_login_as_gone(void **state)
     close_dev(d, t);
 }
 
+/* 1.2: SELECT CCxx answers the key's metadata (A5 81 L { 90 91 92 93 }) in its FCP. */
+static void test_key_info_reads_the_fcp(void **state)
+{
+    static const script_step steps[] = {
+        SELECT,
+        {"80 58 00 00 00 00 00", "CC 01 C4 01 CE 01 CC 02 CE 02 90 00"},
+        {"00 A4 00 00 02 CC 01 00",
+         "62 21 81 02 00 00 82 01 01 83 02 CC 01 8A 01 05 "
+         "A5 81 10 90 04 00 00 00 02 91 02 70 92 92 01 03 93 01 AA 90 00"},
+        {"00 A4 00 00 02 CC 02 00", "62 0E 81 02 00 00 82 01 01 83 02 CC 02 8A 01 05 90 00"},
+        {"00 A4 00 00 02 CC 02 00", "6A 82"},
+        {NULL},
+    };
+    pico_transport *t;
+    pico_device *d = open_dev(steps, &t);
+    pico_key_policy p;
+
+    list(d);
+    assert_int_equal(pico_device_key_info(d, d->keys[0], &p), PICO_OK);
+    assert_int_equal(p.has_counter, 1);
+    assert_int_equal(p.use_counter, 2);
+    assert_int_equal(p.nalgs, 2);
+    assert_memory_equal(p.algs, "\x70\x92", 2);
+    assert_int_equal(p.domain, 3);
+    /* no A5: no policy */
+    assert_int_equal(pico_device_key_info(d, d->keys[1], &p), PICO_OK);
+    assert_int_equal(p.has_counter, 0);
+    assert_int_equal(p.nalgs, 0);
+    assert_int_equal(p.domain, -1);
+    assert_int_equal(pico_device_key_info(d, d->keys[1], &p), PICO_E_NOT_FOUND);
+    close_dev(d, t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_unblock_selects_again),
         cmocka_unit_test(test_pka_register),
         cmocka_unit_test(test_run_login_takes_the_login_as_gone),
+        cmocka_unit_test(test_key_info_reads_the_fcp),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

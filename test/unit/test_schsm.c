@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
 
 #include "schsm.h"
 #include "script_transport.h"
@@ -570,6 +571,38 @@ static void test_sign_status_words(void **state)
     card_done(c);
 }
 
+/* 6.2 policy (field notes): 6A84 and 6985 of a key operation name the key's use counter and
+ * its allowed algorithms; 6A84 elsewhere stays "no space". */
+static void test_key_policy_status_words(void **state)
+{
+    static const script_step steps[] = {
+        {"80 68 01 70 01 00 00", "6A 84"},
+        {"80 62 01 80 01 00 00", "69 85"},
+        {NULL},
+    };
+    uint8_t in = 0, out[256];
+    size_t out_len = sizeof(out);
+    pico_card *c = card_with(steps);
+    const char *data = NULL;
+
+    ERR_clear_error();
+    assert_int_equal(pico_schsm_sign(c, 1, PICO_ALG_ECDSA, &in, 1, out, &out_len),
+                     PICO_E_CONDITIONS);
+    assert_true(ERR_peek_last_error_data(&data, NULL) != 0 && data != NULL);
+    assert_non_null(strstr(data, "use counter is exhausted"));
+    out_len = sizeof(out);
+    assert_int_equal(pico_schsm_decipher(c, 1, PICO_ALG_ECDH, &in, 1, out, &out_len),
+                     PICO_E_CONDITIONS);
+    assert_true(ERR_peek_last_error_data(&data, NULL) != 0 && data != NULL);
+    assert_non_null(strstr(data, "allowed algorithms do not include"));
+    ERR_clear_error();
+    assert_int_equal(pico_schsm_sw_error(0x6A84, "MANAGE PKA"), PICO_E_DEVICE);
+    assert_true(ERR_peek_last_error_data(&data, NULL) != 0 && data != NULL);
+    assert_null(strstr(data, "the key's use counter"));
+    ERR_clear_error();
+    card_done(c);
+}
+
 /* 2.4 / 6.5: extended Le; 0000 fillers dropped. */
 static void test_list_objects(void **state)
 {
@@ -840,6 +873,7 @@ int main(void)
         cmocka_unit_test(test_get_response_endless_big_parts),
         cmocka_unit_test(test_get_response_endless_every_command),
         cmocka_unit_test(test_sign_status_words),
+        cmocka_unit_test(test_key_policy_status_words),
         cmocka_unit_test(test_list_objects),
         cmocka_unit_test(test_read_small_file),
         cmocka_unit_test(test_read_large_file),

@@ -319,6 +319,50 @@ static void test_keys_need_pin_then_sign(void **state)
     assert_string_equal(xfer(f->card, "805800000000 00"), "C400CC00C401" "9000");
 }
 
+/*
+ * 6.2 tags 90-93 kept as the firmware keeps them: SELECT CCxx answers them in the FCP
+ * (A5 81 L, file_process_fci), the list refuses other algorithms (6985, the counter kept),
+ * the counter counts the operations done and at zero answers 6A84 (field notes).
+ */
+static void test_key_policy_fcp_counter_algorithms(void **state)
+{
+    struct fixture *f = *state;
+    static const char gakp[] =
+        "00460100 X 7F492E 060A04007F00070202020203 "
+        "8120FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF "
+        "900400000002 910170 920100 9301AA / 0000";
+    static const char hash[] = "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824";
+    char sign70[128], sign73[128];
+
+    snprintf(sign70, sizeof(sign70), "8068017020%s00", hash);
+    snprintf(sign73, sizeof(sign73), "8068017320%s00", hash);
+    xfer(f->card, SELECT);
+    xfer(f->card, INIT_PLAIN);
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, VERIFY_OK), "9000");
+    assert_string_equal(sw(xfer(f->card, gakp)), "9000");
+    assert_string_equal(xfer(f->card, "00A4000002CC0100"), "6220810200008201018302CC018A0105A5810F"
+                                                           "900400000002910170920100"
+                                                           "9301AA9000");
+    assert_string_equal(sw(xfer(f->card, sign73)), "6985");
+    assert_string_equal(sw(xfer(f->card, sign70)), "9000");
+    assert_string_equal(sw(xfer(f->card, sign70)), "9000");
+    assert_string_equal(sw(xfer(f->card, sign70)), "6A84");
+    assert_string_equal(xfer(f->card, "00A4000002CC0100"), "6220810200008201018302CC018A0105A5810F"
+                                                           "900400000000910170920100"
+                                                           "9301AA9000");
+    /* a key without metadata: the plain EF FCP */
+    assert_string_equal(xfer(f->card, "00A4000002CC0000"), "620E810200008201018302CC008A01059000");
+    /* option 0200 (EXTRAS, 9.1): a key generated without 90 gets the counter FFFFFFFE */
+    assert_string_equal(xfer(f->card, "8064060001 02"), "9000");
+    assert_string_equal(sw(xfer(f->card, "00460200 X 7F492E 060A04007F00070202020203 "
+                                         "8120FFFFFFFF00000001000000000000000000000000"
+                                         "FFFFFFFFFFFFFFFFFFFFFFFF / 0000")),
+                        "9000");
+    assert_string_equal(xfer(f->card, "00A4000002CC0200"),
+                        "6217810200008201018302CC028A0105A58106900" "4FFFFFFFE9000");
+}
+
 static void test_read_binary_offsets_and_limits(void **state)
 {
     struct fixture *f = *state;
@@ -587,6 +631,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_domain_commands_status_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_pin_counts_down_and_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_p1_p2_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_policy_fcp_counter_algorithms, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_keys_need_pin_then_sign, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_binary_offsets_and_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
