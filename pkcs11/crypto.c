@@ -213,7 +213,8 @@ static CK_RV rsa_sign(pico_key *key, const p11_op *op, CK_MECHANISM_TYPE base, c
             return CKR_MECHANISM_INVALID;
         if (plen + in_len > sizeof(t) || plen + in_len + 11 > k)
             return CKR_DATA_LEN_RANGE;
-        memcpy(t, prefix, plen);
+        if (plen > 0) /* CKM_RSA_PKCS alone: the caller's DigestInfo as it is */
+            memcpy(t, prefix, plen);
         memcpy(t + plen, in, in_len);
         if (RSA_padding_add_PKCS1_type_1(em, (int)k, t, (int)(plen + in_len)) != 1)
             return CKR_DATA_LEN_RANGE;
