@@ -52,7 +52,10 @@ grep -q '"keyref":1,"type":"EC","label":"web","id":"' "$work/u1.json" || fail "u
 keysB() { "$top_builddir/test/tools/pcsc-apdu" 1 $SEL 8058000000 | tail -1; }
 before=$(keysB)
 cp "$work/mail.wrap" "$work/bad.wrap"
-printf '\x55' | dd of="$work/bad.wrap" bs=1 seek=100 conv=notrunc 2>/dev/null
+# (inverted, not overwritten: a fixed value would be the byte already there once in 256 runs)
+byte=$(od -An -tu1 -j100 -N1 "$work/bad.wrap" | tr -d ' ')
+printf '%b' "\\0$(printf '%03o' $((byte ^ 0xFF)))" | dd of="$work/bad.wrap" bs=1 seek=100 conv=notrunc 2>/dev/null
+cmp -s "$work/mail.wrap" "$work/bad.wrap" && fail "the damaged copy is the same"
 run_fails on 1 key unwrap --in "$work/bad.wrap" "${pin[@]}"
 grep -q 'damaged' "$work/err" || fail "damaged blob: $(cat "$work/err")"
 [ "$(keysB)" = "$before" ] || fail "B's files changed after a refused unwrap: $before / $(keysB)"
