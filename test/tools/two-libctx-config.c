@@ -19,24 +19,7 @@
 #include <openssl/store.h>
 #include <stdio.h>
 
-static EVP_PKEY *load(OSSL_LIB_CTX *libctx, const char *uri)
-{
-    OSSL_STORE_CTX *store = OSSL_STORE_open_ex(uri, libctx, NULL, NULL, NULL, NULL, NULL, NULL);
-    EVP_PKEY *key = NULL;
-
-    if (store == NULL || !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY)) {
-        OSSL_STORE_close(store);
-        return NULL;
-    }
-    while (key == NULL && !OSSL_STORE_eof(store)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(store);
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(store);
-    return key;
-}
+#include "store-load.h"
 
 static EVP_PKEY *read_pub(const char *file)
 {
@@ -66,7 +49,7 @@ static int signs_as(OSSL_LIB_CTX *libctx, EVP_PKEY *key, EVP_PKEY *pub)
 
 static int check(const char *name, OSSL_LIB_CTX *libctx, const char *uri, const char *pub_file)
 {
-    EVP_PKEY *key = load(libctx, uri), *pub = read_pub(pub_file);
+    EVP_PKEY *key = store_load_pkey(libctx, uri), *pub = read_pub(pub_file);
     int ok = 0;
 
     if (key == NULL || pub == NULL) {

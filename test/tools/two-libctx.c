@@ -16,24 +16,7 @@
 #include <openssl/store.h>
 #include <stdio.h>
 
-static EVP_PKEY *load(OSSL_LIB_CTX *libctx, const char *uri)
-{
-    OSSL_STORE_CTX *store = OSSL_STORE_open_ex(uri, libctx, NULL, NULL, NULL, NULL, NULL, NULL);
-    EVP_PKEY *key = NULL;
-
-    if (store == NULL || !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY)) {
-        OSSL_STORE_close(store);
-        return NULL;
-    }
-    while (key == NULL && !OSSL_STORE_eof(store)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(store);
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(store);
-    return key;
-}
+#include "store-load.h"
 
 static int sign_verify(OSSL_LIB_CTX *libctx, EVP_PKEY *key)
 {
@@ -56,7 +39,7 @@ static int failure_reported(OSSL_LIB_CTX *libctx)
     EVP_PKEY *key;
 
     ERR_clear_error();
-    if ((key = load(libctx, "pico:reader=No%20Such%20Reader;object=x")) != NULL) {
+    if ((key = store_load_pkey(libctx, "pico:reader=No%20Such%20Reader;object=x")) != NULL) {
         EVP_PKEY_free(key);
         return 0;
     }
@@ -84,8 +67,8 @@ int main(int argc, char **argv)
         (pb[0] = OSSL_PROVIDER_load(b, "default")) == NULL ||
         (pb[1] = OSSL_PROVIDER_load(b, "pico")) == NULL)
         goto end;
-    if ((ka = load(a, argv[1])) == NULL || (kb = load(b, argv[1])) == NULL || !sign_verify(a, ka) ||
-        !sign_verify(b, kb))
+    if ((ka = store_load_pkey(a, argv[1])) == NULL || (kb = store_load_pkey(b, argv[1])) == NULL ||
+        !sign_verify(a, ka) || !sign_verify(b, kb))
         goto end;
     printf("before ok\n");
     fflush(stdout);
@@ -101,7 +84,7 @@ int main(int argc, char **argv)
         goto end;
     /* and a key loaded after it went */
     EVP_PKEY_free(ka);
-    if ((ka = load(a, argv[1])) == NULL || !sign_verify(a, ka))
+    if ((ka = store_load_pkey(a, argv[1])) == NULL || !sign_verify(a, ka))
         goto end;
     printf("after ok\n");
     rc = 0;
