@@ -2,12 +2,15 @@
 /*
  * Signatures per second from THREADS threads sharing one key, loaded once
  * through OSSL_STORE (a threaded server's key): with a pool (the same key on
- * several devices) the threads' signatures spread over the devices.
+ * several devices) the threads' signatures spread over the devices. With
+ * PROCS, the key is loaded once and the process forks PROCS workers of
+ * THREADS threads each (a pre-forking server's key: nginx's workers), which
+ * share the N signatures.
  *
- *   pool_sign URI N THREADS
+ *   pool_sign URI N THREADS [PROCS]
  *
- * Prints "pool_sign N=<n> threads=<t> <ops/s> ops/s"; exits 1 when a
- * signature failed.
+ * Prints "pool_sign N=<n> threads=<t> procs=<p> <ops/s> ops/s"; exits 1 when
+ * a signature failed.
  */
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -17,7 +20,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static EVP_PKEY *key;
 static atomic_int left, failed;
@@ -67,15 +72,49 @@ static EVP_PKEY *load(const char *uri)
     return k;
 }
 
+/* n signatures from t threads of this process; 0 when every one was made */
+static int sign_threads(int n, int t)
+{
+    pthread_t th[64];
+    int i;
+
+    atomic_store(&left, n);
+    for (i = 0; i < t; i++)
+        pthread_create(&th[i], NULL, signer, NULL);
+    for (i = 0; i < t; i++)
+        pthread_join(th[i], NULL);
+    return atomic_load(&failed) != 0;
+}
+
+/* p workers forked from this process share n signatures; 0 when every one was made */
+static int sign_procs(int n, int t, int p)
+{
+    pid_t pid[64];
+    int i, st, rc = 0;
+
+    for (i = 0; i < p; i++) {
+        if ((pid[i] = fork()) == 0) {
+            fflush(stdout);
+            _exit(sign_threads(n / p + (i < n % p), t));
+        }
+        if (pid[i] < 0)
+            return 1;
+    }
+    for (i = 0; i < p; i++)
+        if (waitpid(pid[i], &st, 0) != pid[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            rc = 1;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     OSSL_PROVIDER *pico, *dflt;
-    pthread_t th[64];
-    int n, t, i, rc = 1;
+    int n, t, p = 0, rc = 1;
     double t0, dt;
 
-    if (argc != 4 || (t = atoi(argv[3])) < 1 || t > 64) {
-        fprintf(stderr, "usage: %s URI N THREADS (1..64)\n", argv[0]);
+    if ((argc != 4 && argc != 5) || (t = atoi(argv[3])) < 1 || t > 64 ||
+        (argc == 5 && ((p = atoi(argv[4])) < 1 || p > 64))) {
+        fprintf(stderr, "usage: %s URI N THREADS (1..64) [PROCS (1..64)]\n", argv[0]);
         return 2;
     }
     n = atoi(argv[2]);
@@ -83,15 +122,10 @@ int main(int argc, char **argv)
     pico = OSSL_PROVIDER_load(NULL, "pico");
     if (pico == NULL || dflt == NULL || (key = load(argv[1])) == NULL)
         goto end;
-    atomic_store(&left, n);
     t0 = now_ms();
-    for (i = 0; i < t; i++)
-        pthread_create(&th[i], NULL, signer, NULL);
-    for (i = 0; i < t; i++)
-        pthread_join(th[i], NULL);
+    rc = p > 0 ? sign_procs(n, t, p) : sign_threads(n, t);
     dt = now_ms() - t0;
-    printf("pool_sign N=%d threads=%d %.1f ops/s\n", n, t, n * 1000.0 / dt);
-    rc = atomic_load(&failed) != 0;
+    printf("pool_sign N=%d threads=%d procs=%d %.1f ops/s\n", n, t, p, n * 1000.0 / dt);
 end:
     if (rc != 0)
         ERR_print_errors_fp(stderr);

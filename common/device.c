@@ -62,7 +62,9 @@ static pico_err dev_get(const char *reader, pico_device **out)
     }
     if ((err = pico_pcsc_open(reader, &t)) != PICO_OK)
         return err;
-    return pico_dev_open(reader, t, out);
+    if ((err = pico_dev_open(reader, t, out)) == PICO_OK)
+        pico_busy_name(reader, (*out)->busy_name);
+    return err;
 }
 
 pico_err pico_dev_open(const char *reader, pico_transport *t, pico_device **out)
@@ -84,6 +86,7 @@ pico_err pico_dev_open(const char *reader, pico_transport *t, pico_device **out)
     pthread_mutex_init(&d->lock, NULL);
     d->card->t = t;
     d->pid = getpid();
+    d->busy_mark = PICO_BUSY_NONE; /* and no name: marks for PC/SC devices only (below) */
     snprintf(d->desc, sizeof(d->desc), "Pico HSM in reader '%s'", reader);
     if ((err = pico_dev_enter(d)) != PICO_OK) {
         dev_free(d);

@@ -182,6 +182,10 @@ pico_err pico_device_key_op(pico_key *key, pico_mech mech, const uint8_t *in, si
 pico_err pico_device_key_op_try(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len,
                                 uint8_t *out, size_t *out_len);
 
+/* Whether a key operation (of any process, this one included) runs on the device now: a
+ * pool's hint to leave it alone (not a lock; busy.h). */
+int pico_device_busy(pico_device *d);
+
 /*
  * A device pool: the devices that hold the same key (the same public key, e.g.
  * restored from one backup), for a URI without token= or reader=. The first key

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "busy.h"
 #include "device.h"
 #include "transport.h"
 
@@ -62,6 +63,9 @@ struct pico_device {
     /* the firmware's EdDSA (ENABLE_EDDSA build): 0 not known yet, 1 yes, -1 no; a property of
      * the firmware, kept when the object forgets what the device holds */
     int eddsa;
+    /* another process's pool sees this device busy while a key operation runs (busy.h) */
+    char busy_name[PICO_BUSY_NAME_LEN];
+    int busy_mark;
 };
 
 /* device.c: the device taken and given back for a sequence of exchanges */

@@ -165,6 +165,9 @@ static pico_err member_op(pool_member *m, int try_only, pico_pool_login_fn login
     size_t cap = *out_len;
     pico_err err = PICO_OK;
 
+    /* a first login would queue behind another process's operation on the device */
+    if (try_only && !atomic_load(&m->logged) && login != NULL && pico_device_busy(m->key->dev))
+        return PICO_E_BUSY;
     pico_err_mark();
     if (!atomic_load(&m->logged) && login != NULL && (err = login(arg, m->key)) == PICO_OK)
         atomic_store(&m->logged, 1);

@@ -89,6 +89,8 @@ void pico_dev_leave(pico_device *d)
  */
 static pico_err dev_enter_one(pico_device *d, int try_only)
 {
+    pico_err err;
+
     /* try_only (a pool): a device another thread of this process is using is skipped,
      * not waited for; PICO_E_BUSY, unraised */
     if (!try_only)
@@ -97,10 +99,19 @@ static pico_err dev_enter_one(pico_device *d, int try_only)
         return PICO_E_BUSY;
     if (d->pid == getpid() && d->selected) {
         d->txn = 0;
-        return PICO_OK;
+    } else {
+        pthread_mutex_unlock(&d->lock);
+        if ((err = pico_dev_enter(d)) != PICO_OK)
+            return err;
     }
-    pthread_mutex_unlock(&d->lock);
-    return pico_dev_enter(d);
+    /* and one another process is using, the same (busy.h); outside a pool the mark only
+     * tells the others, the operation queues in pcscd as it always did */
+    d->busy_mark = pico_busy_take(d->busy_name);
+    if (d->busy_mark == PICO_BUSY_HELD && try_only) {
+        pico_dev_leave(d);
+        return PICO_E_BUSY;
+    }
+    return PICO_OK;
 }
 
 /* Inside dev_enter_one: opens the transaction (and selects again after a reset). */
@@ -213,8 +224,18 @@ static pico_err key_op(pico_key *k, int try_only, const char *op, key_op_fn fn, 
         err = pico_err_raise(err, "%s with key %u on %s", op, k->keyref, d->desc);
     }
 end:
+    pico_busy_give(d->busy_mark);
+    d->busy_mark = PICO_BUSY_NONE;
     pico_dev_leave(d);
     return err;
+}
+
+int pico_device_busy(pico_device *d)
+{
+    int mark = pico_busy_take(d->busy_name);
+
+    pico_busy_give(mark);
+    return mark == PICO_BUSY_HELD;
 }
 
 /* The row of key's type when it has the capability cap and a raw public key, else NULL. */

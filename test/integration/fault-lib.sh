@@ -158,11 +158,12 @@ sim_kill() {
     fail "the reader of device $1 still has a card after the kill"
 }
 
-# Starts device I again on its state (as PICO_SIM_CMDI does) and waits until it is
-# in its reader, without SELECT: sim_start I
+# Starts device I again on its state (as PICO_SIM_CMDI does, with the further
+# options given) and waits until it is in its reader, without SELECT:
+# sim_start I [OPTION...]
 sim_start() {
     local cmdvar="PICO_SIM_CMD$1" n
-    ${!cmdvar} &
+    ${!cmdvar} "${@:2}" &
     export "PICO_SIM_PID$1=$!"
     disown # killed by sim_kill or by the harness: no job report
     for n in $(seq 500); do
