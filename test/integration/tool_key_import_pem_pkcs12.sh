@@ -4,7 +4,8 @@
 # the device under its DKEK (the key blob built on the host from sc-hsm-tool's share file):
 # through the provider the imported keys then give what the default provider gives with the
 # original PEM keys (the same RSA signature and plaintext, the same ECDH secret), and the
-# certificate is stored with the key. Refused, saying why and before the share is opened: RSA
+# certificate is stored with the key; a TLS server runs on the imported key and the stored
+# certificate (TLS 1.3 and TLS 1.2 with RSA key exchange). Refused, saying why and before the share is opened: RSA
 # with e = 3 (the device would use e = 65537), a curve the device lacks, a label in use; and
 # before anything is sent to the device: shares that are not the device's DKEK.
 . "$(dirname "$0")/provider-lib.sh"
@@ -74,6 +75,33 @@ cmp -s "$work/s.pico" "$work/s.default" || fail "RSA signatures differ"
 run openssl pkeyutl -encrypt -certin -inkey "$work/rsa.crt" -in "$work/msg" -out "$work/ct"
 run ossl pkeyutl -decrypt -inkey "$(key rsa)" -in "$work/ct" -out "$work/pt.pico"
 cmp -s "$work/pt.pico" "$work/msg" || fail "decryption with the imported key differs"
+
+# TLS with the imported key and the certificate read back from the device: s_server signs
+# (TLS 1.3, RSA-PSS) and decrypts (TLS 1.2 RSA key exchange) on the device; a plain
+# s_client verifies the server against the PKCS#12's certificate
+ossl storeutl -certs "pico:object=rsa;type=cert" | openssl x509 > "$work/dev.crt"
+tls() {
+    local port=$1 server
+    shift
+    ossl s_server -accept "127.0.0.1:$port" -key "$(key rsa)" -cert "$work/dev.crt" -www \
+        -naccept 1 "$@" > "$work/server$port.log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do
+        grep -q ACCEPT "$work/server$port.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$port" \
+        -CAfile "$work/rsa.crt" -verify_return_error -ign_eof "$@" > "$work/client.log" 2>&1 ||
+        { cat "$work/server$port.log" "$work/client.log" >&2; kill $server 2>/dev/null; fail "TLS $*"; }
+    wait $server 2>/dev/null || true
+    grep -q 'Verify return code: 0 (ok)' "$work/client.log" || fail "TLS $*: not verified"
+    grep -q 's_server' "$work/client.log" || fail "TLS $*: no page"
+}
+signs=$(apdus 68) deciphers=$(apdus 62)
+tls 4441 -tls1_3
+[ "$(apdus 68)" -gt "$signs" ] || fail "TLS 1.3: the handshake did not sign on the device"
+tls 4442 -tls1_2 -cipher AES128-GCM-SHA256
+[ "$(apdus 62)" -gt "$deciphers" ] || fail "TLS 1.2 RSA: the premaster was not decrypted on the device"
 
 # a device with another DKEK: refused before the UNWRAP, naming both check values
 run tool init --yes --pin "$PIN" --so-pin "$SOPIN" --dkek-shares 1 >/dev/null
