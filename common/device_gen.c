@@ -103,30 +103,6 @@ static pico_err check_made(pico_device *d, const pico_keygen *spec, const pico_k
     return PICO_OK;
 }
 
-/* The default ID: SHA-1 of the public key (SubjectPublicKeyInfo), as OpenSC derives it. */
-static pico_err default_id(EVP_PKEY *pub, pico_prkd *prkd)
-{
-    uint8_t *spki = NULL, md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    const char *propq;
-    OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
-    EVP_MD *sha1 = EVP_MD_fetch(libctx, "SHA1", propq);
-    int n = i2d_PUBKEY(pub, &spki);
-    pico_err err = PICO_OK;
-
-    if (n <= 0 || sha1 == NULL || !EVP_Digest(spki, (size_t)n, md, &md_len, sha1, NULL) ||
-        md_len > sizeof(prkd->id))
-        err = pico_err_raise(PICO_E_INTERNAL, "key id");
-    else {
-        memcpy(prkd->id, md, md_len);
-        prkd->id_len = md_len;
-    }
-    OPENSSL_free(spki);
-    EVP_MD_free(sha1);
-    OPENSSL_cleanse(md, sizeof(md));
-    return err;
-}
-
 /* The PrKD the host is expected to write (6.4): label, ID, type, size, restriction. */
 static pico_err write_prkd(pico_device *d, const pico_keygen *spec, pico_key *k)
 {
@@ -143,8 +119,11 @@ static pico_err write_prkd(pico_device *d, const pico_keygen *spec, pico_key *k)
     if (spec->id_len > 0 && spec->id_len <= sizeof(prkd.id)) {
         memcpy(prkd.id, spec->id, spec->id_len);
         prkd.id_len = spec->id_len;
-    } else if ((err = default_id(k->pub, &prkd)) != PICO_OK)
+    } else if ((err = pico_dev_key_intrinsic_id(k->pub, prkd.id)) != PICO_OK) {
         return err;
+    } else {
+        prkd.id_len = 20;
+    }
     if (spec->algid_len > 0)
         memcpy(prkd.algid, spec->algid, spec->algid_len);
     prkd.algid_len = spec->algid_len;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <openssl/evp.h>
+
 #include "busy.h"
 #include "device.h"
 #include "transport.h"
@@ -82,6 +84,10 @@ int pico_dev_has_fid(const pico_device *d, uint16_t fid);
 pico_err pico_dev_key_read_desc(pico_key *k);
 pico_err pico_dev_key_read_public(pico_key *k);
 void pico_dev_key_free(pico_key *k);
+/* device_keys.c: a new key's default ID, OpenSC's intrinsic one (as its pkcs15init and
+ * sc-hsm-tool give keys): SHA-1 of the RSA modulus, of an EC point's x, or of the raw public
+ * key (X25519, X448, Ed25519, Ed448) */
+pico_err pico_dev_key_intrinsic_id(EVP_PKEY *pub, uint8_t id[20]);
 void pico_dev_certs_free(pico_device *d);
 
 /* device_login.c: the held factors and the login again with them */

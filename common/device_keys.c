@@ -5,6 +5,7 @@
  */
 #include "device.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <pthread.h>
@@ -401,5 +402,48 @@ pico_err pico_device_certs(pico_device *d, pico_cert ***certs, size_t *count)
         *certs = d->certs;
         *count = d->ncerts;
     }
+    return err;
+}
+
+/* The public key bytes OpenSC's intrinsic ID hashes: the RSA modulus, an EC point's x, the
+ * raw key of X25519/X448/Ed25519/Ed448. *n 0: none. */
+static void intrinsic_bytes(EVP_PKEY *pub, uint8_t *buf, size_t cap, size_t *n)
+{
+    BIGNUM *m = NULL;
+
+    *n = 0;
+    if (EVP_PKEY_is_a(pub, "RSA")) {
+        if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &m) && (size_t)BN_num_bytes(m) <= cap)
+            *n = (size_t)BN_bn2bin(m, buf);
+        BN_free(m);
+    } else if (EVP_PKEY_is_a(pub, "EC")) {
+        if (EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, buf, cap, n) && *n >= 3 &&
+            buf[0] == 0x04) {
+            memmove(buf, buf + 1, (*n - 1) / 2);
+            *n = (*n - 1) / 2;
+        } else {
+            *n = 0;
+        }
+    } else {
+        *n = cap;
+        if (EVP_PKEY_get_raw_public_key(pub, buf, n) != 1)
+            *n = 0;
+    }
+}
+
+pico_err pico_dev_key_intrinsic_id(EVP_PKEY *pub, uint8_t id[20])
+{
+    const char *propq;
+    OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
+    EVP_MD *sha1 = EVP_MD_fetch(libctx, "SHA1", propq);
+    uint8_t buf[1 + 2 * 66 + 512];
+    size_t n;
+    unsigned md_len = 0;
+    pico_err err = PICO_OK;
+
+    intrinsic_bytes(pub, buf, sizeof(buf), &n);
+    if (n == 0 || sha1 == NULL || !EVP_Digest(buf, n, id, &md_len, sha1, NULL) || md_len != 20)
+        err = pico_err_raise(PICO_E_INTERNAL, "key id");
+    EVP_MD_free(sha1);
     return err;
 }

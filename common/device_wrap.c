@@ -71,38 +71,6 @@ pico_err pico_device_wrap(pico_key *k, pico_wrapped *w)
     return err;
 }
 
-/* OpenSC's intrinsic ID (pkcs15init, "mozilla" style): SHA-1 of the RSA modulus or of the
- * EC public point's x coordinate. */
-static pico_err intrinsic_id(EVP_PKEY *pub, uint8_t id[20])
-{
-    const char *propq;
-    OSSL_LIB_CTX *libctx = pico_cvc_libctx(&propq);
-    EVP_MD *sha1 = EVP_MD_fetch(libctx, "SHA1", propq);
-    uint8_t buf[1 + 2 * 66 + 512];
-    size_t n = 0;
-    unsigned md_len = 0;
-    BIGNUM *m = NULL;
-    pico_err err = PICO_OK;
-
-    if (EVP_PKEY_is_a(pub, "RSA")) {
-        if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &m) &&
-            (size_t)BN_num_bytes(m) <= sizeof(buf))
-            n = (size_t)BN_bn2bin(m, buf);
-    } else if (!EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, buf, sizeof(buf),
-                                                &n) ||
-               n < 3 || buf[0] != 0x04) {
-        n = 0;
-    } else {
-        memmove(buf, buf + 1, (n - 1) / 2);
-        n = (n - 1) / 2;
-    }
-    if (n == 0 || sha1 == NULL || !EVP_Digest(buf, n, id, &md_len, sha1, NULL) || md_len != 20)
-        err = pico_err_raise(PICO_E_INTERNAL, "key id");
-    BN_free(m);
-    EVP_MD_free(sha1);
-    return err;
-}
-
 /* The label and ID are no other key's (every URI naming the new key would name both). */
 static pico_err check_unique(pico_device *d, const pico_prkd *p)
 {
@@ -208,7 +176,7 @@ static pico_err after_unwrap(pico_device *d, uint8_t ref, const pico_unwrap_spec
                                             "imported: key removed again");
         goto end;
     }
-    if (p->id_len == 0 && (err = intrinsic_id(pub, p->id)) == PICO_OK)
+    if (p->id_len == 0 && (err = pico_dev_key_intrinsic_id(pub, p->id)) == PICO_OK)
         p->id_len = 20;
     if (err != PICO_OK || (err = check_unique(d, p)) != PICO_OK)
         goto end;

@@ -42,7 +42,7 @@ static const char usage_generate[] =
     "brainpoolP512r1, secp256k1, prime192v1, secp192k1. BITS: 1024 to 4096.\n"
     "x25519 and x448 keys are for key agreement (ECDH); ed25519 and ed448 keys\n"
     "sign (PureEdDSA) on firmware built with EdDSA only.\n"
-    "The ID defaults to the SHA-1 of the public key (as OpenSC makes it).\n"
+    "The ID defaults to OpenSC's: the SHA-1 of the RSA modulus or of the EC point's x.\n"
     "Logs in first: the PIN from the options or the terminal, and the PKA keys\n"
     "when the device requires public key authentication.\n"
     "Policy, fixed for the key's life: --use-counter N lets the key sign or decrypt\n"
