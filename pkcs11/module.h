@@ -111,6 +111,13 @@ CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
 int p11_key_pss_only(const pico_key *key);
 /* DER of an EC key's named curve (CKA_EC_PARAMS) into out (cap bytes). */
 CK_RV p11_ec_params(const char *curve, uint8_t *out, size_t cap, size_t *len);
+/* The key type and (EC) curve CKA_EC_PARAMS names: an OID, or 3.0's curveName
+ * (PrintableString "curve25519", "curve448", "edwards25519", "edwards448"). */
+CK_RV p11_ec_params_type(const uint8_t *der, size_t len, pico_key_type *type, char *curve,
+                         size_t cap);
+/* CKA_KEY_TYPE of a key, and what its type can do (PICO_CAP_*). */
+CK_KEY_TYPE p11_key_type(const pico_key *k);
+unsigned p11_key_caps(const pico_key *k);
 
 /* crypto.c */
 void p11_op_clear(p11_op *op);
