@@ -208,7 +208,10 @@ CK_RV p11_ec_params_type(const uint8_t *der, size_t len, pico_key_type *type, ch
     if (der == NULL || len < 2)
         return CKR_ATTRIBUTE_VALUE_INVALID;
     /* (OpenSC 0.23's pkcs11-tool writes "curve25519" with the length 11: taken as meant) */
-    if (len == 12 && memcmp(der, "\x13\x0b" "curve25519", 12) == 0) {
+    if (len == 12 && memcmp(der,
+                            "\x13\x0b"
+                            "curve25519",
+                            12) == 0) {
         *type = PICO_KEY_X25519;
         return CKR_OK;
     }
