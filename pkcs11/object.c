@@ -199,6 +199,8 @@ static CK_RV ecx_params(pico_key_type type, uint8_t *out, size_t cap, size_t *le
 CK_RV p11_ec_params_type(const uint8_t *der, size_t len, pico_key_type *type, char *curve,
                          size_t cap)
 {
+    static const uint8_t opensc_023_x25519[] = {0x13, 0x0b, 'c', 'u', 'r', 'v',
+                                                'e',  '2',  '5', '5', '1', '9'};
     const pico_key_type_info *t;
     const unsigned char *p = der;
     ASN1_OBJECT *obj;
@@ -208,10 +210,7 @@ CK_RV p11_ec_params_type(const uint8_t *der, size_t len, pico_key_type *type, ch
     if (der == NULL || len < 2)
         return CKR_ATTRIBUTE_VALUE_INVALID;
     /* (OpenSC 0.23's pkcs11-tool writes "curve25519" with the length 11: taken as meant) */
-    if (len == 12 && memcmp(der,
-                            "\x13\x0b"
-                            "curve25519",
-                            12) == 0) {
+    if (len == sizeof(opensc_023_x25519) && memcmp(der, opensc_023_x25519, len) == 0) {
         *type = PICO_KEY_X25519;
         return CKR_OK;
     }
