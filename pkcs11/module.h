@@ -19,6 +19,7 @@
 
 #include "device.h"
 #include "p11_30.h"
+#include "schsm.h"
 
 #define P11_MAX_SLOTS 16
 #define P11_MAX_SESSIONS 64
@@ -97,6 +98,15 @@ p11_slot *p11_slot_get(CK_SLOT_ID id);
 /* config.c: reads PICO_PKCS11_CONFIG's file, then reserved (x-init-reserved). */
 CK_RV p11_config_load(const char *reserved);
 void p11_config_free(void);
+
+/* session.c: whether the slot's device has a user PIN, asked without a try
+ * (pico_schsm_user_pin_set); set -1 when it cannot tell. */
+typedef struct p11_pin_probe {
+    pico_select_info si;
+    pico_pin_state state;
+    int set;
+} p11_pin_probe;
+pico_err p11_pin_probe_run(p11_slot *slot, p11_pin_probe *p);
 
 /* slot.c */
 CK_RV p11_slots_refresh(void);

@@ -29,11 +29,16 @@ static pico_err read_pin_state(void *arg, pico_card *card)
 static CK_FLAGS pin_flags(p11_slot *s)
 {
     pin_info p = {PICO_PIN_NOT_SET, 0};
+    p11_pin_probe probe;
     CK_FLAGS f = 0;
     pico_err err;
 
     pico_err_mark();
     err = pico_device_run(s->dev, read_pin_state, &p);
+    /* a PKA-only device answers the status as one with a PIN: it has none to log in with */
+    if (err == PICO_OK && p.state == PICO_PIN_TRIES && p11_pin_probe_run(s, &probe) == PICO_OK &&
+        probe.set == 0)
+        p.state = PICO_PIN_NOT_SET;
     pico_err_pop_to_mark();
     if (err != PICO_OK)
         return 0;
