@@ -27,7 +27,7 @@ static const char *const reasons[PICO_E_MAX] = {
     [PICO_E_PIN_INCORRECT] = "pin incorrect",
     [PICO_E_PIN_BLOCKED] = "pin blocked: unblock it with the so-pin",
     [PICO_E_PIN_LAST_TRY] = "one pin try left: refusing to spend it unless pin-last-try=yes",
-    [PICO_E_PIN_NOT_SET] = "device not initialized: no pin set",
+    [PICO_E_PIN_NOT_SET] = "no user pin set",
     [PICO_E_PIN_REQUIRED] = "pin required: give pin-source, pin-value or a passphrase callback",
     [PICO_E_NOT_LOGGED_IN] = "not logged in: security status not satisfied",
     [PICO_E_KEY_LOCKED] = "key material locked: the pin has not been verified",

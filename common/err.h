@@ -44,7 +44,7 @@ typedef enum pico_err {
     PICO_E_PIN_INCORRECT, /* wrong PIN, tries left in the detail */
     PICO_E_PIN_BLOCKED,
     PICO_E_PIN_LAST_TRY,  /* refused to spend the last try without consent */
-    PICO_E_PIN_NOT_SET,   /* device not initialized */
+    PICO_E_PIN_NOT_SET,   /* no user PIN: not initialized, or PKA only */
     PICO_E_PIN_REQUIRED,  /* no PIN available and no way to ask */
     PICO_E_NOT_LOGGED_IN, /* security status not satisfied (6982) */
     PICO_E_KEY_LOCKED,    /* key material locked: MKEK closed, PIN missing (6400) */

@@ -360,6 +360,52 @@ pico_err pico_schsm_select_fid(pico_card *c, uint16_t fid, uint8_t *fcp, size_t 
     return pico_schsm_sw_error(sw, name);
 }
 
+/* The size in an EF's FCP (tag 81, two bytes); -1 when the FCP has none. */
+static long fcp_size(const uint8_t *fcp, size_t len)
+{
+    size_t i;
+
+    if (len < 2 || fcp[0] != 0x62 || fcp[1] != len - 2)
+        return -1;
+    for (i = 2; i + 2 <= len && i + 2 + fcp[i + 1] <= len; i += 2 + fcp[i + 1])
+        if (fcp[i] == 0x81 && fcp[i + 1] == 2)
+            return (long)(fcp[i + 2] << 8 | fcp[i + 3]);
+    return -1;
+}
+
+pico_err pico_schsm_user_pin_set(pico_card *c, const pico_select_info *si, pico_pin_state *state,
+                                 int *set)
+{
+    uint8_t fcp[64], st[4];
+    size_t len = sizeof(fcp);
+    long size;
+    int tries;
+    pico_err err;
+
+    *set = -1;
+    if ((err = pico_schsm_pin_status(c, PICO_PIN_USER, state, &tries)) != PICO_OK)
+        return err;
+    if (*state != PICO_PIN_TRIES) { /* 6A88: none; 9000, 6983, 6984: one */
+        *set = *state != PICO_PIN_NOT_SET;
+        return PICO_OK;
+    }
+    if ((err = pico_schsm_pka_status(c, st)) == PICO_E_UNSUPPORTED) {
+        *set = 1; /* without PKA a PIN never set answers 6A88 */
+        return PICO_OK;
+    }
+    if (err != PICO_OK)
+        return err;
+    /* before 6.6 a set PIN is 33 bytes too; firmware without the EF says nothing */
+    if (si->major < 6 || (si->major == 6 && si->minor < 6))
+        return PICO_OK;
+    pico_err_mark();
+    err = pico_schsm_select_fid(c, 0x1081, fcp, &len);
+    pico_err_pop_to_mark();
+    size = err == PICO_OK ? fcp_size(fcp, len) : -1;
+    *set = size == 34 ? 1 : size == 33 ? 0 : -1;
+    return PICO_OK;
+}
+
 pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t *len)
 {
     uint8_t *buf = NULL, *nb;

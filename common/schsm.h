@@ -93,6 +93,19 @@ pico_err pico_schsm_list(pico_card *c, uint16_t *fids, size_t *count);
 /* READ BINARY of a whole EF (6.6), in pieces; *data is malloc'ed. */
 /* SELECT of an EF by FID (1.2): its FCP in fcp (capacity *len, set to the length). */
 pico_err pico_schsm_select_fid(pico_card *c, uint16_t fid, uint8_t *fcp, size_t *len);
+
+/*
+ * Whether the user PIN is set, told without a try (2.1, 4.5): *set 1 yes, 0 no, -1 unknown;
+ * *state the PIN's status. A PIN-less PKA-only device answers 63C3 to the status as one with
+ * a PIN does; what tells it is the user PIN's EF (1081), whose FCP (a SELECT: no login, no
+ * try, the session kept) shows the size of the record: 34 bytes (length, format, verifier)
+ * once a PIN is set on firmware 6.6 or later, the 33 zero bytes the firmware writes at boot
+ * while none is. Unknown before 6.6 (a set PIN was 33 bytes there too). One case reads as
+ * "no": a PIN set by a firmware before 6.6 on a PKA device and not verified since the
+ * upgrade (the firmware rewrites it in the 6.6 form at the first right VERIFY).
+ */
+pico_err pico_schsm_user_pin_set(pico_card *c, const pico_select_info *si, pico_pin_state *state,
+                                 int *set);
 pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t *len);
 pico_err pico_schsm_update_file(pico_card *c, uint16_t fid, const uint8_t *data, size_t len);
 pico_err pico_schsm_delete_file(pico_card *c, uint16_t fid);

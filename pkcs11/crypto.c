@@ -12,6 +12,8 @@
  *                          length and MGF1 uses the hash, else RSA_RAW with
  *                          an EMSA-PSS block encoded here;
  *   CKM_RSA_X_509          RSA_RAW with the caller's block;
+ *   CKM_EDDSA              PICO_MECH_EDDSA with the whole message (PureEdDSA,
+ *                          at most PICO_EDDSA_MAX_MESSAGE bytes: one APDU);
  *   decryption             PICO_MECH_RSA_DECRYPT_RAW, the padding removed
  *                          here with OpenSSL's constant-time decoders.
  */
@@ -123,8 +125,13 @@ CK_RV p11_key_op(pico_key *key, pico_mech mech, const uint8_t *in, size_t in_len
 
 static size_t sig_len(const pico_key *key)
 {
-    return key->type == PICO_KEY_EC ? 2 * (((size_t)key->bits + 7) / 8)
-                                    : ((size_t)key->bits + 7) / 8;
+    const pico_key_type_info *t = pico_key_type_info_of(key->type);
+
+    if (key->type == PICO_KEY_EC)
+        return 2 * (((size_t)key->bits + 7) / 8);
+    if (t != NULL && t->raw_len > 0) /* EdDSA: R || S, each as long as the public key */
+        return 2 * t->raw_len;
+    return ((size_t)key->bits + 7) / 8;
 }
 
 /* The DER ECDSA-Sig-Value the device answers, as PKCS#11's r || s. */
@@ -245,12 +252,41 @@ static CK_RV pss_params(const CK_MECHANISM *m, p11_op *op, const EVP_MD *mech_md
     return CKR_OK;
 }
 
+/*
+ * CKM_EDDSA (3.0 section 2.3.14): the device signs PureEdDSA only (Ed25519, Ed448 with an
+ * empty context). No parameters, or CK_EDDSA_PARAMS saying the same; HashEdDSA (phFlag) and
+ * a context (Ed25519ctx, Ed448 with one) are refused, never signed as something else.
+ */
+static CK_RV eddsa_setup(const pico_key *key, const CK_MECHANISM *m, p11_op *op)
+{
+    const pico_eddsa_params *p = m->pParameter;
+
+    if (key->type != PICO_KEY_ED25519 && key->type != PICO_KEY_ED448)
+        return CKR_KEY_TYPE_INCONSISTENT;
+    if (p != NULL && m->ulParameterLen != sizeof(*p))
+        return CKR_MECHANISM_PARAM_INVALID;
+    if (p == NULL && m->ulParameterLen != 0)
+        return CKR_MECHANISM_PARAM_INVALID;
+    if (p != NULL && (p->phFlag != CK_FALSE || p->ulContextDataLen != 0))
+        return CKR_MECHANISM_PARAM_INVALID;
+    op->mech = m->mechanism;
+    return CKR_OK;
+}
+
 /* Which mechanisms a key of this type signs with, and their parameters. */
 static CK_RV sign_setup(const pico_key *key, const CK_MECHANISM *m, p11_op *op)
 {
     CK_MECHANISM_TYPE base, h = hash_of(m->mechanism, &base);
     const EVP_MD *md = h != 0 ? md_of(h) : NULL;
     int ec = key->type == PICO_KEY_EC;
+
+    if (m->mechanism == CKM_EDDSA)
+        return eddsa_setup(key, m, op);
+    if (key->type != PICO_KEY_EC && key->type != PICO_KEY_RSA) /* Ed, X: no hash-and-sign */
+        return base == CKM_ECDSA || base == CKM_RSA_PKCS || base == CKM_RSA_PKCS_PSS ||
+                       base == CKM_RSA_X_509
+                   ? CKR_KEY_TYPE_INCONSISTENT
+                   : CKR_MECHANISM_INVALID;
 
     if (ec != (base == CKM_ECDSA) ||
         (!ec && base != CKM_RSA_PKCS && base != CKM_RSA_PKCS_PSS && base != CKM_RSA_X_509))
@@ -331,7 +367,11 @@ static CK_RV sign_now(p11_session *s, const uint8_t *data, size_t len, uint8_t *
         data = hash;
         len = hl;
     }
-    if (key->type == PICO_KEY_EC)
+    if (op->mech == CKM_EDDSA)
+        rv = len <= PICO_EDDSA_MAX_MESSAGE
+                 ? p11_key_op(key, PICO_MECH_EDDSA, data, len, out, &out_len)
+                 : CKR_DATA_LEN_RANGE; /* one APDU holds it */
+    else if (key->type == PICO_KEY_EC)
         rv = ecdsa_sign(key, data, len, out, &out_len);
     else
         rv = rsa_sign(key, op, base, data, len, out, &out_len);
@@ -381,9 +421,10 @@ CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR part, CK_ULONG len)
         rv = CKR_ARGUMENTS_BAD;
     else if (s->sign.mdctx != NULL)
         rv = EVP_DigestUpdate(s->sign.mdctx, part, len) ? CKR_OK : CKR_FUNCTION_FAILED;
-    else if (s->sign.data_len + len > 1024 ||
+    else if (s->sign.data_len + len > (s->sign.mech == CKM_EDDSA ? PICO_EDDSA_MAX_MESSAGE : 1024) ||
              (grown = realloc(s->sign.data, s->sign.data_len + len + 1)) == NULL)
-        rv = CKR_DATA_LEN_RANGE; /* without a hash the data is a hash or a block */
+        rv = CKR_DATA_LEN_RANGE; /* without a hash the data is a hash, a block, or the
+                                  * message EdDSA signs in one APDU */
     else {
         memcpy(grown + s->sign.data_len, part, len);
         s->sign.data = grown;

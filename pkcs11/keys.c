@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Keys made on the device and secrets derived with them: C_GenerateKeyPair
- * (EC on a named curve, RSA with e = 65537, through pico_device_generate:
- * the label and ID checks and the rollback are the device layer's) and
- * C_DeriveKey CKM_ECDH1_DERIVE with CKD_NULL, one APDU, the shared x
- * coordinate kept as a session object (CKO_SECRET_KEY, extractable: the
- * application asked for the secret).
+ * (EC on a named curve, Ed25519/Ed448, X25519/X448, RSA with e = 65537,
+ * through pico_device_generate: the label and ID checks and the rollback
+ * are the device layer's) and C_DeriveKey CKM_ECDH1_DERIVE with CKD_NULL,
+ * one APDU, the shared x coordinate (the RFC 7748 secret for X25519/X448)
+ * kept as a session object (CKO_SECRET_KEY, extractable: the application
+ * asked for the secret).
  */
 #include <openssl/crypto.h>
 #include <openssl/objects.h>
@@ -33,23 +34,27 @@ static CK_ULONG attr_ulong(const CK_ATTRIBUTE *a)
     return v;
 }
 
-/* The curve of CKA_EC_PARAMS (a DER OID; a PrintableString name is 2.40's other choice). */
-static CK_RV curve_of(const CK_ATTRIBUTE *a, char *name, size_t cap)
+/*
+ * The key type and curve of CKA_EC_PARAMS for a key pair mechanism: EC_KEY_PAIR_GEN makes the
+ * Weierstrass curves, EC_EDWARDS_ and EC_MONTGOMERY_KEY_PAIR_GEN the curves of RFC 8032 and
+ * RFC 7748, named by OID or by 3.0's curveName.
+ */
+static CK_RV curve_of(CK_MECHANISM_TYPE m, const CK_ATTRIBUTE *a, pico_keygen *g, char *name,
+                      size_t cap)
 {
-    const unsigned char *p;
-    ASN1_OBJECT *obj;
-    int nid;
+    pico_key_type type = 0;
+    CK_RV rv;
 
     if (a == NULL)
         return CKR_TEMPLATE_INCOMPLETE;
-    p = a->pValue;
-    if ((obj = d2i_ASN1_OBJECT(NULL, &p, (long)a->ulValueLen)) == NULL)
-        return CKR_ATTRIBUTE_VALUE_INVALID;
-    nid = OBJ_obj2nid(obj);
-    ASN1_OBJECT_free(obj);
-    if (nid == NID_undef)
-        return CKR_CURVE_NOT_SUPPORTED;
-    snprintf(name, cap, "%s", OBJ_nid2sn(nid));
+    if ((rv = p11_ec_params_type(a->pValue, a->ulValueLen, &type, name, cap)) != CKR_OK)
+        return rv;
+    if ((m == CKM_EC_KEY_PAIR_GEN) != (type == PICO_KEY_EC) ||
+        (m == CKM_EC_EDWARDS_KEY_PAIR_GEN && type != PICO_KEY_ED25519 && type != PICO_KEY_ED448) ||
+        (m == CKM_EC_MONTGOMERY_KEY_PAIR_GEN && type != PICO_KEY_X25519 && type != PICO_KEY_X448))
+        return CKR_TEMPLATE_INCONSISTENT; /* a curve of another mechanism */
+    g->type = type;
+    g->curve = type == PICO_KEY_EC ? name : NULL;
     return CKR_OK;
 }
 
@@ -95,15 +100,10 @@ static CK_RV keygen_spec(const CK_MECHANISM *m, const CK_ATTRIBUTE *pub, CK_ULON
     static const uint8_t f4[] = {0x01, 0x00, 0x01};
     const CK_ATTRIBUTE *e = find_attr(pub, npub, CKA_PUBLIC_EXPONENT);
     CK_ULONG bits;
-    CK_RV rv;
 
-    if (m->mechanism == CKM_EC_KEY_PAIR_GEN) {
-        g->type = PICO_KEY_EC;
-        if ((rv = curve_of(find_attr(pub, npub, CKA_EC_PARAMS), curve, cap)) != CKR_OK)
-            return rv;
-        g->curve = curve;
-        return CKR_OK;
-    }
+    if (m->mechanism == CKM_EC_KEY_PAIR_GEN || m->mechanism == CKM_EC_EDWARDS_KEY_PAIR_GEN ||
+        m->mechanism == CKM_EC_MONTGOMERY_KEY_PAIR_GEN)
+        return curve_of(m->mechanism, find_attr(pub, npub, CKA_EC_PARAMS), g, curve, cap);
     if (m->mechanism != CKM_RSA_PKCS_KEY_PAIR_GEN)
         return CKR_MECHANISM_INVALID;
     g->type = PICO_KEY_RSA;
@@ -149,6 +149,8 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PT
         rv = CKR_USER_NOT_LOGGED_IN;
     else if ((rv = keygen_spec(m, pub, npub, &g, curve, sizeof(curve))) == CKR_OK &&
              (rv = name_key(pub, npub, priv, npriv, label, sizeof(label), &g)) == CKR_OK) {
+        /* (an Ed key on a firmware built without EdDSA: PICO_E_UNSUPPORTED, nothing left
+         * behind, CKR_MECHANISM_INVALID; the mechanism list does not show it either) */
         rv = p11_rv(pico_device_generate(p11.slots[s->slot].dev, &g, &key));
         if (rv == CKR_ARGUMENTS_BAD) /* the label or ID another key has */
             rv = CKR_TEMPLATE_INCONSISTENT;
@@ -211,6 +213,46 @@ static CK_RV keep_secret(p11_session *s, const uint8_t *x, size_t len, const CK_
     return CKR_OK;
 }
 
+/* The peer's X25519/X448 public key: raw (3.0 section 2.3.7), or in a DER OCTET STRING. */
+static CK_RV peer_raw(const CK_ECDH1_DERIVE_PARAMS *p, size_t want, const uint8_t **pt)
+{
+    const uint8_t *d = p->pPublicData;
+    size_t n = p->ulPublicDataLen;
+
+    if (d == NULL)
+        return CKR_MECHANISM_PARAM_INVALID;
+    if (n == want) {
+        *pt = d;
+        return CKR_OK;
+    }
+    if (n == want + 2 && d[0] == 0x04 && d[1] == want) {
+        *pt = d + 2;
+        return CKR_OK;
+    }
+    return CKR_MECHANISM_PARAM_INVALID;
+}
+
+/* X25519/X448: the device's answer is the shared secret of RFC 7748, as it is. */
+static CK_RV xdh(p11_session *s, pico_key *key, const CK_ECDH1_DERIVE_PARAMS *p,
+                 const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
+{
+    const pico_key_type_info *info = pico_key_type_info_of(key->type);
+    uint8_t z[64];
+    size_t zlen = sizeof(z);
+    const uint8_t *pt = NULL;
+    CK_RV rv;
+
+    if ((rv = peer_raw(p, info->raw_len, &pt)) != CKR_OK)
+        return rv;
+    if ((rv = p11_key_op(key, PICO_MECH_XDH, pt, info->raw_len, z, &zlen)) == CKR_OK &&
+        zlen != info->raw_len)
+        rv = CKR_DEVICE_ERROR;
+    if (rv == CKR_OK)
+        rv = keep_secret(s, z, zlen, t, n, out);
+    OPENSSL_cleanse(z, sizeof(z));
+    return rv;
+}
+
 static CK_RV ecdh(p11_session *s, const CK_MECHANISM *m, CK_OBJECT_HANDLE base,
                   const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
 {
@@ -227,15 +269,17 @@ static CK_RV ecdh(p11_session *s, const CK_MECHANISM *m, CK_OBJECT_HANDLE base,
         return CKR_MECHANISM_PARAM_INVALID;
     if ((rv = p11_object_key(s, base, P11_OBJ_PRIVATE, &key)) != CKR_OK)
         return rv;
-    if (key->type != PICO_KEY_EC)
+    if (!(p11_key_caps(key) & PICO_CAP_DERIVE))
         return CKR_KEY_TYPE_INCONSISTENT;
     field = ((size_t)key->bits + 7) / 8;
-    if ((rv = peer_point(p, field, &pt)) != CKR_OK)
+    if (key->type != PICO_KEY_EC)
+        rv = xdh(s, key, p, t, n, out);
+    else if ((rv = peer_point(p, field, &pt)) != CKR_OK)
         return rv;
-    if ((rv = p11_key_op(key, PICO_MECH_ECDH, pt, 1 + 2 * field, z, &zlen)) == CKR_OK &&
-        zlen < 1 + field)
+    else if ((rv = p11_key_op(key, PICO_MECH_ECDH, pt, 1 + 2 * field, z, &zlen)) == CKR_OK &&
+             zlen < 1 + field)
         rv = CKR_DEVICE_ERROR;
-    if (rv == CKR_OK) /* the device answers 04 || x (|| y): the secret is x */
+    else if (rv == CKR_OK) /* the device answers 04 || x (|| y): the secret is x */
         rv = keep_secret(s, z + 1, field, t, n, out);
     if (rv == CKR_USER_NOT_LOGGED_IN)
         p11.slots[s->slot].logged_in = 0;

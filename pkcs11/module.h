@@ -19,6 +19,7 @@
 
 #include "device.h"
 #include "p11_30.h"
+#include "schsm.h"
 
 #define P11_MAX_SLOTS 16
 #define P11_MAX_SESSIONS 64
@@ -98,6 +99,15 @@ p11_slot *p11_slot_get(CK_SLOT_ID id);
 CK_RV p11_config_load(const char *reserved);
 void p11_config_free(void);
 
+/* session.c: whether the slot's device has a user PIN, asked without a try
+ * (pico_schsm_user_pin_set); set -1 when it cannot tell. */
+typedef struct p11_pin_probe {
+    pico_select_info si;
+    pico_pin_state state;
+    int set;
+} p11_pin_probe;
+pico_err p11_pin_probe_run(p11_slot *slot, p11_pin_probe *p);
+
 /* slot.c */
 CK_RV p11_slots_refresh(void);
 void p11_slot_logout(p11_slot *s);
@@ -111,6 +121,13 @@ CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
 int p11_key_pss_only(const pico_key *key);
 /* DER of an EC key's named curve (CKA_EC_PARAMS) into out (cap bytes). */
 CK_RV p11_ec_params(const char *curve, uint8_t *out, size_t cap, size_t *len);
+/* The key type and (EC) curve CKA_EC_PARAMS names: an OID, or 3.0's curveName
+ * (PrintableString "curve25519", "curve448", "edwards25519", "edwards448"). */
+CK_RV p11_ec_params_type(const uint8_t *der, size_t len, pico_key_type *type, char *curve,
+                         size_t cap);
+/* CKA_KEY_TYPE of a key, and what its type can do (PICO_CAP_*). */
+CK_KEY_TYPE p11_key_type(const pico_key *k);
+unsigned p11_key_caps(const pico_key *k);
 
 /* crypto.c */
 void p11_op_clear(p11_op *op);

@@ -12,6 +12,7 @@
  */
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,13 +32,37 @@ CK_OBJECT_HANDLE p11_handle(CK_SLOT_ID slot, int kind, unsigned n)
 }
 
 /*
- * The key types this module has mechanisms for. X25519/X448 (CKK_EC_MONTGOMERY,
- * CKM_ECDH1_DERIVE on a raw point) and Ed25519/Ed448 (CKK_EC_EDWARDS, CKM_EDDSA) are
- * not offered yet: left out rather than shown as EC keys they are not.
+ * The key types this module has mechanisms for: every row of common/keytype.c (RSA, EC,
+ * X25519/X448 as CKK_EC_MONTGOMERY, Ed25519/Ed448 as CKK_EC_EDWARDS). A key of a type the
+ * device layer cannot tell is left out rather than shown as a key it is not.
  */
 static int offered(const pico_key *k)
 {
-    return k->type == PICO_KEY_RSA || k->type == PICO_KEY_EC;
+    return pico_key_type_info_of(k->type) != NULL;
+}
+
+CK_KEY_TYPE p11_key_type(const pico_key *k)
+{
+    switch (k->type) {
+    case PICO_KEY_RSA:
+        return CKK_RSA;
+    case PICO_KEY_EC:
+        return CKK_EC;
+    case PICO_KEY_X25519:
+    case PICO_KEY_X448:
+        return CKK_EC_MONTGOMERY;
+    case PICO_KEY_ED25519:
+    case PICO_KEY_ED448:
+        return CKK_EC_EDWARDS;
+    }
+    return CK_UNAVAILABLE_INFORMATION;
+}
+
+unsigned p11_key_caps(const pico_key *k)
+{
+    const pico_key_type_info *t = pico_key_type_info_of(k->type);
+
+    return t != NULL ? t->caps : 0;
 }
 
 static CK_RV resolve(p11_session *s, CK_OBJECT_HANDLE h, p11_obj *o)
@@ -148,6 +173,72 @@ static CK_RV put_der(val *v, int len, uint8_t *der)
     return rv;
 }
 
+/* The curves of RFC 7748 and RFC 8032 by their names in 3.0's curveName (PrintableString). */
+static const struct {
+    pico_key_type type;
+    const char *name;
+} ecx_names[] = {{PICO_KEY_X25519, "curve25519"},
+                 {PICO_KEY_X448, "curve448"},
+                 {PICO_KEY_ED25519, "edwards25519"},
+                 {PICO_KEY_ED448, "edwards448"}};
+
+/* CKA_EC_PARAMS of a curve25519/448 key: the curve's OID of RFC 8410 (1.3.101.110-113). */
+static CK_RV ecx_params(pico_key_type type, uint8_t *out, size_t cap, size_t *len)
+{
+    const pico_key_type_info *t = pico_key_type_info_of(type);
+
+    if (t == NULL || t->prkd_oid_len == 0 || t->prkd_oid_len + 2 > cap)
+        return CKR_FUNCTION_FAILED;
+    out[0] = 0x06;
+    out[1] = (uint8_t)t->prkd_oid_len;
+    memcpy(out + 2, t->prkd_oid, t->prkd_oid_len);
+    *len = t->prkd_oid_len + 2;
+    return CKR_OK;
+}
+
+CK_RV p11_ec_params_type(const uint8_t *der, size_t len, pico_key_type *type, char *curve,
+                         size_t cap)
+{
+    static const uint8_t opensc_023_x25519[] = {0x13, 0x0b, 'c', 'u', 'r', 'v',
+                                                'e',  '2',  '5', '5', '1', '9'};
+    const pico_key_type_info *t;
+    const unsigned char *p = der;
+    ASN1_OBJECT *obj;
+    size_t i;
+    int nid;
+
+    if (der == NULL || len < 2)
+        return CKR_ATTRIBUTE_VALUE_INVALID;
+    /* (OpenSC 0.23's pkcs11-tool writes "curve25519" with the length 11: taken as meant) */
+    if (len == sizeof(opensc_023_x25519) && memcmp(der, opensc_023_x25519, len) == 0) {
+        *type = PICO_KEY_X25519;
+        return CKR_OK;
+    }
+    if (der[0] == 0x13) { /* PrintableString: the curveName choice */
+        for (i = 0; i < sizeof(ecx_names) / sizeof(ecx_names[0]); i++)
+            if (der[1] == len - 2 && strlen(ecx_names[i].name) == len - 2 &&
+                memcmp(der + 2, ecx_names[i].name, len - 2) == 0) {
+                *type = ecx_names[i].type;
+                return CKR_OK;
+            }
+        return CKR_CURVE_NOT_SUPPORTED;
+    }
+    if ((obj = d2i_ASN1_OBJECT(NULL, &p, (long)len)) == NULL)
+        return CKR_ATTRIBUTE_VALUE_INVALID;
+    nid = OBJ_obj2nid(obj);
+    ASN1_OBJECT_free(obj);
+    if (nid == NID_undef)
+        return CKR_CURVE_NOT_SUPPORTED;
+    /* X25519 .. ED448: the rows whose OpenSSL names are the OIDs' short names */
+    if ((t = pico_key_type_by_name(OBJ_nid2sn(nid))) != NULL && t->shape == PICO_CVC_RAW) {
+        *type = t->type;
+        return CKR_OK;
+    }
+    *type = PICO_KEY_EC;
+    snprintf(curve, cap, "%s", OBJ_nid2sn(nid));
+    return CKR_OK;
+}
+
 CK_RV p11_ec_params(const char *curve, uint8_t *out, size_t cap, size_t *len)
 {
     int nid = OBJ_txt2nid(curve);
@@ -175,13 +266,16 @@ static CK_RV put_bn(val *v, EVP_PKEY *pub, const char *name)
     return rv;
 }
 
-/* CKA_EC_POINT: the uncompressed point in a DER OCTET STRING (2.40 section 2.3.3). */
-static CK_RV put_ec_point(val *v, EVP_PKEY *pub)
+/* CKA_EC_POINT in a DER OCTET STRING: the uncompressed point (2.40 section 2.3.3), or the
+ * raw public key of RFC 7748 / RFC 8032 (3.0 sections 2.3.5, 2.3.6). */
+static CK_RV put_ec_point(val *v, EVP_PKEY *pub, int raw)
 {
     uint8_t pt[160], der[170];
-    size_t n = 0, h = 0;
+    size_t n = sizeof(pt), h = 0;
 
-    if (EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &n) != 1)
+    if (raw ? EVP_PKEY_get_raw_public_key(pub, pt, &n) != 1
+            : EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &n) !=
+                  1)
         return CKR_FUNCTION_FAILED;
     der[h++] = 0x04;
     if (n >= 128)
@@ -219,11 +313,11 @@ static CK_RV key_material(const p11_obj *o, CK_ATTRIBUTE_TYPE type, val *v)
     } else {
         switch (type) {
         case CKA_EC_PARAMS:
-            if ((rv = p11_ec_params(k->curve, der, sizeof(der), &n)) != CKR_OK)
-                return rv;
-            return put(v, der, n);
+            rv = k->type == PICO_KEY_EC ? p11_ec_params(k->curve, der, sizeof(der), &n)
+                                        : ecx_params(k->type, der, sizeof(der), &n);
+            return rv != CKR_OK ? rv : put(v, der, n);
         case CKA_EC_POINT:
-            return put_ec_point(v, k->pub);
+            return put_ec_point(v, k->pub, k->type != PICO_KEY_EC);
         }
     }
     return CKR_ATTRIBUTE_TYPE_INVALID;
@@ -232,12 +326,13 @@ static CK_RV key_material(const p11_obj *o, CK_ATTRIBUTE_TYPE type, val *v)
 static CK_RV key_attr(const p11_obj *o, CK_ATTRIBUTE_TYPE type, val *v)
 {
     int priv = o->kind == P11_OBJ_PRIVATE, rsa = o->key->type == PICO_KEY_RSA;
+    unsigned caps = p11_key_caps(o->key);
     uint8_t *der = NULL;
     int n;
 
     switch (type) {
     case CKA_KEY_TYPE:
-        return put_ulong(v, rsa ? CKK_RSA : CKK_EC);
+        return put_ulong(v, p11_key_type(o->key));
     case CKA_LOCAL:
         return put_bool(v, 1);
     case CKA_KEY_GEN_MECHANISM:
@@ -246,7 +341,7 @@ static CK_RV key_attr(const p11_obj *o, CK_ATTRIBUTE_TYPE type, val *v)
     case CKA_END_DATE:
         return put(v, "", 0);
     case CKA_DERIVE:
-        return put_bool(v, !rsa && priv);
+        return put_bool(v, (caps & PICO_CAP_DERIVE) && priv);
     case CKA_SUBJECT:
         if (o->x509 != NULL)
             return put_der(v, i2d_X509_NAME(X509_get_subject_name(o->x509), &der), der);
@@ -260,8 +355,9 @@ static CK_RV key_attr(const p11_obj *o, CK_ATTRIBUTE_TYPE type, val *v)
         case CKA_SENSITIVE:
         case CKA_ALWAYS_SENSITIVE:
         case CKA_NEVER_EXTRACTABLE:
-        case CKA_SIGN:
             return put_bool(v, 1);
+        case CKA_SIGN:
+            return put_bool(v, (caps & PICO_CAP_SIGN) != 0);
         case CKA_EXTRACTABLE:
         case CKA_SIGN_RECOVER:
         case CKA_UNWRAP:
@@ -274,7 +370,7 @@ static CK_RV key_attr(const p11_obj *o, CK_ATTRIBUTE_TYPE type, val *v)
     } else {
         switch (type) {
         case CKA_VERIFY:
-            return put_bool(v, 1);
+            return put_bool(v, (caps & PICO_CAP_SIGN) != 0);
         case CKA_VERIFY_RECOVER:
         case CKA_WRAP:
         case CKA_TRUSTED:
@@ -449,16 +545,36 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE
     return rv;
 }
 
+/* A template's value as this module writes it: CKA_EC_PARAMS naming a curve by its
+ * curveName (PrintableString) is matched as the OID the key shows. */
+static void canonical(const CK_ATTRIBUTE *t, uint8_t *buf, size_t cap, const uint8_t **p,
+                      size_t *len)
+{
+    pico_key_type type;
+    char curve[64];
+
+    *p = t->pValue;
+    *len = t->ulValueLen;
+    if (t->type == CKA_EC_PARAMS && t->pValue != NULL && t->ulValueLen > 0 && (*p)[0] == 0x13 &&
+        p11_ec_params_type(t->pValue, t->ulValueLen, &type, curve, sizeof(curve)) == CKR_OK &&
+        ecx_params(type, buf, cap, len) == CKR_OK)
+        *p = buf;
+}
+
 static int matches(const p11_obj *o, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {
+    uint8_t buf[16];
+    const uint8_t *want;
     CK_ULONG i;
+    size_t len;
     int ok = 1;
     val v;
 
     for (i = 0; ok && i < n; i++) {
         if (attr(o, tmpl[i].type, &v) != CKR_OK)
             return 0;
-        ok = v.len == tmpl[i].ulValueLen && (v.len == 0 || memcmp(v.p, tmpl[i].pValue, v.len) == 0);
+        canonical(&tmpl[i], buf, sizeof(buf), &want, &len);
+        ok = v.len == len && (v.len == 0 || memcmp(v.p, want, v.len) == 0);
         free(v.p);
     }
     return ok;

@@ -22,6 +22,31 @@ typedef CK_INTERFACE *CK_INTERFACE_PTR;
 typedef CK_INTERFACE_PTR *CK_INTERFACE_PTR_PTR;
 #endif
 
+/* The 3.0 key types and mechanisms of the curves of RFC 7748 and RFC 8032 (3.0 sections
+ * 2.3.5-2.3.7, 2.3.10); p11-kit's 2.40 header has only some of them. */
+#ifndef CKK_EC_EDWARDS
+#define CKK_EC_EDWARDS 0x00000040UL
+#endif
+#ifndef CKK_EC_MONTGOMERY
+#define CKK_EC_MONTGOMERY 0x00000041UL
+#endif
+#ifndef CKM_EC_EDWARDS_KEY_PAIR_GEN
+#define CKM_EC_EDWARDS_KEY_PAIR_GEN 0x00001055UL
+#endif
+#ifndef CKM_EC_MONTGOMERY_KEY_PAIR_GEN
+#define CKM_EC_MONTGOMERY_KEY_PAIR_GEN 0x00001056UL
+#endif
+#ifndef CKM_EDDSA
+#define CKM_EDDSA 0x00001057UL
+#endif
+
+/* CK_EDDSA_PARAMS (3.0 section 2.3.10), under a name of its own: a 3.0 header has the same. */
+typedef struct pico_eddsa_params {
+    CK_BBOOL phFlag;
+    CK_ULONG ulContextDataLen;
+    CK_BYTE_PTR pContextData;
+} pico_eddsa_params;
+
 /* The 3.0 list: the 2.40 entries, then these in this order (3.0 section 5.2). */
 typedef CK_RV (*pico_p11_fn)(void);
 typedef struct pico_function_list_3_0 {

@@ -134,11 +134,22 @@ end:
     return rv;
 }
 
-static pico_err read_pin_state(void *arg, pico_card *card)
+static pico_err read_pin_set(void *arg, pico_card *card)
 {
-    int tries;
+    p11_pin_probe *p = arg;
 
-    return pico_schsm_pin_status(card, PICO_PIN_USER, arg, &tries);
+    return pico_schsm_user_pin_set(card, &p->si, &p->state, &p->set);
+}
+
+pico_err p11_pin_probe_run(p11_slot *slot, p11_pin_probe *p)
+{
+    pico_err err;
+
+    p->set = -1;
+    p->state = PICO_PIN_TRIES;
+    if ((err = pico_device_select_info(slot->dev, &p->si)) != PICO_OK)
+        return err;
+    return pico_device_run(slot->dev, read_pin_set, p);
 }
 
 static pico_err read_pka_state(void *arg, pico_card *card)
@@ -168,10 +179,37 @@ static pico_err check_pka_done(p11_slot *slot)
                           slot->reader, st[2] - st[3], st[2]);
 }
 
+/*
+ * 4.5: no user PIN (not initialized, or PKA only, which answers the PIN status as a device
+ * with one does: common/ tells it by the PIN's EF): the keys stay locked without one, so no
+ * login can make them usable, and a VERIFY would spend a try on a PIN that is none. Said
+ * before anything is sent, never "logged in".
+ */
+static pico_err no_pin(p11_slot *slot)
+{
+    p11_pin_probe p;
+    pico_err err;
+
+    pico_err_mark(); /* a probe that could not ask: the login finds out the rest */
+    err = p11_pin_probe_run(slot, &p);
+    pico_err_pop_to_mark();
+    if (err != PICO_OK || p.set != 0)
+        return PICO_OK;
+    p11.in_login = 1; /* what follows is the user's to read */
+    if (p.state == PICO_PIN_NOT_SET)
+        return pico_err_raise(PICO_E_PIN_NOT_SET,
+                              "%s has no user pin: its keys cannot be used until one is set",
+                              slot->reader);
+    return pico_err_raise(PICO_E_PIN_NOT_SET,
+                          "%s has no user pin (pka only): its keys open only with one; set it "
+                          "with pico-hsm-tool pin unblock (the so-pin), or verify once with "
+                          "pico-hsm-tool pin verify a pin set before firmware 6.6",
+                          slot->reader);
+}
+
 /* The login itself: the engine with the application's PIN (or the configured source). */
 static CK_RV slot_login(p11_slot *slot, const char *pin)
 {
-    pico_pin_state st = PICO_PIN_TRIES;
     pico_uri uri;
     pico_err err;
     CK_RV rv;
@@ -179,16 +217,9 @@ static CK_RV slot_login(p11_slot *slot, const char *pin)
     if (pico_uri_parse("pico:", &uri, NULL) != PICO_URI_OK)
         return CKR_HOST_MEMORY;
     uri.pin_last_try = p11.pin_last_try ? 1 : -1;
-    p11.in_login = 1;
-    if ((err = pico_device_run(slot->dev, read_pin_state, &st)) == PICO_OK &&
-        st == PICO_PIN_NOT_SET) {
-        /* 4.5: no user PIN (PKA only, or not initialized): the keys stay locked without
-         * one, so no login can make them usable: say so, never "logged in" */
-        err = pico_err_raise(PICO_E_PIN_NOT_SET,
-                             "%s has no user pin: its keys cannot be used until one is set",
-                             slot->reader);
+    if ((err = no_pin(slot)) != PICO_OK)
         goto end;
-    }
+    p11.in_login = 1;
     /* a login this process still holds (a C_Logout of another module instance, the parent
      * before fork) must not accept whatever PIN comes now: the PIN given is verified */
     if (pico_device_logged_in(slot->dev))

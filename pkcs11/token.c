@@ -29,11 +29,16 @@ static pico_err read_pin_state(void *arg, pico_card *card)
 static CK_FLAGS pin_flags(p11_slot *s)
 {
     pin_info p = {PICO_PIN_NOT_SET, 0};
+    p11_pin_probe probe;
     CK_FLAGS f = 0;
     pico_err err;
 
     pico_err_mark();
     err = pico_device_run(s->dev, read_pin_state, &p);
+    /* a PKA-only device answers the status as one with a PIN: it has none to log in with */
+    if (err == PICO_OK && p.state == PICO_PIN_TRIES && p11_pin_probe_run(s, &probe) == PICO_OK &&
+        probe.set == 0)
+        p.state = PICO_PIN_NOT_SET;
     pico_err_pop_to_mark();
     if (err != PICO_OK)
         return 0;
@@ -115,33 +120,43 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 }
 
 #define EC_FLAGS (CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS)
+/* eddsa: only on firmware built with EdDSA (pico_device_supports). Sizes of the curves of
+ * RFC 7748 and RFC 8032 in bits of their fields: 255 and 448. */
 static const struct {
     CK_MECHANISM_TYPE type;
     CK_MECHANISM_INFO info;
+    int eddsa;
 } mechs[] = {
-    {CKM_RSA_PKCS_KEY_PAIR_GEN, {1024, 4096, CKF_HW | CKF_GENERATE_KEY_PAIR}},
-    {CKM_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN | CKF_DECRYPT}},
-    {CKM_RSA_X_509, {1024, 4096, CKF_HW | CKF_SIGN | CKF_DECRYPT}},
-    {CKM_RSA_PKCS_OAEP, {1024, 4096, CKF_HW | CKF_DECRYPT}},
-    {CKM_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA1_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA224_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA256_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA384_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA512_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA1_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA224_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA256_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA384_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_SHA512_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}},
-    {CKM_EC_KEY_PAIR_GEN, {192, 521, CKF_HW | CKF_GENERATE_KEY_PAIR | EC_FLAGS}},
-    {CKM_ECDSA, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
-    {CKM_ECDSA_SHA1, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
-    {CKM_ECDSA_SHA224, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
-    {CKM_ECDSA_SHA256, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
-    {CKM_ECDSA_SHA384, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
-    {CKM_ECDSA_SHA512, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}},
-    {CKM_ECDH1_DERIVE, {192, 521, CKF_HW | CKF_DERIVE | EC_FLAGS}},
+    {CKM_RSA_PKCS_KEY_PAIR_GEN, {1024, 4096, CKF_HW | CKF_GENERATE_KEY_PAIR}, 0},
+    {CKM_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN | CKF_DECRYPT}, 0},
+    {CKM_RSA_X_509, {1024, 4096, CKF_HW | CKF_SIGN | CKF_DECRYPT}, 0},
+    {CKM_RSA_PKCS_OAEP, {1024, 4096, CKF_HW | CKF_DECRYPT}, 0},
+    {CKM_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA1_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA224_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA256_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA384_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA512_RSA_PKCS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA1_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA224_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA256_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA384_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_SHA512_RSA_PKCS_PSS, {1024, 4096, CKF_HW | CKF_SIGN}, 0},
+    {CKM_EC_KEY_PAIR_GEN, {192, 521, CKF_HW | CKF_GENERATE_KEY_PAIR | EC_FLAGS}, 0},
+    {CKM_ECDSA, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}, 0},
+    {CKM_ECDSA_SHA1, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}, 0},
+    {CKM_ECDSA_SHA224, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}, 0},
+    {CKM_ECDSA_SHA256, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}, 0},
+    {CKM_ECDSA_SHA384, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}, 0},
+    {CKM_ECDSA_SHA512, {192, 521, CKF_HW | CKF_SIGN | EC_FLAGS}, 0},
+    {CKM_ECDH1_DERIVE, {192, 521, CKF_HW | CKF_DERIVE | EC_FLAGS}, 0},
+    {CKM_EC_MONTGOMERY_KEY_PAIR_GEN,
+     {255, 448, CKF_HW | CKF_GENERATE_KEY_PAIR | CKF_EC_NAMEDCURVE},
+     0},
+    {CKM_EC_EDWARDS_KEY_PAIR_GEN,
+     {255, 448, CKF_HW | CKF_GENERATE_KEY_PAIR | CKF_EC_NAMEDCURVE},
+     1},
+    {CKM_EDDSA, {255, 448, CKF_HW | CKF_SIGN | CKF_EC_NAMEDCURVE}, 1},
 };
 #define N_MECHS (sizeof(mechs) / sizeof(mechs[0]))
 
@@ -152,9 +167,30 @@ static CK_RV slot_ok(CK_SLOT_ID id)
     return s == NULL ? CKR_SLOT_ID_INVALID : !s->present ? CKR_TOKEN_NOT_PRESENT : CKR_OK;
 }
 
+/*
+ * Whether the token has mechanism i: the EdDSA ones only when the device can (asked once per
+ * device, no PIN try: an Ed key on it says yes, else with this process's login a probe; not
+ * knowing yet, before a login on a device without an Ed key, is no).
+ */
+static int has_mech(CK_SLOT_ID id, size_t i)
+{
+    p11_slot *s = p11_slot_get(id);
+    int yes;
+
+    if (!mechs[i].eddsa)
+        return 1;
+    if (s == NULL || s->dev == NULL)
+        return 0;
+    pico_err_mark();
+    yes = pico_device_supports(s->dev, PICO_KEY_ED25519);
+    pico_err_pop_to_mark();
+    return yes;
+}
+
 CK_RV C_GetMechanismList(CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
 {
-    size_t i;
+    CK_MECHANISM_TYPE have[N_MECHS];
+    size_t i, n = 0;
     CK_RV rv;
 
     if ((rv = p11_enter()) != CKR_OK)
@@ -165,12 +201,14 @@ CK_RV C_GetMechanismList(CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR
         rv = CKR_ARGUMENTS_BAD;
         goto end;
     }
-    if (list != NULL && *count < N_MECHS)
+    for (i = 0; i < N_MECHS; i++)
+        if (has_mech(id, i))
+            have[n++] = mechs[i].type;
+    if (list != NULL && *count < n)
         rv = CKR_BUFFER_TOO_SMALL;
     else if (list != NULL)
-        for (i = 0; i < N_MECHS; i++)
-            list[i] = mechs[i].type;
-    *count = N_MECHS;
+        memcpy(list, have, n * sizeof(have[0]));
+    *count = n;
 end:
     p11_leave();
     return rv;
@@ -187,7 +225,7 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID id, CK_MECHANISM_TYPE type, CK_MECHANISM_INF
         goto end;
     rv = CKR_MECHANISM_INVALID;
     for (i = 0; i < N_MECHS; i++)
-        if (mechs[i].type == type && info != NULL) {
+        if (mechs[i].type == type && info != NULL && has_mech(id, i)) {
             *info = mechs[i].info;
             rv = CKR_OK;
         }

@@ -99,11 +99,11 @@ static size_t key_meta(sim_card *c, uint16_t fid, uint8_t *out, size_t cap)
     return n;
 }
 
-/* 62 L { 81 size, 82 01 01, 83 FID, 8A 01 05 [, A5 81 L metadata] } (1.2) */
-static void put_fcp_ef(sim_card *c, uint16_t fid, size_t size)
+/* 62 L { 81 size, 82 01 desc, 83 FID, 8A 01 05 [, A5 81 L metadata] } (1.2) */
+static void put_fcp_ef(sim_card *c, uint16_t fid, size_t size, uint8_t desc)
 {
     uint8_t fcp[16 + 3 + 200] = {0x62, 0x0E, 0x81, 0x02, (uint8_t)(size >> 8), (uint8_t)size, 0x82,
-                                 0x01, 0x01, 0x83, 0x02, (uint8_t)(fid >> 8),  (uint8_t)fid,  0x8A,
+                                 0x01, desc, 0x83, 0x02, (uint8_t)(fid >> 8),  (uint8_t)fid,  0x8A,
                                  0x01, 0x05};
     size_t n = 16, m = key_meta(c, fid, fcp + 19, 200);
 
@@ -115,6 +115,19 @@ static void put_fcp_ef(sim_card *c, uint16_t fid, size_t size)
         fcp[1] = (uint8_t)(n - 2);
     }
     sim_bytes_set(&c->resp, fcp, n);
+}
+
+/*
+ * The size the firmware's FCP shows for its PIN EFs (1081 user, 1088 SO; pico-hsm 6.6): 34
+ * bytes (length, format, verifier) once a PIN is set, 33 zero bytes before (the default it
+ * writes at boot, which a PKA-only INITIALIZE keeps). A host tells a PIN-less PKA device by it
+ * without spending a try (sc-hsm-protocol.md 2.1). The record itself stays unreadable.
+ */
+static size_t pin_ef_size(sim_card *c, uint16_t fid)
+{
+    sim_file *f = sim_state_find(c->st, fid);
+
+    return f != NULL && f->data.len == PIN_REC_LEN && f->data.data[0] > 0 ? 34 : 33;
 }
 
 uint16_t cmd_select(sim_card *c, const sim_apdu *a)
@@ -152,7 +165,14 @@ uint16_t cmd_select(sim_card *c, const sim_apdu *a)
         const uint8_t *d;
         size_t len;
         sim_bytes scratch = {0};
-        uint16_t sw = readable_ef(c, fid, &d, &len, &scratch);
+        uint16_t sw;
+
+        if (fid == FID_USER_PIN || fid == FID_SO_PIN) { /* static files: always there */
+            c->current_ef = fid;
+            put_fcp_ef(c, fid, pin_ef_size(c, fid), 0x08); /* 08: an internal EF */
+            return SW_OK;
+        }
+        sw = readable_ef(c, fid, &d, &len, &scratch);
         if (sw == SW_NOT_FOUND) {
             sim_bytes_free(&scratch);
             return sw;
@@ -160,7 +180,7 @@ uint16_t cmd_select(sim_card *c, const sim_apdu *a)
         if (sw != SW_OK) /* internal files exist but show no size */
             len = 0;
         c->current_ef = fid;
-        put_fcp_ef(c, fid, len);
+        put_fcp_ef(c, fid, len, 0x01);
         sim_bytes_free(&scratch);
         return SW_OK;
     }

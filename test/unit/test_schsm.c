@@ -110,6 +110,53 @@ static void test_pin_status_spends_no_try(void **state)
     card_done(c);
 }
 
+/*
+ * 2.1, 4.5: a PKA-only device answers the PIN status 63C3 as one with a PIN; the FCP of EF
+ * 1081 (SELECT, no try) shows 33 bytes there, 34 with a PIN (answers of pico-hsm 6.6's
+ * emulator). Without PKA a 63Cx is a PIN; before 6.6 the size says nothing; no VERIFY with
+ * data is ever sent.
+ */
+static void test_user_pin_set_without_a_try(void **state)
+{
+    static const script_step steps[] = {
+        {"00 20 00 81", "63 C3"},
+        {"80 54 00 00 00", "01 00 01 00 90 00"},
+        {"00 A4 00 00 02 10 81 00", "62 0E 81 02 00 21 82 01 08 83 02 10 81 8A 01 05 90 00"},
+        {"00 20 00 81", "63 C3"},
+        {"80 54 00 00 00", "01 00 01 00 90 00"},
+        {"00 A4 00 00 02 10 81 00", "62 0E 81 02 00 22 82 01 08 83 02 10 81 8A 01 05 90 00"},
+        {"00 20 00 81", "63 C2"},
+        {"80 54 00 00 00", "6A 86"},
+        {"00 20 00 81", "6A 88"},
+        {"00 20 00 81", "63 C3"},
+        {"80 54 00 00 00", "01 00 01 00 90 00"},
+        {"00 20 00 81", "63 C3"},
+        {"80 54 00 00 00", "01 00 01 00 90 00"},
+        {"00 A4 00 00 02 10 81 00", "6A 82"},
+        {NULL},
+    };
+    pico_select_info v66 = {0x0001, 6, 6}, v64 = {0x0001, 6, 4};
+    pico_card *c = card_with(steps);
+    pico_pin_state st;
+    int set;
+
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(st, PICO_PIN_TRIES);
+    assert_int_equal(set, 0);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(set, 1);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(set, 1); /* no PKA */
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(st, PICO_PIN_NOT_SET);
+    assert_int_equal(set, 0);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v64, &st, &set), PICO_OK);
+    assert_int_equal(set, -1); /* before 6.6: not asked */
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(set, -1); /* no such EF */
+    card_done(c);
+}
+
 /* 11.1: VERIFY "648219" */
 static void test_verify_pin(void **state)
 {
@@ -860,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_select_other_card),
         cmocka_unit_test(test_select_truncated_fcp),
         cmocka_unit_test(test_pin_status_spends_no_try),
+        cmocka_unit_test(test_user_pin_set_without_a_try),
         cmocka_unit_test(test_verify_pin),
         cmocka_unit_test(test_change_and_unblock_pin),
         cmocka_unit_test(test_sign_ecdsa_short),

@@ -134,8 +134,7 @@ static const char *sw(const char *answer)
 
 #define SELECT "00A404000BE82B0601040181C31F020100"
 /* sc-hsm-tool -X --so-pin 3537363231383830 --pin 648219 -K 1 -n 1 -s 1 (3.3) */
-#define INIT_PKA                                                                              \
-    "80500000 L 80020001 8106363438323139 82083537363231383830 910103 92010193020101"
+#define INIT_PKA "80500000 L 80020001 8106363438323139 82083537363231383830 910103 92010193020101"
 #define INIT_PLAIN "80500000 L 80020001 8106363438323139 82083537363231383830 910103"
 #define VERIFY_OK "0020008106363438323139"
 #define VERIFY_BAD "0020008106313131313131"
@@ -145,13 +144,16 @@ static void test_select_fcp_and_version(void **state)
     struct fixture *f = *state;
 
     assert_string_equal(xfer(f->card, SELECT), "62228102000082010183020000840B2B0601040181C31F02"
-                                                "01008A0105850500" "00FF06069000");
+                                               "01008A0105850500"
+                                               "00FF06069000");
     assert_string_equal(xfer(f->card, INIT_PLAIN), "9000");
     /* Options 0001 now in tag 85; major.minor 6.6. */
     assert_string_equal(xfer(f->card, SELECT), "62228102000082010183020000840B2B0601040181C31F02"
-                                                "01008A0105850500" "01FF06069000");
+                                               "01008A0105850500"
+                                               "01FF06069000");
     /* INITIALIZE without data is the version query (2.2). */
-    assert_string_equal(xfer(f->card, "80500000 00"), "00100000000606" "9000");
+    assert_string_equal(xfer(f->card, "80500000 00"), "00100000000606"
+                                                      "9000");
     /* P2=0C is refused once the applet is active. */
     assert_string_equal(xfer(f->card, "00A4040C0BE82B0601040181C31F0201"), "6A86");
 }
@@ -189,17 +191,24 @@ static void test_initialize_pka_and_dkek(void **state)
     xfer(f->card, SELECT);
     assert_string_equal(xfer(f->card, INIT_PKA), "9000");
     /* 1 key, 1 to register, 1 required, 0 authenticated (field-notes.md). */
-    assert_string_equal(xfer(f->card, "8054000000"), "01010100" "9000");
+    assert_string_equal(xfer(f->card, "8054000000"), "01010100"
+                                                     "9000");
     /* One DKEK share expected, KCV zeros while incomplete (8.1). */
-    assert_string_equal(xfer(f->card, "8052000000"), "0101" "0000000000000000" "9000");
+    assert_string_equal(xfer(f->card, "8052000000"), "0101"
+                                                     "0000000000000000"
+                                                     "9000");
     /* Importing bytes 00..1F completes it: KCV = SHA-256(DKEK)[0..7]. */
     assert_string_equal(xfer(f->card, "8052000020"
                                       "000102030405060708090A0B0C0D0E0F"
-                                      "101112131415161718191A1B1C1D1E1F" "00"),
-                        "0100" "630DCD2966C43366" "9000");
+                                      "101112131415161718191A1B1C1D1E1F"
+                                      "00"),
+                        "0100"
+                        "630DCD2966C43366"
+                        "9000");
     assert_string_equal(xfer(f->card, "8052000020"
                                       "000102030405060708090A0B0C0D0E0F"
-                                      "101112131415161718191A1B1C1D1E1F" "00"),
+                                      "101112131415161718191A1B1C1D1E1F"
+                                      "00"),
                         "6986");
 }
 
@@ -211,11 +220,46 @@ static void test_initialize_pka_total_capped(void **state)
     /* -K 10 -n 9: total capped at 8, required kept (3.3 caveat). */
     assert_string_equal(xfer(f->card, "80500000 L 80020001 82083537363231383830 9302 0A09"),
                         "9000");
-    assert_string_equal(xfer(f->card, "8054000000"), "08080900" "9000");
+    assert_string_equal(xfer(f->card, "8054000000"), "08080900"
+                                                     "9000");
     /* No tag 81 on a PKA device: the user PIN exists, 3 tries, never matches (2.1). */
     xfer(f->card, SELECT);
     assert_string_equal(xfer(f->card, "00200081"), "63C3");
     assert_string_equal(xfer(f->card, VERIFY_OK), "63C2");
+}
+
+/*
+ * The PIN EFs' FCP sizes as pico-hsm 6.6 shows them (checked on its emulator): 33 bytes while
+ * no PIN is set (uninitialized, PKA only), 34 once one is (INITIALIZE tag 81, RESET RETRY
+ * COUNTER); selecting them needs no login, spends no try and keeps the session.
+ */
+static void test_pin_ef_size_tells_pka_only(void **state)
+{
+    struct fixture *f = *state;
+
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, "00A4000002108100"), "620E81020021820108830210818A0105"
+                                                           "9000");
+    assert_string_equal(xfer(f->card, "00A4000002108800"), "620E81020021820108830210888A0105"
+                                                           "9000");
+    assert_string_equal(xfer(f->card, INIT_PLAIN), "9000");
+    assert_string_equal(xfer(f->card, "00200081"), "9000");
+    assert_string_equal(xfer(f->card, "00A4000002108100"), "620E81020022820108830210818A0105"
+                                                           "9000");
+    assert_string_equal(xfer(f->card, "00200081"), "9000"); /* the session stays */
+    /* PKA only (no tag 81, RRC allowed): the PIN status says 63C3 as with a PIN, the EF 33 */
+    assert_string_equal(xfer(f->card, "80500000 L 80020001 82083537363231383830 93020101"), "9000");
+    xfer(f->card, SELECT);
+    assert_string_equal(xfer(f->card, "00200081"), "63C3");
+    assert_string_equal(xfer(f->card, "00A4000002108100"), "620E81020021820108830210818A0105"
+                                                           "9000");
+    assert_string_equal(xfer(f->card, "00A4000002108800"), "620E81020022820108830210888A0105"
+                                                           "9000");
+    assert_string_equal(xfer(f->card, "00200081"), "63C3"); /* no try spent */
+    /* a user PIN given later by RESET RETRY COUNTER: 34 */
+    assert_string_equal(xfer(f->card, "002C0081 L 3537363231383830 363438323139"), "9000");
+    assert_string_equal(xfer(f->card, "00A4000002108100"), "620E81020022820108830210818A0105"
+                                                           "9000");
 }
 
 static void test_key_domains_override_dkek(void **state)
@@ -290,7 +334,8 @@ static void test_keys_need_pin_then_sign(void **state)
     assert_string_equal(sw(r), "9000");
     assert_memory_equal(r, "67", 2);
     /* LIST KEYS: C400 first, CC00, then CC01 and C401; CE01 not listed (6.5). */
-    assert_string_equal(xfer(f->card, "805800000000 00"), "C400CC00CC01C401" "9000");
+    assert_string_equal(xfer(f->card, "805800000000 00"), "C400CC00CC01C401"
+                                                          "9000");
     /* SIGN without Le: 61xx, then GET RESPONSE returns the DER signature (11.1). */
     r = xfer(f->card, "8068017020"
                       "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824");
@@ -311,12 +356,14 @@ static void test_keys_need_pin_then_sign(void **state)
     xfer(f->card, VERIFY_OK);
     assert_string_equal(sw(xfer(f->card, "8068057020"
                                          "00000000000000000000000000000000"
-                                         "00000000000000000000000000000000" "00")),
+                                         "00000000000000000000000000000000"
+                                         "00")),
                         "6A82");
     assert_string_equal(xfer(f->card, "00E4020002CC00"), "6982");
     /* DELETE of a key leaves C401 and CE01 (6.8). */
     assert_string_equal(xfer(f->card, "00E4020002CC01"), "9000");
-    assert_string_equal(xfer(f->card, "805800000000 00"), "C400CC00C401" "9000");
+    assert_string_equal(xfer(f->card, "805800000000 00"), "C400CC00C401"
+                                                          "9000");
 }
 
 /*
@@ -360,7 +407,8 @@ static void test_key_policy_fcp_counter_algorithms(void **state)
                                          "FFFFFFFFFFFFFFFFFFFFFFFF / 0000")),
                         "9000");
     assert_string_equal(xfer(f->card, "00A4000002CC0200"),
-                        "6217810200008201018302CC028A0105A58106900" "4FFFFFFFE9000");
+                        "6217810200008201018302CC028A0105A58106900"
+                        "4FFFFFFFE9000");
 }
 
 static void test_read_binary_offsets_and_limits(void **state)
@@ -372,23 +420,27 @@ static void test_read_binary_offsets_and_limits(void **state)
     xfer(f->card, INIT_PLAIN);
     /* EF.DIR is generated (2.6). */
     r = xfer(f->card, "00B12F000454020000 00");
-    assert_string_equal(r, "61174F0BE82B0601040181C31F020150085069636F2D48534D" "9000");
+    assert_string_equal(r, "61174F0BE82B0601040181C31F020150085069636F2D48534D"
+                           "9000");
     /* Le smaller than the file: truncated, 9000, no chaining (1.6). */
-    assert_string_equal(xfer(f->card, "00B12F000454020002 04"), "4F0BE82B" "9000");
+    assert_string_equal(xfer(f->card, "00B12F000454020002 04"), "4F0BE82B"
+                                                                "9000");
     /* Offset = size: empty; beyond: 6B00 for a generated EF. */
     assert_string_equal(xfer(f->card, "00B12F000454020019 00"), "9000");
     assert_string_equal(xfer(f->card, "00B12F00045402001A 00"), "6B00");
     /* UPDATE + READ of a host EF, offsets included; beyond its end: 6282. */
     assert_string_equal(xfer(f->card, "00D7CF01 L 540200005302AABB"), "9000");
     assert_string_equal(xfer(f->card, "00D7CF01 L 540200015302CCDD"), "9000");
-    assert_string_equal(xfer(f->card, "00B1CF01045402000000"), "AACCDD" "9000");
+    assert_string_equal(xfer(f->card, "00B1CF01045402000000"), "AACCDD"
+                                                               "9000");
     assert_string_equal(xfer(f->card, "00B1CF01045402000400"), "6282");
     /* An offset at the end appends; past it is invalid data, as on the firmware (an
      * offset of 2 GB made the virtual device allocate 2 GB: found by fuzz_sim_apdu) */
     assert_string_equal(xfer(f->card, "00D7CF01 L 540200035301EE"), "9000");
     assert_string_equal(xfer(f->card, "00D7CF01 L 540200055301FF"), "6984");
     assert_string_equal(xfer(f->card, "00D7CF01 L 54047FFFFFFF5302AABB"), "6984");
-    assert_string_equal(xfer(f->card, "00B1CF01045402000000"), "AACCDDEE" "9000");
+    assert_string_equal(xfer(f->card, "00B1CF01045402000000"), "AACCDDEE"
+                                                               "9000");
     /* Internal EFs are never readable. */
     assert_string_equal(xfer(f->card, "00B11081045402000000"), "6982");
     assert_string_equal(xfer(f->card, "00B1CC00045402000000"), "6982");
@@ -465,8 +517,9 @@ static void test_pka_round(void **state)
     for (size_t i = 0; i < cert.len; i++)
         n += snprintf(apdu + n, sizeof(apdu) - (size_t)n, "%02X", cert.data[i]);
     snprintf(apdu + n, sizeof(apdu) - (size_t)n, " / 0000");
-    assert_string_equal(xfer(f->card, apdu), "01000100" "9000");
-    assert_string_equal(xfer(f->card, apdu), "6A84"); /* no slot left */
+    assert_string_equal(xfer(f->card, apdu), "01000100"
+                                             "9000");
+    assert_string_equal(xfer(f->card, apdu), "6A84");         /* no slot left */
     assert_string_equal(xfer(f->card, "8054010000"), "6985"); /* replace needs 0008 */
 
     xfer(f->card, SELECT);
@@ -474,11 +527,14 @@ static void test_pka_round(void **state)
     /* PIN alone: key generation 6982 (field-notes.md). */
     assert_string_equal(sw(xfer(f->card, "00460100 L 7F490C 060A04007F00070202020203 / 00")),
                         "6982");
-    assert_string_equal(xfer(f->card, "0022 81A4 11 830F" "4445504B4130303030313030303031"),
+    assert_string_equal(xfer(f->card, "0022 81A4 11 830F"
+                                      "4445504B4130303030313030303031"),
                         "9000");
-    assert_string_equal(xfer(f->card, "0022 81A4 11 830F" "5858504B4130303030313030303031"),
+    assert_string_equal(xfer(f->card, "0022 81A4 11 830F"
+                                      "5858504B4130303030313030303031"),
                         "6A88");
-    assert_string_equal(xfer(f->card, "0022 81A4 11 830F" "4445504B4130303030313030303031"),
+    assert_string_equal(xfer(f->card, "0022 81A4 11 830F"
+                                      "4445504B4130303030313030303031"),
                         "9000");
     assert_string_equal(xfer(f->card, "00820000 02 0000"), "6985"); /* no challenge yet */
     r = xfer(f->card, "0084000008");
@@ -497,26 +553,31 @@ static void test_pka_round(void **state)
     assert_string_equal(xfer(f->card, bad), "6985");
     snprintf(apdu, sizeof(apdu), "0082000040%s", sig);
     assert_string_equal(xfer(f->card, apdu), "9000");
-    assert_string_equal(xfer(f->card, "8054000000"), "01000101" "9000");
-    assert_string_equal(xfer(f->card, "8054020000"), "4445504B4130303030313030303031" "9001");
+    assert_string_equal(xfer(f->card, "8054000000"), "01000101"
+                                                     "9000");
+    assert_string_equal(xfer(f->card, "8054020000"), "4445504B4130303030313030303031"
+                                                     "9001");
     /* The challenge is consumed: a replay fails. */
     assert_string_equal(xfer(f->card, apdu), "6985");
     /* Already authenticated in this round: MSE answers 6985. */
     assert_string_equal(xfer(f->card, "002281A411830F4445504B4130303030313030303031"), "6985");
     /* PIN + PKA: key generation works. */
     assert_string_equal(
-        sw(xfer(f->card, "00460100 X 7F492E 060A04007F00070202020203 "
-                         "8120FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF / 0000")),
+        sw(xfer(f->card,
+                "00460100 X 7F492E 060A04007F00070202020203 "
+                "8120FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF / 0000")),
         "9000");
     /* GET CHALLENGE resets the round count, not the login (2.3). */
     xfer(f->card, "0084000008");
-    assert_string_equal(xfer(f->card, "8054000000"), "01000100" "9000");
+    assert_string_equal(xfer(f->card, "8054000000"), "01000100"
+                                                     "9000");
     /* SELECT logs out. */
     xfer(f->card, SELECT);
     assert_string_equal(xfer(f->card, VERIFY_OK), "9000");
     assert_string_equal(sw(xfer(f->card, "8068017020"
                                          "00000000000000000000000000000000"
-                                         "00000000000000000000000000000000" "00")),
+                                         "00000000000000000000000000000000"
+                                         "00")),
                         "6982");
     EVP_PKEY_free(pka);
     sim_bytes_free(&priv);
@@ -558,7 +619,9 @@ static void test_shares_across_sessions_kcv_in_pin_session(void **state)
     xfer(f->card, SELECT);
     assert_string_equal(xfer(f->card, VERIFY_OK), "9000");
     /* 00..1F XOR 00..00: the KCV of 8.1 */
-    assert_string_equal(xfer(f->card, "8052000000"), "0200" "630DCD2966C43366" "9000");
+    assert_string_equal(xfer(f->card, "8052000000"), "0200"
+                                                     "630DCD2966C43366"
+                                                     "9000");
     xfer(f->card, SELECT);
     assert_string_equal(xfer(f->card, "8052000000"), "0200" ZERO_KCV "9000");
     /* no tag 92: domain 0 answers 00 00, and takes no share */
@@ -631,11 +694,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_domain_commands_status_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_pin_counts_down_and_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_p1_p2_checks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_key_policy_fcp_counter_algorithms, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_key_policy_fcp_counter_algorithms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_need_pin_then_sign, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_binary_offsets_and_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_ef_size_tells_pka_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pka_round, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
