@@ -229,6 +229,7 @@ static pico_err pin_state_step(pico_card *card, const pico_auth_factors *f, int 
 {
     pico_pin_state state;
     pico_err err;
+    int set;
 
     *verify = 0;
     if ((err = pico_schsm_pin_status(card, PICO_PIN_USER, &state, tries)) != PICO_OK)
@@ -254,6 +255,12 @@ static pico_err pin_state_step(pico_card *card, const pico_auth_factors *f, int 
                               f->device);
     case PICO_PIN_TRIES:
         break;
+    }
+    /* 2.1: a PKA-only device answers tries left too, and a VERIFY would spend one on a PIN
+     * that is none: its user PIN's EF tells (firmware 6.6 or later) */
+    if (pka && f->si != NULL && pico_schsm_user_pin_ef(card, f->si, &set) == PICO_OK && set == 0) {
+        pico_log("AUTH", "%s has no user pin: pka only", f->device);
+        return PICO_OK;
     }
     *verify = 1;
     return PICO_OK;

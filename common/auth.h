@@ -64,6 +64,9 @@ typedef struct pico_auth_factors {
     /* the PINs this device refused (may be NULL): one of them is not sent again, a PIN the
      * device refuses now is added */
     pico_refused_pins *refused;
+    /* what SELECT told (may be NULL): on firmware 6.6 or later a PKA device tells whether it
+     * has a user PIN at all (pico_schsm_user_pin_ef); one without is sent no PIN */
+    const pico_select_info *si;
 } pico_auth_factors;
 
 /* What happened to each PKA key of a round. */

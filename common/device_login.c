@@ -83,6 +83,7 @@ static pico_err dev_login_locked(pico_device *d, const pico_uri *uri, const pico
     size_t pin_len = 0;
     pico_err err;
 
+    f.si = &d->info;
     err = pico_auth_login(d->card, &f, cache ? pin : NULL, &pin_len);
     if (err == PICO_OK) {
         d->logged_in = 1;
@@ -109,6 +110,7 @@ pico_err pico_dev_relogin_locked(pico_device *d)
     pico_err err;
 
     f.pin = d->held_len > 0 ? d->held_pin : NULL;
+    f.si = &d->info;
     err = pico_auth_login(d->card, &f, NULL, NULL);
     d->login_had_pin = had_pin;
     if (err == PICO_OK)

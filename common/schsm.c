@@ -376,9 +376,7 @@ static long fcp_size(const uint8_t *fcp, size_t len)
 pico_err pico_schsm_user_pin_set(pico_card *c, const pico_select_info *si, pico_pin_state *state,
                                  int *set)
 {
-    uint8_t fcp[64], st[4];
-    size_t len = sizeof(fcp);
-    long size;
+    uint8_t st[4];
     int tries;
     pico_err err;
 
@@ -395,6 +393,17 @@ pico_err pico_schsm_user_pin_set(pico_card *c, const pico_select_info *si, pico_
     }
     if (err != PICO_OK)
         return err;
+    return pico_schsm_user_pin_ef(c, si, set);
+}
+
+pico_err pico_schsm_user_pin_ef(pico_card *c, const pico_select_info *si, int *set)
+{
+    uint8_t fcp[64];
+    size_t len = sizeof(fcp);
+    long size;
+    pico_err err;
+
+    *set = -1;
     /* before 6.6 a set PIN is 33 bytes too; firmware without the EF says nothing */
     if (si->major < 6 || (si->major == 6 && si->minor < 6))
         return PICO_OK;

@@ -106,6 +106,9 @@ pico_err pico_schsm_select_fid(pico_card *c, uint16_t fid, uint8_t *fcp, size_t 
  */
 pico_err pico_schsm_user_pin_set(pico_card *c, const pico_select_info *si, pico_pin_state *state,
                                  int *set);
+/* The EF part of it alone, for a caller that knows the device has PKA and a PIN status of
+ * tries left: one SELECT of EF 1081 on firmware 6.6 or later, nothing before (*set -1). */
+pico_err pico_schsm_user_pin_ef(pico_card *c, const pico_select_info *si, int *set);
 pico_err pico_schsm_read_file(pico_card *c, uint16_t fid, uint8_t **data, size_t *len);
 pico_err pico_schsm_update_file(pico_card *c, uint16_t fid, const uint8_t *data, size_t len);
 pico_err pico_schsm_delete_file(pico_card *c, uint16_t fid);

@@ -475,6 +475,7 @@ typedef struct login_run {
     pico_pka_result result[PICO_URI_MAX_PKA_KEYS];
     unsigned done;
     tool_status st;
+    pico_select_info si; /* the device's version: whether it can tell a PIN-less device */
 } login_run;
 
 static pico_err login_fn(void *arg, pico_card *card)
@@ -482,12 +483,21 @@ static pico_err login_fn(void *arg, pico_card *card)
     login_run *r = arg;
     pico_auth_factors f = {0};
     uint8_t st[4];
+    int set;
     pico_err err;
 
     if ((err = pico_schsm_pka_status(card, st)) == PICO_E_UNSUPPORTED)
         return pico_err_raise(PICO_E_UNSUPPORTED, "public key authentication is not configured "
                                                   "on this device");
-    if (err != PICO_OK || (err = pin_step(card, &r->f)) != PICO_OK)
+    if (err != PICO_OK)
+        return err;
+    /* 2.1: a PKA-only device answers tries left too; a PIN sent to it spends one */
+    if (r->f.use_pin && !r->f.use_so && pico_schsm_user_pin_ef(card, &r->si, &set) == PICO_OK &&
+        set == 0)
+        return pico_err_raise(PICO_E_PIN_NOT_SET,
+                              "the device was initialized for PKA only: leave out the PIN "
+                              "(--no-pin), or give it one with 'pin unblock' and the SO-PIN");
+    if ((err = pin_step(card, &r->f)) != PICO_OK)
         return err;
     f.device = r->name;
     f.signers = r->signers;
@@ -573,6 +583,8 @@ static int pka_login(tool_ctx *ctx, int argc, char **argv)
         (err = factors_init(ctx, &a, &r.f, 1)) != PICO_OK)
         goto end;
     r.name = pico_device_name(ctx->dev);
+    if ((err = pico_device_select_info(ctx->dev, &r.si)) != PICO_OK)
+        goto end;
     /* 3. PIN, challenge, each key */
     err = pico_device_run_login(ctx->dev, login_fn, &r);
 end:
