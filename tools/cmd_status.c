@@ -36,6 +36,7 @@ static const struct {
 pico_err tool_status_read(pico_card *card, tool_status *st)
 {
     unsigned i, n;
+    int set;
     pico_err err;
 
     if ((err = pico_schsm_pin_status(card, PICO_PIN_USER, &st->user_state, &st->user_tries)) !=
@@ -51,6 +52,10 @@ pico_err tool_status_read(pico_card *card, tool_status *st)
     if (err != PICO_OK)
         return err;
     st->pka = 1;
+    /* 2.1: a PKA-only device answers tries left as one with a PIN; its PIN's EF tells */
+    if (st->user_state == PICO_PIN_TRIES &&
+        pico_schsm_user_pin_ef(card, &st->info, &set) == PICO_OK && set == 0)
+        st->user_none = 1;
     n = st->pka_st[0] < 8 ? st->pka_st[0] : 8;
     for (i = 0; i < n; i++) {
         err = pico_schsm_pka_query(card, (uint8_t)i, st->slot[i].chr, sizeof(st->slot[i].chr),
@@ -127,6 +132,11 @@ void tool_status_print_pins(FILE *f, const tool_status *st, int json)
 {
     char b[32];
 
+    if (json && st->user_none) {
+        fputs("\"user_pin\":{\"state\":\"none\",\"tries\":null},", f);
+        print_pin_json(f, "so_pin", st->so_state, st->so_tries);
+        return;
+    }
     if (json) {
         print_pin_json(f, "user_pin", st->user_state, st->user_tries);
         fputc(',', f);
@@ -134,7 +144,8 @@ void tool_status_print_pins(FILE *f, const tool_status *st, int json)
         return;
     }
     fprintf(f, "User PIN:            %s\n",
-            tool_pin_state_text(st->user_state, st->user_tries, b, sizeof(b)));
+            st->user_none ? "none (initialized for PKA only: 'pin unblock' gives it one)"
+                          : tool_pin_state_text(st->user_state, st->user_tries, b, sizeof(b)));
     fprintf(f, "SO-PIN:              %s\n",
             tool_pin_state_text(st->so_state, st->so_tries, b, sizeof(b)));
 }

@@ -188,6 +188,7 @@ typedef struct tool_status {
     pico_select_info info;
     pico_pin_state user_state, so_state;
     int user_tries, so_tries;
+    int user_none;     /* no user PIN: initialized for PKA only (firmware 6.6+ tells) */
     int pka;           /* PKA configured */
     uint8_t pka_st[4]; /* total, missing, required, authenticated */
     struct {

@@ -4,7 +4,8 @@
 # left like any device, and a VERIFY with data would spend a try on a PIN that is none. With
 # a PIN source and the PKA key configured, the provider's login (common/auth.c) tells it by
 # the user PIN's EF and sends no PIN: the generation fails, saying the keys are locked, and
-# the tries are untouched. pico-hsm-tool pka login with a PIN refuses the PIN before sending it.
+# the tries are untouched. pico-hsm-tool pka login with a PIN refuses the PIN before sending it,
+# and pin status shows no user PIN.
 . "$(dirname "$0")/provider-lib.sh"
 with_devices --blank
 
@@ -15,6 +16,12 @@ run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/p
 run tool init --yes --so-pin "$SOPIN" --pka 1/1 >/dev/null
 run tool pka register --key "file:$work/pka1.pem" --so-pin-source "file:$work/sopin" >/dev/null
 [ "$(pin_tries 0)" = 3 ] || fail "tries before: $(pin_tries 0)"
+# pin status says what the device is, not "3 tries left"
+run tool pin status > "$work/status"
+grep -q '^User PIN: *none (initialized for PKA only' "$work/status" || fail "pin status: $(cat "$work/status")"
+run tool --json pin status > "$work/status.json"
+grep -q '"user_pin":{"state":"none","tries":null}' "$work/status.json" ||
+    fail "pin status --json: $(cat "$work/status.json")"
 
 pico_cnf "$work/openssl.cnf" "pico-pin-source = file:$work/pin" \
     "pico-pka-key = file:$work/pka1.pem"
