@@ -43,6 +43,8 @@ typedef struct p11_slot {
     int present;  /* seen at the last listing */
     int reported; /* the presence C_WaitForSlotEvent last reported (or C_GetSlotList showed) */
     int logged_in;
+    char *so_pin;  /* held while the SO is logged in (C_Login CKU_SO): 8 bytes, secure heap */
+    int puk_login; /* that login was OpenSC's PUK login (CKU_CONTEXT_SPECIFIC): C_SetPIN unblocks */
 } p11_slot;
 
 /* A private-key operation in progress (sign or decrypt). */
@@ -101,6 +103,10 @@ void p11_config_free(void);
 /* slot.c */
 CK_RV p11_slots_refresh(void);
 void p11_slot_logout(p11_slot *s);
+
+/* pin.c: the SO login (C_Login CKU_SO), its end (the held SO-PIN released) */
+CK_RV p11_so_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len);
+void p11_so_logout(p11_slot *slot);
 
 /* object.c */
 CK_OBJECT_HANDLE p11_handle(CK_SLOT_ID slot, int kind, unsigned n);
