@@ -115,6 +115,15 @@ CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
 /* 1 for an RSA key made as RSA-PSS (its PrKD holds the RSASSA-PSS AlgorithmIdentifier): it
  * signs with PSS only, as the provider uses it. */
 int p11_key_pss_only(const pico_key *key);
+/* An RSA-PSS key's restrictions, from the same AlgorithmIdentifier: its digest, MGF1 digest
+ * (NIDs) and minimum salt length. restricted 0: none (any other key, or an RSA-PSS key made
+ * without them). 0 when the description cannot be read. */
+typedef struct p11_pss_limits {
+    int restricted;
+    int md_nid, mgf1_nid;
+    CK_ULONG min_salt;
+} p11_pss_limits;
+int p11_key_pss_limits(const pico_key *key, p11_pss_limits *out);
 /* DER of an EC key's named curve (CKA_EC_PARAMS) into out (cap bytes). */
 CK_RV p11_ec_params(const char *curve, uint8_t *out, size_t cap, size_t *len);
 
