@@ -107,6 +107,8 @@ void p11_slot_logout(p11_slot *s);
 /* pin.c: the SO login (C_Login CKU_SO), its end (the held SO-PIN released) */
 CK_RV p11_so_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len);
 void p11_so_logout(p11_slot *slot);
+/* Every slot's held SO-PIN released (C_Finalize, a child's C_Initialize). */
+void p11_so_release_all(void);
 
 /* object.c */
 CK_OBJECT_HANDLE p11_handle(CK_SLOT_ID slot, int kind, unsigned n);

@@ -135,6 +135,14 @@ static CK_RV init_user_pin(p11_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len)
     return rv;
 }
 
+void p11_so_release_all(void)
+{
+    size_t i;
+
+    for (i = 0; i < P11_MAX_SLOTS; i++)
+        p11_so_logout(&p11.slots[i]);
+}
+
 /* OpenSC's unblock after its PUK login: C_SetPIN(PUK or nothing, new PIN). A PUK other than
  * the one logged in with cannot be right: refused, nothing sent. */
 static CK_RV unblock_pin(p11_slot *slot, CK_UTF8CHAR_PTR old, CK_ULONG old_len, CK_UTF8CHAR_PTR new,

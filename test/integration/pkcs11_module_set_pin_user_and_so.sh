@@ -58,7 +58,12 @@ m --login --pin $new --sign --id 01 -m ECDSA-SHA256 -i "$tmp/msg" -o "$tmp/sig" 
 openssl dgst -sha256 -verify "$tmp/pub.pem" -signature "$tmp/sig" "$tmp/msg" >/dev/null ||
     fail "the signature made with the new PIN does not verify"
 
-# 4. a public R/W session changes it back; the session stays public
+# 4. a user session changes it and signs on with the new PIN's login; a public R/W session
+# changes it back, and stays public
+expect_eq "$(pins rw user:$new set:$new:73914628 sign)" "user: 0x0 set: 0x0 sign: 0x0" \
+    "a signature in the session that changed the PIN"
+expect_eq "$(pins rw set:73914628:$new)" "set: 0x0" "the PIN it set"
+
 expect_eq "$(pins rw set:$new:$PICO_PIN state)" "set: 0x0 state: 2" "change in a public session"
 expect_eq "$(tries 81)" 3 "tries after the change back"
 # 5. a wrong old PIN in a user session: one try, and the login is gone (the card dropped it)
@@ -86,7 +91,7 @@ openssl dgst -sha256 -verify "$tmp/pub.pem" -signature "$tmp/sig2" "$tmp/msg" >/
 
 # 7. no PIN in the debug log nor in the device's log
 [ -s "$PICO_DEBUG" ] || fail "no debug log written"
-for p in "$PICO_PIN" $new 111111 222222 "$PICO_SO_PIN" $so2; do
+for p in "$PICO_PIN" $new 73914628 111111 222222 "$PICO_SO_PIN" $so2; do
     ! grep -qi "$p" "$PICO_DEBUG" "$PICO_SIM_LOG1" || fail "a PIN is in a log: $p"
     # the APDU log hides what the commands carry: neither the characters' bytes are there
     ! grep -qi "$(printf %s "$p" | xxd -p)" "$PICO_SIM_LOG1" || fail "a PIN's bytes are logged: $p"

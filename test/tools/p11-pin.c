@@ -12,6 +12,7 @@
  *   set:OLD:NEW       C_SetPIN
  *   init:NEW          C_InitPIN
  *   state             C_GetSessionInfo's state ("state: N")
+ *   sign              CKM_ECDSA_SHA256 with the first private key
  */
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
@@ -30,6 +31,27 @@ static CK_RV set_pin(char *arg)
     *colon = '\0';
     return f->C_SetPIN(session, (CK_UTF8CHAR *)arg, strlen(arg), (CK_UTF8CHAR *)colon + 1,
                        strlen(colon + 1));
+}
+
+static CK_RV sign(void)
+{
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t = {CKA_CLASS, &cls, sizeof(cls)};
+    CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+    CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+    CK_BYTE sig[256];
+    CK_ULONG n = 0, len = sizeof(sig);
+    CK_RV rv;
+
+    if ((rv = f->C_FindObjectsInit(session, &t, 1)) != CKR_OK)
+        return rv;
+    f->C_FindObjects(session, &key, 1, &n);
+    f->C_FindObjectsFinal(session);
+    if (n != 1)
+        return CKR_KEY_HANDLE_INVALID;
+    if ((rv = f->C_SignInit(session, &m, key)) == CKR_OK)
+        rv = f->C_Sign(session, (CK_BYTE *)"data", 4, sig, &len);
+    return rv;
 }
 
 static void step(char *s)
@@ -53,6 +75,8 @@ static void step(char *s)
         rv = set_pin(arg);
     else if (strcmp(s, "init") == 0 && arg != NULL)
         rv = f->C_InitPIN(session, (CK_UTF8CHAR *)arg, strlen(arg));
+    else if (strcmp(s, "sign") == 0)
+        rv = sign();
     else if (strcmp(s, "state") == 0) {
         if ((rv = f->C_GetSessionInfo(session, &info)) == CKR_OK) {
             printf("state: %lu\n", (unsigned long)info.state);
