@@ -44,21 +44,26 @@ static pico_err pin_guard(void *arg, pico_card *card)
     return err;
 }
 
+static int hex_value(CK_UTF8CHAR c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 /* 16 hexadecimal characters into the 8 SO-PIN bytes; 0 for anything else. */
 static int so_pin_decode(const CK_UTF8CHAR *hex, CK_ULONG len, uint8_t out[SO_PIN_LEN])
 {
-    static const char digits[] = "0123456789abcdef";
-    const char *hi, *lo;
+    int hi, lo;
     size_t i;
 
     if (hex == NULL || len != 2 * SO_PIN_LEN)
         return 0;
     for (i = 0; i < SO_PIN_LEN; i++) {
-        int a = hex[2 * i] | 0x20, b = hex[2 * i + 1] | 0x20; /* lower case */
-        if (hex[2 * i] == '\0' || hex[2 * i + 1] == '\0' || (hi = strchr(digits, a)) == NULL ||
-            (lo = strchr(digits, b)) == NULL)
+        if ((hi = hex_value(hex[2 * i])) < 0 || (lo = hex_value(hex[2 * i + 1])) < 0)
             return 0;
-        out[i] = (uint8_t)((hi - digits) << 4 | (lo - digits));
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
     return 1;
 }
@@ -178,9 +183,11 @@ static CK_RV set_so_pin(p11_slot *slot, CK_UTF8CHAR_PTR old, CK_ULONG old_len, C
     rv = p11_rv(
         pico_device_change_pin(slot->dev, PICO_PIN_SO, o, sizeof(o), n, sizeof(n), &check, &tries));
     p11.in_login = 0;
-    if (rv == CKR_OK && (held = pico_secret_hold((const char *)n, sizeof(n))) != NULL) {
-        pico_secret_release(slot->so_pin);
-        slot->so_pin = held; /* C_InitPIN sends the SO-PIN the device now has */
+    if (rv == CKR_OK) {
+        /* C_InitPIN sends the SO-PIN the device now has; never the old one (a try spent) */
+        held = pico_secret_hold((const char *)n, sizeof(n));
+        p11_so_logout(slot);
+        slot->so_pin = held; /* NULL (out of memory): the SO session ends here */
     }
 end:
     OPENSSL_cleanse(o, sizeof(o));
