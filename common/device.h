@@ -350,6 +350,17 @@ pico_err pico_device_unblock_pin(pico_device *dev, const uint8_t *so_pin, size_t
                                  const pico_admin_steps *steps, int *tries);
 
 /*
+ * VERIFY of the SO-PIN (4.1, P2 88) after steps->check (the PIN state, no try spent): the
+ * Security Officer's login (pico-pkcs11's C_Login CKU_SO). A VERIFY with data drops both
+ * PIN sessions first, so the login this process had is taken as gone, right or wrong; a
+ * wrong SO-PIN spends one try (tries: what is left). Without PKA a verified SO-PIN also
+ * grants key use on a Pico (4.1): the caller ends it (pico_device_forget) with its SO
+ * session. Keys, certificates, name, held factors stay.
+ */
+pico_err pico_device_so_login(pico_device *dev, const uint8_t *so_pin, size_t so_len,
+                              const pico_admin_steps *steps, int *tries);
+
+/*
  * MANAGE PKA add (slot < 0) or replace (5.3) of the registration request req,
  * after steps->check (the VERIFY it needs) and before steps->report. The
  * login this process had is taken as gone (the check's VERIFY changed the

@@ -391,6 +391,25 @@ end:
     return err;
 }
 
+pico_err pico_device_so_login(pico_device *d, const uint8_t *so_pin, size_t so_len,
+                              const pico_admin_steps *steps, int *tries)
+{
+    pico_err err;
+
+    if ((err = pico_dev_enter(d)) != PICO_OK)
+        return err;
+    if (steps != NULL && steps->check != NULL &&
+        (err = steps->check(steps->arg, d->card)) != PICO_OK)
+        goto end;
+    err = pico_schsm_verify(d->card, PICO_PIN_SO, so_pin, so_len, tries);
+    /* 4.1: the VERIFY dropped the user PIN session before checking, whatever its outcome */
+    d->logged_in = 0;
+    pico_log("DEVICE", "so-pin verify: %s", err == PICO_OK ? "done" : pico_err_reason(err));
+end:
+    pico_dev_leave(d);
+    return err;
+}
+
 pico_err pico_device_pka_register(pico_device *d, int slot, const uint8_t *req, size_t len,
                                   const pico_admin_steps *steps, uint8_t st[4])
 {

@@ -11,6 +11,7 @@
 #include "pka_signer.h"
 #include "schsm.h"
 #include "secret.h"
+#include "words.h"
 
 static void drop_preloaded(pico_device *d)
 {
@@ -132,9 +133,11 @@ static pico_err open_signers(const pico_uri *uri, const pico_config *cfg,
     const char *source = uri != NULL && uri->pka_pin_source != NULL ? uri->pka_pin_source
                          : cfg != NULL                              ? cfg->pka_pin_source
                                                                     : NULL;
-    char *list = NULL, *tok, *save = NULL;
+    char *list = NULL, *p, *tok = NULL;
+    const char *why = NULL;
     pico_err err = PICO_OK;
     size_t i;
+    int got;
 
     *n = 0;
     if (uri != NULL && uri->n_pka_keys > 0) {
@@ -144,9 +147,11 @@ static pico_err open_signers(const pico_uri *uri, const pico_config *cfg,
     } else if (cfg != NULL && cfg->pka_keys != NULL) {
         if ((list = strdup(cfg->pka_keys)) == NULL)
             return pico_err_raise(PICO_E_NOMEM, "pka keys");
-        for (tok = strtok_r(list, " \t", &save); tok != NULL && err == PICO_OK;
-             tok = strtok_r(NULL, " \t", &save)) {
-            if (*n == PICO_URI_MAX_PKA_KEYS)
+        /* words: a signer with blanks is quoted (words.h) */
+        for (p = list; err == PICO_OK && (got = pico_word_next(&p, "", &tok, &why)) != 0;) {
+            if (got < 0)
+                err = pico_err_raise(PICO_E_ARGS, "configured pka keys: %s", why);
+            else if (*n == PICO_URI_MAX_PKA_KEYS)
                 err = pico_err_raise(PICO_E_ARGS, "more than %d pka keys configured",
                                      PICO_URI_MAX_PKA_KEYS);
             else if ((err = pico_pka_signer_open(tok, source, prompt, &s[*n])) == PICO_OK)
@@ -187,9 +192,10 @@ static char *pre_key_of(const pico_config *cfg)
 void pico_device_preload_login(pico_device *d, const pico_config *cfg)
 {
     pico_pka_signer *signers[PICO_URI_MAX_PKA_KEYS];
-    char pin[PICO_PIN_MAX + 2], *held = NULL, *list = NULL, *tok, *save = NULL;
+    char pin[PICO_PIN_MAX + 2], *held = NULL, *list = NULL, *p, *tok = NULL;
+    const char *why = NULL;
     size_t n = 0, len = 0;
-    int files_only = 1, done;
+    int files_only = 1, done, got;
 
     if (cfg == NULL || pico_device_logged_in(d))
         return;
@@ -201,8 +207,11 @@ void pico_device_preload_login(pico_device *d, const pico_config *cfg)
         return; /* once per device object (a child inherits the parent's) */
     /* PKCS#11 sessions do not cross a fork, and other signers may prompt: file: keys only */
     if (cfg->pka_keys != NULL && (list = strdup(cfg->pka_keys)) != NULL) {
-        for (tok = strtok_r(list, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save))
+        /* malformed quoting: left to the login, which reports it */
+        for (p = list; (got = pico_word_next(&p, "", &tok, &why)) > 0;)
             files_only = files_only && strncmp(tok, "file:", 5) == 0;
+        if (got < 0)
+            files_only = 0;
         free(list);
     }
     pico_err_mark();

@@ -3,10 +3,12 @@
  * The module's settings (pico-pkcs11(5)): first the file PICO_PKCS11_CONFIG
  * names (one "key = value" a line, # comments), for applications that load
  * the module directly; then the string C_Initialize got in pReserved, which
- * is what p11-kit passes from the registration's x-init-reserved: line
- * ("key=value" words, separated by blanks or ';'). Later settings win, and
- * pka-key adds a signer each time. An unknown key is an error: a mistyped
- * pin-source must not pass for "no PIN source".
+ * is what p11-kit passes from the registration's x-init-reserved: line, raw
+ * ("key=value" words, separated by blanks or ';'). A value holds blanks or
+ * ';' in double quotes, with \" and \\ inside (common/words.h), in either
+ * place. Later settings win, and pka-key adds a signer each time. An unknown
+ * key, or malformed quoting, is an error: a mistyped pin-source must not pass
+ * for "no PIN source".
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 #include "log.h"
 #include "module.h"
+#include "words.h"
 
 enum { S_READER, S_PIN_SOURCE, S_PKA_KEYS, S_PKA_PIN_SOURCE, S_DEBUG };
 
@@ -29,16 +32,22 @@ static int set_string(int slot, const char *value)
     return 1;
 }
 
-/* pka-key may be given several times (m-of-n): the device layer takes them space-separated. */
+/* pka-key may be given several times (m-of-n): the device layer takes them as words, each
+ * quoted here so that a path with blanks stays one key. */
 static int add_pka_key(const char *value)
 {
     const char *old = p11.cfg_strings[S_PKA_KEYS];
-    size_t n = (old != NULL ? strlen(old) + 1 : 0) + strlen(value) + 1;
-    char *v = malloc(n);
+    char *q = pico_word_quote(value), *v = NULL;
+    size_t n;
 
+    if (q != NULL) {
+        n = (old != NULL ? strlen(old) + 1 : 0) + strlen(q) + 1;
+        if ((v = malloc(n)) != NULL)
+            snprintf(v, n, "%s%s%s", old != NULL ? old : "", old != NULL ? " " : "", q);
+    }
+    free(q);
     if (v == NULL)
         return 0;
-    snprintf(v, n, "%s%s%s", old != NULL ? old : "", old != NULL ? " " : "", value);
     free(p11.cfg_strings[S_PKA_KEYS]);
     p11.cfg_strings[S_PKA_KEYS] = v;
     return 1;
@@ -82,10 +91,18 @@ static CK_RV set_option(const char *key, const char *value, const char *where)
     return ok ? CKR_OK : CKR_ARGUMENTS_BAD;
 }
 
-/* One "key=value" (blanks around '=' allowed in the file); s is modified. */
-static CK_RV parse_item(char *s, const char *where)
+static CK_RV bad_quoting(const char *s, const char *why, const char *where)
+{
+    fprintf(stderr, "pico-pkcs11: malformed quoting in %s: %s in '%.40s'\n", where, why, s);
+    return CKR_ARGUMENTS_BAD;
+}
+
+/* One "key=value" (blanks around '=' allowed in the file, whose value is unquoted here:
+ * unquote); s is modified. */
+static CK_RV parse_item(char *s, const char *where, int unquote)
 {
     char *eq = strchr(s, '='), *k_end, *v;
+    const char *why = NULL;
 
     if (eq == NULL) {
         fprintf(stderr, "pico-pkcs11: '%.40s' in %s is not key=value\n", s, where);
@@ -96,6 +113,8 @@ static CK_RV parse_item(char *s, const char *where)
     *k_end = '\0';
     for (v = eq + 1; isspace((unsigned char)*v); v++)
         ;
+    if (unquote && pico_word_unquote(v, &why) != 0)
+        return bad_quoting(s, why, where);
     return set_option(s, v, where);
 }
 
@@ -116,7 +135,7 @@ static CK_RV load_file(const char *path)
             ;
         *e = '\0';
         if (*s != '\0' && *s != '#')
-            rv = parse_item(s, path);
+            rv = parse_item(s, path, 1);
     }
     fclose(f);
     return rv;
@@ -124,14 +143,16 @@ static CK_RV load_file(const char *path)
 
 static CK_RV load_reserved(const char *reserved)
 {
-    char *copy = strdup(reserved), *save = NULL, *item;
+    char *copy = strdup(reserved), *p = copy, *item = NULL;
+    const char *why = NULL;
     CK_RV rv = CKR_OK;
+    int got;
 
     if (copy == NULL)
         return CKR_HOST_MEMORY;
-    for (item = strtok_r(copy, " \t\n;", &save); item != NULL && rv == CKR_OK;
-         item = strtok_r(NULL, " \t\n;", &save))
-        rv = parse_item(item, "x-init-reserved");
+    while (rv == CKR_OK && (got = pico_word_next(&p, ";", &item, &why)) != 0)
+        rv = got < 0 ? bad_quoting(item, why, "x-init-reserved")
+                     : parse_item(item, "x-init-reserved", 0);
     free(copy);
     return rv;
 }

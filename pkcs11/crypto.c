@@ -273,12 +273,32 @@ static CK_RV eddsa_setup(const pico_key *key, const CK_MECHANISM *m, p11_op *op)
     return CKR_OK;
 }
 
+/*
+ * A restricted RSA-PSS key signs with its own digest and MGF1 digest and a salt at least as
+ * long as its own, as the provider and the default provider use such a key: anything else is
+ * refused before the device is asked.
+ */
+static CK_RV pss_allowed(const pico_key *key, const p11_op *op)
+{
+    p11_pss_limits l;
+
+    if (!p11_key_pss_limits(key, &l))
+        return CKR_FUNCTION_FAILED; /* a description that cannot be read */
+    if (l.restricted && (EVP_MD_get_type(op->md) != l.md_nid ||
+                         EVP_MD_get_type(op->mgf1) != l.mgf1_nid || op->salt < l.min_salt)) {
+        pico_log("PKCS11", "key %u: pss parameters outside the key's restrictions", key->keyref);
+        return CKR_MECHANISM_PARAM_INVALID;
+    }
+    return CKR_OK;
+}
+
 /* Which mechanisms a key of this type signs with, and their parameters. */
 static CK_RV sign_setup(const pico_key *key, const CK_MECHANISM *m, p11_op *op)
 {
     CK_MECHANISM_TYPE base, h = hash_of(m->mechanism, &base);
     const EVP_MD *md = h != 0 ? md_of(h) : NULL;
     int ec = key->type == PICO_KEY_EC;
+    CK_RV rv;
 
     if (m->mechanism == CKM_EDDSA)
         return eddsa_setup(key, m, op);
@@ -298,9 +318,11 @@ static CK_RV sign_setup(const pico_key *key, const CK_MECHANISM *m, p11_op *op)
         return CKR_KEY_FUNCTION_NOT_PERMITTED;
     op->mech = m->mechanism;
     op->md = md;
-    if (base == CKM_RSA_PKCS_PSS)
-        return pss_params(m, op, md);
-    return CKR_OK;
+    if (base != CKM_RSA_PKCS_PSS)
+        return CKR_OK;
+    if ((rv = pss_params(m, op, md)) != CKR_OK)
+        return rv;
+    return pss_allowed(key, op);
 }
 
 CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE kh)

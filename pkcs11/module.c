@@ -135,6 +135,7 @@ CK_RV C_Initialize(CK_VOID_PTR init_args)
         app_mutex = NULL;
         p11.initialized = 0;
         memset(p11.sessions, 0, sizeof(p11.sessions));
+        p11_so_release_all(); /* the parent's held SO-PINs: cleansed, not this process's */
         memset(p11.slots, 0, sizeof(p11.slots));
         p11.nslots = 0;
         p11_config_free();
@@ -176,6 +177,7 @@ CK_RV C_Finalize(CK_VOID_PTR reserved)
         p11_op_clear(&p11.sessions[i].decrypt);
     }
     memset(p11.sessions, 0, sizeof(p11.sessions));
+    p11_so_release_all();
     memset(p11.slots, 0, sizeof(p11.slots));
     p11.nslots = 0;
     p11.initialized = 0;

@@ -44,6 +44,8 @@ typedef struct p11_slot {
     int present;  /* seen at the last listing */
     int reported; /* the presence C_WaitForSlotEvent last reported (or C_GetSlotList showed) */
     int logged_in;
+    char *so_pin;  /* held while the SO is logged in (C_Login CKU_SO): 8 bytes, secure heap */
+    int puk_login; /* that login was OpenSC's PUK login (CKU_CONTEXT_SPECIFIC): C_SetPIN unblocks */
 } p11_slot;
 
 /* A private-key operation in progress (sign or decrypt). */
@@ -112,6 +114,12 @@ pico_err p11_pin_probe_run(p11_slot *slot, p11_pin_probe *p);
 CK_RV p11_slots_refresh(void);
 void p11_slot_logout(p11_slot *s);
 
+/* pin.c: the SO login (C_Login CKU_SO), its end (the held SO-PIN released) */
+CK_RV p11_so_login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len);
+void p11_so_logout(p11_slot *slot);
+/* Every slot's held SO-PIN released (C_Finalize, a child's C_Initialize). */
+void p11_so_release_all(void);
+
 /* object.c */
 CK_OBJECT_HANDLE p11_handle(CK_SLOT_ID slot, int kind, unsigned n);
 CK_RV p11_object_key(p11_session *s, CK_OBJECT_HANDLE h, int kind, pico_key **key);
@@ -119,6 +127,15 @@ CK_RV p11_find_init(p11_session *s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
 /* 1 for an RSA key made as RSA-PSS (its PrKD holds the RSASSA-PSS AlgorithmIdentifier): it
  * signs with PSS only, as the provider uses it. */
 int p11_key_pss_only(const pico_key *key);
+/* An RSA-PSS key's restrictions, from the same AlgorithmIdentifier: its digest, MGF1 digest
+ * (NIDs) and minimum salt length. restricted 0: none (any other key, or an RSA-PSS key made
+ * without them). 0 when the description cannot be read. */
+typedef struct p11_pss_limits {
+    int restricted;
+    int md_nid, mgf1_nid;
+    CK_ULONG min_salt;
+} p11_pss_limits;
+int p11_key_pss_limits(const pico_key *key, p11_pss_limits *out);
 /* DER of an EC key's named curve (CKA_EC_PARAMS) into out (cap bytes). */
 CK_RV p11_ec_params(const char *curve, uint8_t *out, size_t cap, size_t *len);
 /* The key type and (EC) curve CKA_EC_PARAMS names: an OID, or 3.0's curveName

@@ -37,6 +37,8 @@ CK_RV C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY no
         rv = CKR_TOKEN_NOT_PRESENT;
     else if (!(flags & CKF_SERIAL_SESSION))
         rv = CKR_SESSION_PARALLEL_NOT_SUPPORTED;
+    else if (!(flags & CKF_RW_SESSION) && slot->so_pin != NULL)
+        rv = CKR_SESSION_READ_WRITE_SO_EXISTS;
     else if (out == NULL)
         rv = CKR_ARGUMENTS_BAD;
     if (rv != CKR_OK)
@@ -129,6 +131,8 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
     info->ulDeviceError = 0;
     info->state = user ? (rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS)
                        : (rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION);
+    if (p11.slots[s->slot].so_pin != NULL)
+        info->state = CKS_RW_SO_FUNCTIONS; /* no read-only session beside an SO login */
 end:
     p11_leave();
     return rv;
@@ -245,13 +249,23 @@ CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_UL
 
     if ((rv = p11_enter()) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
+    if ((s = p11_session_get(h)) == NULL) {
         rv = CKR_SESSION_HANDLE_INVALID;
-    else if (user != CKU_USER)
-        rv = user == CKU_SO || user == CKU_CONTEXT_SPECIFIC ? CKR_USER_TYPE_INVALID
-                                                            : CKR_ARGUMENTS_BAD;
+        goto end;
+    }
+    /* OpenSC's unblock (pkcs11-tool --unlock-pin --login-type context-specific): a
+     * context-specific login with no operation to authorize gives the PUK, which is the
+     * SO-PIN of a SmartCard-HSM (OpenSC's driver); C_SetPIN then unblocks (pin.c) */
+    if (user == CKU_SO || (user == CKU_CONTEXT_SPECIFIC && !s->sign.active && !s->decrypt.active)) {
+        rv = p11_so_login(s, user, pin, len);
+        goto end;
+    }
+    if (user != CKU_USER)
+        rv = user == CKU_CONTEXT_SPECIFIC ? CKR_USER_TYPE_INVALID : CKR_ARGUMENTS_BAD;
     else if ((slot = &p11.slots[s->slot])->logged_in)
         rv = CKR_USER_ALREADY_LOGGED_IN;
+    else if (slot->so_pin != NULL)
+        rv = CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
     else if (pin == NULL && p11.cfg.pin_source == NULL)
         rv = CKR_ARGUMENTS_BAD;
     else if (pin != NULL && (len == 0 || len > PICO_PIN_MAX))
@@ -281,7 +295,7 @@ CK_RV C_Logout(CK_SESSION_HANDLE h)
         rv = CKR_SESSION_HANDLE_INVALID;
         goto end;
     }
-    if (!p11.slots[s->slot].logged_in) {
+    if (!p11.slots[s->slot].logged_in && p11.slots[s->slot].so_pin == NULL) {
         rv = CKR_USER_NOT_LOGGED_IN;
         goto end;
     }

@@ -51,9 +51,10 @@ void p11_slot_logout(p11_slot *s)
 {
     /* the card keeps a login until its application is selected again: forgetting the
      * device makes the next exchange SELECT, which ends it (4.6) */
-    if (s->logged_in && s->dev != NULL)
+    if ((s->logged_in || s->so_pin != NULL) && s->dev != NULL)
         pico_device_forget(s->dev);
     s->logged_in = 0;
+    p11_so_logout(s);
 }
 
 CK_RV p11_slots_refresh(void)

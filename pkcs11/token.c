@@ -17,18 +17,39 @@
 typedef struct pin_info {
     pico_pin_state state;
     int tries;
+    pico_pin_state so_state;
+    int so_tries;
 } pin_info;
 
 static pico_err read_pin_state(void *arg, pico_card *card)
 {
     pin_info *p = arg;
+    pico_err err;
 
-    return pico_schsm_pin_status(card, PICO_PIN_USER, &p->state, &p->tries);
+    if ((err = pico_schsm_pin_status(card, PICO_PIN_USER, &p->state, &p->tries)) != PICO_OK)
+        return err;
+    /* a device whose SO-PIN state cannot be read still shows its user PIN's */
+    pico_err_mark();
+    if (pico_schsm_pin_status(card, PICO_PIN_SO, &p->so_state, &p->so_tries) != PICO_OK)
+        p->so_state = PICO_PIN_VERIFIED;
+    pico_err_pop_to_mark();
+    return PICO_OK;
+}
+
+/* The SO-PIN's flags: its counter always starts from 15 (3.1, tag 91 is the user's only). */
+static CK_FLAGS so_pin_flags(const pin_info *p)
+{
+    if (p->so_state == PICO_PIN_BLOCKED)
+        return CKF_SO_PIN_LOCKED;
+    if (p->so_state != PICO_PIN_TRIES)
+        return 0;
+    return (p->so_tries == 1 ? CKF_SO_PIN_FINAL_TRY : 0) |
+           (p->so_tries < 15 ? CKF_SO_PIN_COUNT_LOW : 0);
 }
 
 static CK_FLAGS pin_flags(p11_slot *s)
 {
-    pin_info p = {PICO_PIN_NOT_SET, 0};
+    pin_info p = {PICO_PIN_NOT_SET, 0, PICO_PIN_VERIFIED, 0};
     p11_pin_probe probe;
     CK_FLAGS f = 0;
     pico_err err;
@@ -62,7 +83,7 @@ static CK_FLAGS pin_flags(p11_slot *s)
     case PICO_PIN_NOT_SET: /* uninitialized, or PKA only: no PIN to log in with */
         break;
     }
-    return f;
+    return f | so_pin_flags(&p);
 }
 
 static void fill_token(p11_slot *s, CK_TOKEN_INFO *info)

@@ -5,7 +5,11 @@
 # too: it signs with CKM_SHA256_RSA_PKCS_PSS (verified by openssl), and
 # PKCS#1 v1.5 signatures and decryption are refused with
 # CKR_KEY_FUNCTION_NOT_PERMITTED, as the provider refuses them; its objects
-# say it cannot decrypt. A plain RSA key beside it does both.
+# say it cannot decrypt. A plain RSA key beside it does both. A key made with
+# restrictions (rsa_pss_keygen_md, _mgf1_md, _saltlen) signs only with its
+# digest, its MGF1 digest and a salt at least that long: another mechanism
+# parameter is CKR_MECHANISM_PARAM_INVALID with nothing sent, exactly where
+# the default provider refuses the same key in software.
 . "$(dirname "$0")/lib.sh"
 need_devices
 
@@ -38,4 +42,54 @@ m --sign --id 0b -m SHA256-RSA-PKCS -i "$tmp/msg" -o "$tmp/sig3"
 objs=$(m --list-objects --type privkey)
 expect_match "$(grep -A3 'label: *pss' <<<"$objs")" "Usage: *sign$" "usage of the PSS key"
 expect_match "$(grep -A3 'label: *plain' <<<"$objs")" "Usage: *decrypt, sign" "usage of the RSA key"
+
+# 5. restrictions: the device key and its software twin (default provider), same parameters
+r=(-pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_pss_keygen_md:sha256
+    -pkeyopt rsa_pss_keygen_mgf1_md:sha256 -pkeyopt rsa_pss_keygen_saltlen:32)
+openssl genpkey "${prov[@]}" -propquery provider=pico -algorithm RSA-PSS "${r[@]}" \
+    -pkeyopt pico-label:pssr -pkeyopt pico-id:0c -pkeyopt "pico-uri:pico:?pin-value=$PICO_PIN" \
+    -out "$tmp/pssr.uri.pem"
+openssl pkey "${prov[@]}" -pubin -in "pico:object=pssr" -pubout -out "$tmp/pssr.pub"
+openssl genpkey -algorithm RSA-PSS "${r[@]}" -out "$tmp/sw.pem"
+signs() { grep -ciE '^> [0-9a-f]{2}68' "$PICO_SIM_LOG1" || true; }
+# what the module and the default provider both allow: signed, verified with plain openssl
+for salt in 32 48; do
+    m --sign --id 0c -m SHA256-RSA-PKCS-PSS --mgf MGF1-SHA256 --salt-len $salt -i "$tmp/msg" \
+        -o "$tmp/sigr"
+    openssl dgst -sha256 -verify "$tmp/pssr.pub" -signature "$tmp/sigr" \
+        -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:$salt "$tmp/msg" >/dev/null ||
+        fail "salt $salt: the signature of the restricted key does not verify"
+    openssl dgst -sha256 -sign "$tmp/sw.pem" -sigopt rsa_padding_mode:pss \
+        -sigopt rsa_pss_saltlen:$salt -out /dev/null "$tmp/msg" ||
+        fail "salt $salt: the default provider refuses it"
+done
+m --sign --id 0c -m RSA-PKCS-PSS --hash-algorithm SHA256 --mgf MGF1-SHA256 \
+    -i <(openssl dgst -sha256 -binary "$tmp/msg") -o "$tmp/sigr"
+openssl dgst -sha256 -verify "$tmp/pssr.pub" -signature "$tmp/sigr" -sigopt rsa_padding_mode:pss \
+    "$tmp/msg" >/dev/null || fail "the restricted key's RSA-PKCS-PSS signature does not verify"
+# what both refuse: another digest, another MGF1 digest, a shorter salt; nothing sent
+n=$(signs)
+param_refused() { # pkcs11-tool options -- openssl dgst options
+    local p=() o
+    while [ "$1" != -- ]; do p+=("$1"); shift; done
+    shift
+    if m --sign --id 0c "${p[@]}" -i "$tmp/msg" -o "$tmp/sigx" >"$tmp/out" 2>&1; then
+        fail "the restricted key signed with ${p[*]}"
+    fi
+    expect_match "$(cat "$tmp/out")" CKR_MECHANISM_PARAM_INVALID "refusal of ${p[*]}"
+    if openssl dgst "$@" -sign "$tmp/sw.pem" -sigopt rsa_padding_mode:pss -out /dev/null \
+        "$tmp/msg" 2>/dev/null; then
+        fail "the default provider allows $*: the module must too"
+    fi
+}
+param_refused -m SHA384-RSA-PKCS-PSS --mgf MGF1-SHA384 -- -sha384
+param_refused -m SHA256-RSA-PKCS-PSS --mgf MGF1-SHA1 -- -sha256 -sigopt rsa_mgf1_md:sha1
+param_refused -m SHA256-RSA-PKCS-PSS --mgf MGF1-SHA256 --salt-len 20 -- -sha256 \
+    -sigopt rsa_pss_saltlen:20
+expect_eq "$(signs)" "$n" "SIGN commands for refused parameters"
+# the unrestricted PSS key still takes any of them
+m --sign --id 0a -m SHA384-RSA-PKCS-PSS --mgf MGF1-SHA1 --salt-len 20 -i "$tmp/msg" -o "$tmp/sig4"
+openssl dgst -sha384 -verify "$tmp/pss.pub" -signature "$tmp/sig4" -sigopt rsa_padding_mode:pss \
+    -sigopt rsa_mgf1_md:sha1 -sigopt rsa_pss_saltlen:20 "$tmp/msg" >/dev/null ||
+    fail "the unrestricted PSS key's signature does not verify"
 echo PASS

@@ -448,6 +448,33 @@ static void test_run_login_takes_the_login_as_gone(void **state)
     close_dev(d, t);
 }
 
+/* 4.1: the SO login is one VERIFY 88 with the 8 SO-PIN bytes, after the check; the user
+ * login is gone afterwards, right or wrong; a failed check sends nothing. */
+static void test_so_login_verifies_88(void **state)
+{
+    static const script_step steps[] = {
+        SELECT,
+        {"00 20 00 88 08 " SO_HEX, "63 CE"},
+        {"00 20 00 88 08 " SO_HEX, "90 00"},
+        {NULL},
+    };
+    pico_admin_steps check = {refuse, NULL, NULL};
+    pico_transport *t;
+    pico_device *d = open_dev(steps, &t);
+    int tries = 0;
+
+    d->logged_in = 1;
+    assert_int_equal(pico_device_so_login(d, so, sizeof(so), &check, &tries), PICO_E_PIN_LAST_TRY);
+    assert_int_equal(d->logged_in, 1);
+    assert_int_equal(pico_device_so_login(d, so, sizeof(so), NULL, &tries), PICO_E_PIN_INCORRECT);
+    assert_int_equal(tries, 14);
+    assert_int_equal(d->logged_in, 0);
+    d->logged_in = 1;
+    assert_int_equal(pico_device_so_login(d, so, sizeof(so), NULL, &tries), PICO_OK);
+    assert_int_equal(d->logged_in, 0);
+    close_dev(d, t);
+}
+
 /* 1.2: SELECT CCxx answers the key's metadata (A5 81 L { 90 91 92 93 }) in its FCP. */
 static void test_key_info_reads_the_fcp(void **state)
 {
@@ -494,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_pka_register),
         cmocka_unit_test(test_run_login_takes_the_login_as_gone),
         cmocka_unit_test(test_key_info_reads_the_fcp),
+        cmocka_unit_test(test_so_login_verifies_88),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
