@@ -374,25 +374,42 @@ static long fcp_size(const uint8_t *fcp, size_t len)
 }
 
 pico_err pico_schsm_user_pin_set(pico_card *c, const pico_select_info *si, pico_pin_state *state,
-                                 int *set)
+                                 int *set, int *pka)
 {
-    uint8_t st[4];
     int tries;
     pico_err err;
 
     *set = -1;
+    if (pka != NULL)
+        *pka = -1;
     if ((err = pico_schsm_pin_status(c, PICO_PIN_USER, state, &tries)) != PICO_OK)
         return err;
-    if (*state != PICO_PIN_TRIES) { /* 6A88: none; 9000, 6983, 6984: one */
-        *set = *state != PICO_PIN_NOT_SET;
+    return pico_schsm_user_pin_set_known(c, si, *state, set, pka);
+}
+
+pico_err pico_schsm_user_pin_set_known(pico_card *c, const pico_select_info *si,
+                                       pico_pin_state state, int *set, int *pka)
+{
+    uint8_t st[4];
+    int pka_dummy;
+    pico_err err;
+
+    if (pka == NULL)
+        pka = &pka_dummy;
+    *set = -1;
+    *pka = -1;
+    if (state != PICO_PIN_TRIES) { /* 6A88: none; 9000, 6983, 6984: one */
+        *set = state != PICO_PIN_NOT_SET;
         return PICO_OK;
     }
     if ((err = pico_schsm_pka_status(c, st)) == PICO_E_UNSUPPORTED) {
         *set = 1; /* without PKA a PIN never set answers 6A88 */
+        *pka = 0;
         return PICO_OK;
     }
     if (err != PICO_OK)
         return err;
+    *pka = 1;
     return pico_schsm_user_pin_ef(c, si, set);
 }
 

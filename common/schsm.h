@@ -103,9 +103,13 @@ pico_err pico_schsm_select_fid(pico_card *c, uint16_t fid, uint8_t *fcp, size_t 
  * while none is. Unknown before 6.6 (a set PIN was 33 bytes there too). One case reads as
  * "no": a PIN set by a firmware before 6.6 on a PKA device and not verified since the
  * upgrade (the firmware rewrites it in the 6.6 form at the first right VERIFY).
+ * *pka (may be NULL): 1 PKA configured, 0 not, -1 not asked (the PIN state told).
  */
 pico_err pico_schsm_user_pin_set(pico_card *c, const pico_select_info *si, pico_pin_state *state,
-                                 int *set);
+                                 int *set, int *pka);
+/* The same with the PIN state already read (state): no second status. */
+pico_err pico_schsm_user_pin_set_known(pico_card *c, const pico_select_info *si,
+                                       pico_pin_state state, int *set, int *pka);
 /* The EF part of it alone, for a caller that knows the device has PKA and a PIN status of
  * tries left: one SELECT of EF 1081 on firmware 6.6 or later, nothing before (*set -1). */
 pico_err pico_schsm_user_pin_ef(pico_card *c, const pico_select_info *si, int *set);

@@ -44,6 +44,9 @@ typedef struct p11_slot {
     int present;  /* seen at the last listing */
     int reported; /* the presence C_WaitForSlotEvent last reported (or C_GetSlotList showed) */
     int logged_in;
+    /* what a PIN probe found (p11_pin_probe_run), kept until the device goes: probed, the
+     * device has a user PIN (pin_set) and PKA is configured or not (pka) */
+    int probed, pin_set, pka;
     char *so_pin;  /* held while the SO is logged in (C_Login CKU_SO): 8 bytes, secure heap */
     int puk_login; /* that login was OpenSC's PUK login (CKU_CONTEXT_SPECIFIC): C_SetPIN unblocks */
 } p11_slot;
@@ -102,11 +105,15 @@ CK_RV p11_config_load(const char *reserved);
 void p11_config_free(void);
 
 /* session.c: whether the slot's device has a user PIN, asked without a try
- * (pico_schsm_user_pin_set); set -1 when it cannot tell. */
+ * (pico_schsm_user_pin_set); set -1 when it cannot tell. A device found with a PIN, and
+ * whether it has PKA, are kept for the slot while it is present (p11_slot.probed): the
+ * next probes send nothing. */
 typedef struct p11_pin_probe {
     pico_select_info si;
     pico_pin_state state;
     int set;
+    int pka;   /* 1 PKA configured, 0 not, -1 not known */
+    int known; /* in: state is the PIN state already read (not asked again) */
 } p11_pin_probe;
 pico_err p11_pin_probe_run(p11_slot *slot, p11_pin_probe *p);
 

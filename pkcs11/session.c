@@ -142,7 +142,9 @@ static pico_err read_pin_set(void *arg, pico_card *card)
 {
     p11_pin_probe *p = arg;
 
-    return pico_schsm_user_pin_set(card, &p->si, &p->state, &p->set);
+    if (p->known)
+        return pico_schsm_user_pin_set_known(card, &p->si, p->state, &p->set, &p->pka);
+    return pico_schsm_user_pin_set(card, &p->si, &p->state, &p->set, &p->pka);
 }
 
 pico_err p11_pin_probe_run(p11_slot *slot, p11_pin_probe *p)
@@ -150,10 +152,24 @@ pico_err p11_pin_probe_run(p11_slot *slot, p11_pin_probe *p)
     pico_err err;
 
     p->set = -1;
-    p->state = PICO_PIN_TRIES;
-    if ((err = pico_device_select_info(slot->dev, &p->si)) != PICO_OK)
+    p->pka = -1;
+    if (!p->known)
+        p->state = PICO_PIN_TRIES;
+    /* a PIN once set stays (only an INITIALIZE takes it, and the device's keys with it) */
+    if (slot->probed && slot->pin_set) {
+        p->set = 1;
+        p->pka = slot->pka;
+        return PICO_OK;
+    }
+    if ((err = pico_device_select_info(slot->dev, &p->si)) != PICO_OK ||
+        (err = pico_device_run(slot->dev, read_pin_set, p)) != PICO_OK)
         return err;
-    return pico_device_run(slot->dev, read_pin_set, p);
+    if (p->set == 1 && p->pka >= 0) {
+        slot->probed = 1;
+        slot->pin_set = 1;
+        slot->pka = p->pka;
+    }
+    return PICO_OK;
 }
 
 static pico_err read_pka_state(void *arg, pico_card *card)
@@ -171,6 +187,8 @@ static pico_err check_pka_done(p11_slot *slot)
     uint8_t st[4];
     pico_err err;
 
+    if (slot->probed && slot->pka == 0) /* the probe found no PKA: nothing to be missing */
+        return PICO_OK;
     pico_err_mark();
     err = pico_device_run(slot->dev, read_pka_state, st);
     pico_err_pop_to_mark();
@@ -191,7 +209,7 @@ static pico_err check_pka_done(p11_slot *slot)
  */
 static pico_err no_pin(p11_slot *slot)
 {
-    p11_pin_probe p;
+    p11_pin_probe p = {.known = 0};
     pico_err err;
 
     pico_err_mark(); /* a probe that could not ask: the login finds out the rest */

@@ -70,8 +70,10 @@ CK_RV p11_slots_refresh(void)
     if (err != PICO_OK)
         pico_log("PKCS11", "slot listing: %s", pico_err_reason(err));
     for (i = 0; i < p11.nslots; i++)
-        if (!p11.slots[i].present)
+        if (!p11.slots[i].present) {
             p11.slots[i].logged_in = 0; /* the device went: so did its login */
+            p11.slots[i].probed = 0;    /* and what was known of it (another may come) */
+        }
     return CKR_OK;
 }
 

@@ -57,6 +57,8 @@ static CK_FLAGS pin_flags(p11_slot *s)
     pico_err_mark();
     err = pico_device_run(s->dev, read_pin_state, &p);
     /* a PKA-only device answers the status as one with a PIN: it has none to log in with */
+    probe.known = 1; /* the state just read */
+    probe.state = p.state;
     if (err == PICO_OK && p.state == PICO_PIN_TRIES && p11_pin_probe_run(s, &probe) == PICO_OK &&
         probe.set == 0)
         p.state = PICO_PIN_NOT_SET;

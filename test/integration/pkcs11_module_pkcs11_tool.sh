@@ -133,10 +133,18 @@ for id in 01 02; do
 done
 
 # 7. one APDU per private-key operation: a signing process sends one SIGN (INS 68)
+# and nothing asked twice that is known: the PIN probe (PKA status) once per process, kept
+# for the slot across pkcs11-tool's C_GetTokenInfo calls and its C_Login; 11 APDUs and two
+# per key on the device (SELECT, device name, 2 x the two PIN states, the PKA status, the
+# login's state and VERIFY, ENUMERATE, each key's two descriptions, SIGN)
 signs() { grep -ciE '^> [0-9a-f]{2}68' "$PICO_SIM_LOG1" || true; }
-n0=$(sends) s0=$(signs)
+pkas() { grep -ci '^> 8054' "$PICO_SIM_LOG1" || true; }
+n0=$(sends) s0=$(signs) p0=$(pkas)
 ml --sign --id 01 -m ECDSA-SHA256 -i "$tmp/msg" -o "$tmp/one"
-n1=$(sends) s1=$(signs)
+n1=$(sends) s1=$(signs) p1=$(pkas)
 expect_eq "$((s1 - s0))" 1 "SIGN APDUs of one pkcs11-tool --sign"
+expect_eq "$((p1 - p0))" 1 "PKA status queries of one pkcs11-tool --sign"
+[ $((n1 - n0)) -le $((11 + 2 * 3)) ] ||
+    fail "one pkcs11-tool --login --sign process sent $((n1 - n0)) APDUs ($((11 + 2 * 3)) expected)"
 echo "APDUs of one pkcs11-tool --login --sign process: $((n1 - n0))" >&2
 echo "PASS"

@@ -140,19 +140,19 @@ static void test_user_pin_set_without_a_try(void **state)
     pico_pin_state st;
     int set;
 
-    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set, NULL), PICO_OK);
     assert_int_equal(st, PICO_PIN_TRIES);
     assert_int_equal(set, 0);
-    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set, NULL), PICO_OK);
     assert_int_equal(set, 1);
-    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set, NULL), PICO_OK);
     assert_int_equal(set, 1); /* no PKA */
-    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set, NULL), PICO_OK);
     assert_int_equal(st, PICO_PIN_NOT_SET);
     assert_int_equal(set, 0);
-    assert_int_equal(pico_schsm_user_pin_set(c, &v64, &st, &set), PICO_OK);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v64, &st, &set, NULL), PICO_OK);
     assert_int_equal(set, -1); /* before 6.6: not asked */
-    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set), PICO_OK);
+    assert_int_equal(pico_schsm_user_pin_set(c, &v66, &st, &set, NULL), PICO_OK);
     assert_int_equal(set, -1); /* no such EF */
     card_done(c);
 }
