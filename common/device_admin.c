@@ -334,9 +334,9 @@ pico_err pico_device_initialize(pico_device *d, const pico_init_spec *spec,
     return err;
 }
 
-pico_err pico_device_change_pin(pico_device *d, uint8_t ref, const uint8_t *old_pin, size_t old_len,
-                                const uint8_t *new_pin, size_t new_len,
-                                const pico_admin_steps *steps, int *tries)
+/* The device taken for a change, and the caller's check of its state (steps->check, e.g.
+ * the tries left) passed; on a failure it is given back. */
+static pico_err admin_enter(pico_device *d, const pico_admin_steps *steps)
 {
     pico_err err;
 
@@ -344,7 +344,18 @@ pico_err pico_device_change_pin(pico_device *d, uint8_t ref, const uint8_t *old_
         return err;
     if (steps != NULL && steps->check != NULL &&
         (err = steps->check(steps->arg, d->card)) != PICO_OK)
-        goto end;
+        pico_dev_leave(d);
+    return err;
+}
+
+pico_err pico_device_change_pin(pico_device *d, uint8_t ref, const uint8_t *old_pin, size_t old_len,
+                                const uint8_t *new_pin, size_t new_len,
+                                const pico_admin_steps *steps, int *tries)
+{
+    pico_err err;
+
+    if ((err = admin_enter(d, steps)) != PICO_OK)
+        return err;
     err = pico_schsm_change_pin(d->card, ref, old_pin, old_len, new_pin, new_len, tries);
     /* 4.2: the old PIN is checked like VERIFY, which drops both PIN sessions first */
     d->logged_in = 0;
@@ -357,7 +368,6 @@ pico_err pico_device_change_pin(pico_device *d, uint8_t ref, const uint8_t *old_
     }
     pico_log("DEVICE", "%s pin change: %s", ref == PICO_PIN_SO ? "so" : "user",
              err == PICO_OK ? "done" : pico_err_reason(err));
-end:
     pico_dev_leave(d);
     return err;
 }
@@ -368,11 +378,8 @@ pico_err pico_device_unblock_pin(pico_device *d, const uint8_t *so_pin, size_t s
 {
     pico_err err;
 
-    if ((err = pico_dev_enter(d)) != PICO_OK)
+    if ((err = admin_enter(d, steps)) != PICO_OK)
         return err;
-    if (steps != NULL && steps->check != NULL &&
-        (err = steps->check(steps->arg, d->card)) != PICO_OK)
-        goto end;
     /* 4.3: P1=00 SO-PIN || new PIN; P1=01 SO-PIN alone resets the counter */
     if (new_pin != NULL)
         err = pico_schsm_unblock_pin(d->card, so_pin, so_len, new_pin, new_len, tries);
@@ -386,7 +393,6 @@ pico_err pico_device_unblock_pin(pico_device *d, const uint8_t *so_pin, size_t s
     }
     pico_log("DEVICE", "unblock%s: %s", new_pin != NULL ? " with a new pin" : " (counter only)",
              err == PICO_OK ? "done" : pico_err_reason(err));
-end:
     pico_dev_leave(d);
     return err;
 }
@@ -396,16 +402,12 @@ pico_err pico_device_so_login(pico_device *d, const uint8_t *so_pin, size_t so_l
 {
     pico_err err;
 
-    if ((err = pico_dev_enter(d)) != PICO_OK)
+    if ((err = admin_enter(d, steps)) != PICO_OK)
         return err;
-    if (steps != NULL && steps->check != NULL &&
-        (err = steps->check(steps->arg, d->card)) != PICO_OK)
-        goto end;
     err = pico_schsm_verify(d->card, PICO_PIN_SO, so_pin, so_len, tries);
     /* 4.1: the VERIFY dropped the user PIN session before checking, whatever its outcome */
     d->logged_in = 0;
     pico_log("DEVICE", "so-pin verify: %s", err == PICO_OK ? "done" : pico_err_reason(err));
-end:
     pico_dev_leave(d);
     return err;
 }

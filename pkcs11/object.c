@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "module.h"
+#include "rsapss.h"
 
 typedef struct p11_obj {
     int kind;
@@ -126,66 +127,26 @@ CK_RV p11_object_key(p11_session *s, CK_OBJECT_HANDLE h, int kind, pico_key **ke
 
 int p11_key_pss_only(const pico_key *key)
 {
-    const unsigned char *p = key->algid;
-    X509_ALGOR *alg;
-    int pss;
+    pico_pss_params pp;
 
-    if (key->type != PICO_KEY_RSA || key->algid_len == 0)
-        return 0;
-    alg = d2i_X509_ALGOR(NULL, &p, (long)key->algid_len);
-    pss = alg != NULL && OBJ_obj2nid(alg->algorithm) == NID_rsassaPss;
-    X509_ALGOR_free(alg);
-    return pss;
+    pico_err_mark();
+    pico_key_pss_params(key, &pp); /* unreadable restrictions: still PSS only */
+    pico_err_pop_to_mark();
+    return pp.pss;
 }
 
-/* A digest's NID from its AlgorithmIdentifier (RFC 4055: absent means SHA-1). */
-static int md_nid(const X509_ALGOR *md)
-{
-    return md != NULL ? OBJ_obj2nid(md->algorithm) : NID_sha1;
-}
-
-/*
- * RFC 4055 3.1: RSASSA-PSS-params { hashAlgorithm [0] DEFAULT sha1, maskGenAlgorithm [1]
- * DEFAULT mgf1SHA1, saltLength [2] DEFAULT 20, trailerField [3] DEFAULT 1 }, as the
- * provider reads them (provider/keymgmt_rsa.c); absent parameters restrict nothing.
- */
 int p11_key_pss_limits(const pico_key *key, p11_pss_limits *out)
 {
-    const unsigned char *p = key->algid;
-    X509_ALGOR *alg = NULL, *mgf1md = NULL;
-    RSA_PSS_PARAMS *pss = NULL;
-    const X509_ALGOR *mgf;
-    long salt = 20;
-    int ok = 0;
+    pico_pss_params pp;
 
     memset(out, 0, sizeof(*out));
-    if (key->type != PICO_KEY_RSA || key->algid_len == 0 ||
-        (alg = d2i_X509_ALGOR(NULL, &p, (long)key->algid_len)) == NULL ||
-        OBJ_obj2nid(alg->algorithm) != NID_rsassaPss || alg->parameter == NULL ||
-        alg->parameter->type == V_ASN1_NULL) {
-        ok = 1; /* not an RSA-PSS key, or an unrestricted one */
-        goto end;
-    }
-    if ((pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg->parameter)) == NULL)
-        goto end;
-    if ((mgf = pss->maskGenAlgorithm) != NULL &&
-        (OBJ_obj2nid(mgf->algorithm) != NID_mgf1 || mgf->parameter == NULL ||
-         mgf->parameter->type != V_ASN1_SEQUENCE ||
-         (mgf1md = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR), mgf->parameter)) == NULL))
-        goto end;
-    if ((pss->saltLength != NULL && (salt = ASN1_INTEGER_get(pss->saltLength)) < 0) ||
-        (pss->trailerField != NULL && ASN1_INTEGER_get(pss->trailerField) != 1))
-        goto end;
-    out->restricted = 1;
-    out->md_nid = md_nid(pss->hashAlgorithm);
-    out->mgf1_nid = md_nid(mgf1md);
-    out->min_salt = (CK_ULONG)salt;
-    ok = 1;
-end:
-    X509_ALGOR_free(mgf1md);
-    RSA_PSS_PARAMS_free(pss);
-    X509_ALGOR_free(alg);
-    return ok;
+    if (pico_key_pss_params(key, &pp) != PICO_OK)
+        return 0;
+    out->restricted = pp.restricted;
+    out->md_nid = pp.md_nid;
+    out->mgf1_nid = pp.mgf1_nid;
+    out->min_salt = (CK_ULONG)pp.min_salt;
+    return 1;
 }
 
 /* An attribute's value, malloc'ed: the callers copy or compare it. */

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "provider.h"
+#include "rsapss.h"
 #include "tlv.h"
 
 static OSSL_FUNC_keymgmt_new_fn rsa_keymgmt_new;
@@ -58,38 +59,20 @@ static void *rsapss_keymgmt_new(void *provctx)
 
 /* ------------------------------------------------------------ RSA-PSS keys */
 
-/* The RSASSA-PSS AlgorithmIdentifier of a device key's PrKD, decoded; NULL when it has none. */
-static X509_ALGOR *pss_algor(const pico_key *hsm)
-{
-    const unsigned char *p = hsm->algid;
-    X509_ALGOR *alg;
-
-    if (hsm->type != PICO_KEY_RSA || hsm->algid_len == 0)
-        return NULL;
-    if ((alg = d2i_X509_ALGOR(NULL, &p, (long)hsm->algid_len)) != NULL &&
-        OBJ_obj2nid(alg->algorithm) != NID_rsassaPss) {
-        X509_ALGOR_free(alg);
-        alg = NULL;
-    }
-    return alg;
-}
-
 int pico_rsa_pss_key(const pico_key *hsm)
 {
-    X509_ALGOR *alg;
-    int ok;
+    pico_pss_params pp;
 
     pico_err_mark();
-    ok = (alg = pss_algor(hsm)) != NULL;
-    X509_ALGOR_free(alg);
+    pico_key_pss_params(hsm, &pp); /* unreadable restrictions: a PSS key that signs with none */
     pico_err_pop_to_mark();
-    return ok;
+    return pp.pss;
 }
 
-/* A digest's OpenSSL name from its AlgorithmIdentifier (RFC 4055: absent means SHA-1). */
-static int md_name(const X509_ALGOR *md, char *out, size_t cap)
+/* A digest's OpenSSL name from its NID. */
+static int md_name(int nid, char *out, size_t cap)
 {
-    const char *sn = OBJ_nid2sn(md != NULL ? OBJ_obj2nid(md->algorithm) : NID_sha1);
+    const char *sn = OBJ_nid2sn(nid);
 
     if (sn == NULL || OBJ_sn2nid(sn) == NID_undef || strlen(sn) >= cap)
         return 0;
@@ -97,53 +80,30 @@ static int md_name(const X509_ALGOR *md, char *out, size_t cap)
     return 1;
 }
 
-/*
- * RFC 4055 3.1: RSASSA-PSS-params { hashAlgorithm [0] DEFAULT sha1, maskGenAlgorithm [1]
- * DEFAULT mgf1SHA1, saltLength [2] DEFAULT 20, trailerField [3] DEFAULT 1 }; absent
- * parameters (OpenSSL's unrestricted RSA-PSS key) restrict nothing.
- */
+/* common/rsapss.c reads them; here they take OpenSSL's names (the default provider's
+ * rsa_pss_keygen_md/_mgf1_md/_saltlen) */
 int pico_rsa_pss_limits(pico_prov_ctx *prov, const pico_key *hsm, pico_pss_limits *out)
 {
-    X509_ALGOR *alg = pss_algor(hsm), *mgf1md = NULL;
-    RSA_PSS_PARAMS *pss = NULL;
-    const X509_ALGOR *mgf;
-    long salt = 20;
-    int ok = 0;
+    pico_pss_params pp;
 
     memset(out, 0, sizeof(*out));
-    if (alg == NULL) {
+    if (pico_key_pss_params(hsm, &pp) != PICO_OK)
+        return 0;
+    if (!pp.pss) {
         pico_prov_raise(prov, PICO_E_ARGS, "not an rsa-pss key");
-        goto end;
+        return 0;
     }
-    if (alg->parameter == NULL || alg->parameter->type == V_ASN1_NULL) {
-        ok = 1; /* unrestricted */
-        goto end;
+    if (!pp.restricted)
+        return 1;
+    if (!md_name(pp.md_nid, out->md, sizeof(out->md)) ||
+        !md_name(pp.mgf1_nid, out->mgf1, sizeof(out->mgf1))) {
+        pico_prov_raise(prov, PICO_E_ARGS, "rsa-pss key %u: a digest openssl does not know",
+                        hsm->keyref);
+        return 0;
     }
-    if ((pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg->parameter)) == NULL)
-        goto bad;
-    /* maskGenAlgorithm { id-mgf1, hash AlgorithmIdentifier } */
-    if ((mgf = pss->maskGenAlgorithm) != NULL &&
-        (OBJ_obj2nid(mgf->algorithm) != NID_mgf1 || mgf->parameter == NULL ||
-         mgf->parameter->type != V_ASN1_SEQUENCE ||
-         (mgf1md = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR), mgf->parameter)) == NULL))
-        goto bad;
-    if (!md_name(pss->hashAlgorithm, out->md, sizeof(out->md)) ||
-        !md_name(mgf1md, out->mgf1, sizeof(out->mgf1)) ||
-        (pss->saltLength != NULL && (salt = ASN1_INTEGER_get(pss->saltLength)) < 0) ||
-        (pss->trailerField != NULL && ASN1_INTEGER_get(pss->trailerField) != 1))
-        goto bad;
     out->restricted = 1;
-    out->min_saltlen = (int)salt;
-    ok = 1;
-    goto end;
-bad:
-    pico_prov_raise(prov, PICO_E_ARGS, "rsa-pss key %u: unreadable restrictions in its description",
-                    hsm->keyref);
-end:
-    X509_ALGOR_free(mgf1md);
-    RSA_PSS_PARAMS_free(pss);
-    X509_ALGOR_free(alg);
-    return ok;
+    out->min_saltlen = pp.min_salt;
+    return 1;
 }
 
 /* SubjectPublicKeyInfo { the key's AlgorithmIdentifier, BIT STRING { RSAPublicKey } },
