@@ -3,13 +3,17 @@
  * PKCS#15 descriptions read from the device (common/pkcs15.c): PrKD (EF
  * C4xx) and CD (EF C8xx). The first input byte picks the decoder. A PrKD
  * that decodes is encoded again (a relabel does that) and must decode to the
- * same label, ID, size and algorithm restriction.
+ * same label, ID, size and algorithm restriction. Its algorithm restriction is
+ * read as an RSA-PSS key's (common/rsapss.c): restricted only when PSS, a
+ * salt in range, and any failure raised, never a half-filled answer.
  */
+#include <openssl/err.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pkcs15.h"
+#include "rsapss.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +39,23 @@ static void prkd_round_trip(const pico_prkd *k)
         abort();
 }
 
+static void pss_restriction(const pico_prkd *k)
+{
+    pico_key key;
+    pico_pss_params pp;
+    pico_err err;
+
+    memset(&key, 0, sizeof(key));
+    key.type = PICO_KEY_RSA;
+    memcpy(key.algid, k->algid, k->algid_len);
+    key.algid_len = k->algid_len;
+    err = pico_key_pss_params(&key, &pp);
+    if ((pp.restricted && !pp.pss) || (err != PICO_OK && pp.restricted) || pp.min_salt < 0 ||
+        pp.min_salt > 0xFFFF)
+        abort();
+    ERR_clear_error();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pico_prkd k;
@@ -54,5 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memchr(k.label, '\0', sizeof(k.label)) == NULL)
         abort();
     prkd_round_trip(&k);
+    if (k.algid_len <= sizeof(((pico_key *)0)->algid))
+        pss_restriction(&k);
     return 0;
 }
