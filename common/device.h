@@ -194,7 +194,9 @@ int pico_device_busy(pico_device *d);
  * members in turn (round-robin), skip one busy in another thread, and fail over:
  * a member that is removed or cannot be reached (PICO_E_REMOVED, _COMM,
  * _NO_READER, _NO_DEVICE) is marked down and the same operation goes to the next;
- * a down member is tried again after a short back-off (it rejoins when back).
+ * a down member is tried again after a short back-off (it rejoins when back). A
+ * pool made by pico_pool_new looks at the readers again every 2 s from an
+ * operation: a device new since then holding the key joins.
  */
 typedef struct pico_pool pico_pool;
 

@@ -6,6 +6,7 @@
  */
 #include "device.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 #define POOL_MAX 16
 /* A down member is tried again after this long: a device back in its reader rejoins */
 #define POOL_BACKOFF_MS 500
+/* The readers are looked at again this often (one pcscd call when nothing changed): a
+ * device plugged in since that holds the key joins */
+#define POOL_RESCAN_MS 2000
 
 typedef struct pool_member {
     pico_key *key;
@@ -25,9 +29,16 @@ typedef struct pool_member {
 
 struct pico_pool {
     pool_member m[POOL_MAX];
-    size_t n;
+    atomic_size_t n; /* members only join: m[i] is set before n counts it */
     atomic_uint next;
     atomic_int refs; /* the provider's key objects share one (copies of a loaded key) */
+    /* pico_pool_new's: what names the key (its path, no secret) and where, for a rescan */
+    int can_grow;
+    pico_uri uri;
+    const pico_config *cfg;
+    EVP_PKEY *anchor_pub; /* the anchor key's, borrowed (pico_device_key_public) */
+    atomic_llong next_scan;
+    pthread_mutex_t grow_lock;
 };
 
 static long long now_ms(void)
@@ -49,8 +60,9 @@ pico_pool *pico_pool_of_keys(pico_key *const *keys, size_t n)
     }
     for (i = 0; i < n; i++)
         p->m[i].key = keys[i];
-    p->n = n;
+    atomic_init(&p->n, n);
     atomic_init(&p->refs, 1);
+    pthread_mutex_init(&p->grow_lock, NULL);
     return p;
 }
 
@@ -62,23 +74,26 @@ pico_pool *pico_pool_up_ref(pico_pool *pool)
 
 void pico_pool_free(pico_pool *pool)
 {
-    if (pool != NULL && atomic_fetch_sub(&pool->refs, 1) == 1)
-        free(pool);
+    if (pool == NULL || atomic_fetch_sub(&pool->refs, 1) != 1)
+        return;
+    pico_uri_free(&pool->uri);
+    pthread_mutex_destroy(&pool->grow_lock);
+    free(pool);
 }
 
 size_t pico_pool_size(const pico_pool *pool)
 {
-    return pool->n;
+    return atomic_load(&((pico_pool *)pool)->n);
 }
 
 pico_key *pico_pool_key(const pico_pool *pool, size_t i)
 {
-    return i < pool->n ? pool->m[i].key : NULL;
+    return i < pico_pool_size(pool) ? pool->m[i].key : NULL;
 }
 
 int pico_pool_member_down(pico_pool *pool, size_t i)
 {
-    return i < pool->n && atomic_load(&pool->m[i].down_til) != 0;
+    return i < pico_pool_size(pool) && atomic_load(&pool->m[i].down_til) != 0;
 }
 
 struct pool_find {
@@ -117,9 +132,21 @@ static int pool_find_cb(void *arg, pico_device *dev)
     return f->n == POOL_MAX;
 }
 
+/* What names the key, without its login factors: a rescan keeps no secret. */
+static int uri_path(const pico_uri *src, pico_uri *dst)
+{
+    memset(dst, 0, sizeof(*dst));
+    memcpy(dst->id, src->id, src->id_len);
+    dst->id_len = src->id_len;
+    dst->type = src->type;
+    dst->pin_last_try = -1;
+    return src->object == NULL || (dst->object = strdup(src->object)) != NULL;
+}
+
 pico_err pico_pool_new(const pico_uri *uri, const pico_config *cfg, pico_pool **pool)
 {
     struct pool_find f;
+    pico_pool *p;
     pico_err err;
 
     memset(&f, 0, sizeof(f));
@@ -128,9 +155,68 @@ pico_err pico_pool_new(const pico_uri *uri, const pico_config *cfg, pico_pool **
     err = pico_device_foreach(uri, cfg, pool_find_cb, &f);
     if (err == PICO_OK && f.n == 0)
         err = f.err != PICO_OK ? pico_err_raise(f.err, "looking for the key") : PICO_E_NOT_FOUND;
-    if (err == PICO_OK && (*pool = pico_pool_of_keys(f.keys, f.n)) == NULL)
-        err = pico_err_raise(PICO_E_NOMEM, "pool");
-    return err;
+    if (err != PICO_OK)
+        return err;
+    if ((p = pico_pool_of_keys(f.keys, f.n)) == NULL)
+        return pico_err_raise(PICO_E_NOMEM, "pool");
+    /* a device plugged in later that holds the key joins (pool_grow) */
+    p->can_grow = uri_path(uri, &p->uri);
+    p->cfg = cfg;
+    p->anchor_pub = f.anchor_pub;
+    atomic_store(&p->next_scan, now_ms() + POOL_RESCAN_MS);
+    *pool = p;
+    return PICO_OK;
+}
+
+/* A rescan's look at a device: one that is no member and holds the anchor's key joins. */
+static int pool_grow_cb(void *arg, pico_device *dev)
+{
+    pico_pool *p = arg;
+    size_t i, n = pico_pool_size(p);
+    pico_key *k = NULL;
+    EVP_PKEY *pub = NULL;
+    pico_err err;
+
+    for (i = 0; i < n; i++)
+        if (p->m[i].key->dev == dev)
+            return 0;
+    if (n == POOL_MAX)
+        return 1;
+    err = pico_device_find_key(dev, &p->uri, &k);
+    if (err == PICO_OK && p->anchor_pub == NULL)
+        err = pico_device_key_public(p->m[0].key, &p->anchor_pub);
+    if (err == PICO_OK)
+        err = pico_device_key_public(k, &pub);
+    if (err != PICO_OK || EVP_PKEY_eq(p->anchor_pub, pub) != 1)
+        return 0;
+    p->m[n].key = k;
+    atomic_store(&p->m[n].logged, 0);
+    atomic_store(&p->m[n].down_til, 0);
+    atomic_store(&p->n, n + 1); /* after the member is whole: pool_pass reads n first */
+    pico_log("POOL", "'%s' holds the same key and joins: pool of %zu", pico_device_reader(dev),
+             n + 1);
+    return 0;
+}
+
+/*
+ * Every POOL_RESCAN_MS, one operation (the one that moves the time on) looks at the
+ * readers again: devices already known cost nothing (no APDU), a reader without a card
+ * one pcscd call, a device new since the last look its listing. Another thread scanning
+ * is not waited for.
+ */
+static void pool_grow(pico_pool *p)
+{
+    long long now = now_ms(), due = atomic_load(&p->next_scan);
+
+    if (!p->can_grow || now < due ||
+        !atomic_compare_exchange_strong(&p->next_scan, &due, now + POOL_RESCAN_MS))
+        return;
+    if (pthread_mutex_trylock(&p->grow_lock) != 0)
+        return;
+    pico_err_mark();
+    pico_device_foreach(&p->uri, p->cfg, pool_grow_cb, p);
+    pico_err_pop_to_mark();
+    pthread_mutex_unlock(&p->grow_lock);
 }
 
 /*
@@ -204,11 +290,11 @@ static pico_err pool_pass(pico_pool *p, unsigned start, int try_only, int force,
                           size_t in_len, uint8_t *out, size_t *out_len, pico_err *last)
 {
     long long now = now_ms();
-    size_t i;
+    size_t i, n = pico_pool_size(p);
     pico_err err;
 
-    for (i = 0; i < p->n; i++) {
-        pool_member *m = &p->m[(start + i) % p->n];
+    for (i = 0; i < n; i++) {
+        pool_member *m = &p->m[(start + i) % n];
 
         if (!force && !member_ready(m, now))
             continue;
@@ -224,8 +310,11 @@ static pico_err pool_pass(pico_pool *p, unsigned start, int try_only, int force,
 pico_err pico_pool_key_op(pico_pool *p, pico_pool_login_fn login, void *arg, pico_mech mech,
                           const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
 {
-    unsigned start = atomic_fetch_add(&p->next, 1);
+    unsigned start;
     pico_err err, last = PICO_OK;
+
+    pool_grow(p);
+    start = atomic_fetch_add(&p->next, 1);
 
     /* a free member first; every one busy: wait for one; every one down: try them all */
     err = pool_pass(p, start, 1, 0, login, arg, mech, in, in_len, out, out_len, &last);
@@ -235,6 +324,7 @@ pico_err pico_pool_key_op(pico_pool *p, pico_pool_login_fn login, void *arg, pic
         err = pool_pass(p, start, 0, 1, login, arg, mech, in, in_len, out, out_len, &last);
     if (err == PICO_E_BUSY)
         err = pico_err_raise(last != PICO_OK ? last : PICO_E_NO_DEVICE,
-                             "no device of the pool (%zu) could serve the operation", p->n);
+                             "no device of the pool (%zu) could serve the operation",
+                             pico_pool_size(p));
     return err;
 }
