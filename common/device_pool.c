@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "transport.h"
 
 #define POOL_MAX 16
 /* A down member is tried again after this long: a device back in its reader rejoins */
@@ -20,6 +21,8 @@
 /* The readers are looked at again this often (one pcscd call when nothing changed): a
  * device plugged in since that holds the key joins */
 #define POOL_RESCAN_MS 2000
+/* Readers a rescan remembers (their card probed once, until it changes) */
+#define POOL_SEEN_MAX 32
 
 typedef struct pool_member {
     pico_key *key;
@@ -39,6 +42,13 @@ struct pico_pool {
     EVP_PKEY *anchor_pub; /* the anchor key's, borrowed (pico_device_key_public) */
     atomic_llong next_scan;
     pthread_mutex_t grow_lock;
+    /* under grow_lock: the readers a rescan probed, with their card events then
+     * (pico_pcsc_reader_events): probed again only once their card changed */
+    struct {
+        char *reader;
+        unsigned long events;
+    } seen[POOL_SEEN_MAX];
+    size_t nseen;
 };
 
 static long long now_ms(void)
@@ -77,6 +87,8 @@ void pico_pool_free(pico_pool *pool)
     if (pool == NULL || atomic_fetch_sub(&pool->refs, 1) != 1)
         return;
     pico_uri_free(&pool->uri);
+    while (pool->nseen > 0)
+        free(pool->seen[--pool->nseen].reader);
     pthread_mutex_destroy(&pool->grow_lock);
     free(pool);
 }
@@ -180,8 +192,8 @@ static int pool_grow_cb(void *arg, pico_device *dev)
     for (i = 0; i < n; i++)
         if (p->m[i].key->dev == dev)
             return 0;
-    if (n == POOL_MAX)
-        return 1;
+    if (n == POOL_MAX || strcmp(pico_device_reader(dev), p->uri.reader) != 0)
+        return 0;
     err = pico_device_find_key(dev, &p->uri, &k);
     if (err == PICO_OK && p->anchor_pub == NULL)
         err = pico_device_key_public(p->m[0].key, &p->anchor_pub);
@@ -195,14 +207,64 @@ static int pool_grow_cb(void *arg, pico_device *dev)
     atomic_store(&p->n, n + 1); /* after the member is whole: pool_pass reads n first */
     pico_log("POOL", "'%s' holds the same key and joins: pool of %zu", pico_device_reader(dev),
              n + 1);
-    return 0;
+    return 1;
+}
+
+/* Whether reader's card is new since the last rescan (remembered now when it is). */
+static int card_is_new(pico_pool *p, const char *reader, unsigned long events)
+{
+    size_t i, n = pico_pool_size(p);
+    char *copy;
+
+    if ((events & 1) == 0) /* no card */
+        return 0;
+    for (i = 0; i < n; i++)
+        if (strcmp(pico_device_reader(p->m[i].key->dev), reader) == 0)
+            return 0;
+    for (i = 0; i < p->nseen && strcmp(p->seen[i].reader, reader) != 0; i++)
+        continue;
+    if (i < p->nseen) {
+        if (p->seen[i].events == events)
+            return 0;
+        p->seen[i].events = events;
+        return 1;
+    }
+    if (p->nseen == POOL_SEEN_MAX || (copy = strdup(reader)) == NULL)
+        return 0;
+    p->seen[p->nseen].reader = copy;
+    p->seen[p->nseen++].events = events;
+    return 1;
+}
+
+/* Probes the readers whose card is new (the others are known: members, or probed). */
+static void pool_probe_new(pico_pool *p)
+{
+    char **readers = NULL;
+    unsigned long *events = NULL;
+    size_t n = 0, i;
+
+    if (pico_pcsc_list_readers(&readers, &n) != PICO_OK || n == 0 ||
+        (events = calloc(n, sizeof(*events))) == NULL ||
+        pico_pcsc_reader_events(readers, n, events) != PICO_OK)
+        goto end;
+    for (i = 0; i < n; i++) {
+        if (!card_is_new(p, readers[i], events[i]))
+            continue;
+        p->uri.reader = readers[i];
+        pico_device_foreach(&p->uri, p->cfg, pool_grow_cb, p);
+        p->uri.reader = NULL;
+    }
+end:
+    free(events);
+    pico_pcsc_free_readers(readers, n);
 }
 
 /*
  * Every POOL_RESCAN_MS, one operation (the one that moves the time on) looks at the
- * readers again: devices already known cost nothing (no APDU), a reader without a card
- * one pcscd call, a device new since the last look its listing. Another thread scanning
- * is not waited for.
+ * readers again: one pcscd call for the list and one for their card events; a card
+ * new since the last look (a device plugged in, a card inserted) is probed once, the
+ * others not at all (no APDU to a card that is not a Pico, or one without the key).
+ * Another thread scanning is not waited for.
  */
 static void pool_grow(pico_pool *p)
 {
@@ -214,7 +276,7 @@ static void pool_grow(pico_pool *p)
     if (pthread_mutex_trylock(&p->grow_lock) != 0)
         return;
     pico_err_mark();
-    pico_device_foreach(&p->uri, p->cfg, pool_grow_cb, p);
+    pool_probe_new(p);
     pico_err_pop_to_mark();
     pthread_mutex_unlock(&p->grow_lock);
 }

@@ -327,6 +327,41 @@ end:
     return err;
 }
 
+pico_err pico_pcsc_reader_events(char *const *names, size_t n, unsigned long *events)
+{
+    SCARD_READERSTATE *st;
+    SCARDCONTEXT ctx;
+    pico_err err = PICO_OK;
+    size_t i;
+    LONG rc;
+
+    if (n == 0)
+        return PICO_OK;
+    if ((st = calloc(n, sizeof(*st))) == NULL)
+        return pico_err_raise(PICO_E_NOMEM, "reader states");
+    if ((rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx)) != SCARD_S_SUCCESS) {
+        free(st);
+        return map_rc(rc, "establish context", "");
+    }
+    for (i = 0; i < n; i++) {
+        st[i].szReader = names[i];
+        st[i].dwCurrentState = SCARD_STATE_UNAWARE;
+    }
+    /* the same per-process reader table as a listing (list_lock) */
+    pthread_mutex_lock(&list_lock);
+    rc = SCardGetStatusChange(ctx, 0, st, (DWORD)n);
+    pthread_mutex_unlock(&list_lock);
+    if (rc != SCARD_S_SUCCESS && rc != SCARD_E_TIMEOUT)
+        err = map_rc(rc, "reader states", "");
+    for (i = 0; i < n; i++)
+        events[i] = err != PICO_OK ? 0
+                                   : ((st[i].dwEventState >> 16) & 0xFFFF) << 1 |
+                                         ((st[i].dwEventState & SCARD_STATE_PRESENT) != 0);
+    SCardReleaseContext(ctx);
+    free(st);
+    return err;
+}
+
 void pico_pcsc_free_readers(char **names, size_t count)
 {
     size_t i;

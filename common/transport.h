@@ -52,4 +52,9 @@ void pico_pcsc_free_readers(char **names, size_t count);
 /* PC/SC: connects to the card in the reader with exactly this name. */
 pico_err pico_pcsc_open(const char *reader, pico_transport **out);
 
+/* Each reader's card events without connecting (one pcscd call): pcscd's event counter
+ * of the reader (card inserted or removed) << 1, bit 0 a card present. A value that
+ * changed is another card, or none. */
+pico_err pico_pcsc_reader_events(char *const *names, size_t n, unsigned long *events);
+
 #endif

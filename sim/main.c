@@ -56,7 +56,8 @@ struct opts {
     const char *dev_name;
     const char *log;
     const char *ready_file;
-    int fail_ins; /* --fail: the first APDU with this INS gets fail_sw unprocessed (-1: none) */
+    int fail_ins;    /* --fail: the first APDU with this INS gets fail_sw unprocessed (-1: none) */
+    int fail_always; /* --fail INS:SW:always: every one (a card that is not a Pico: A4:6A82) */
     uint16_t fail_sw;
     sim_latency latency; /* --latency: the real device's computing time, before the answer */
 };
@@ -79,8 +80,9 @@ static void usage(FILE *out)
             "  --device-name NAME    name in the device certificate (default ESPICOHSMTR00001)\n"
             "  --log FILE|-          log every APDU (secrets hidden) to FILE or stderr\n"
             "  --ready-file FILE     create FILE once the reader has powered the card\n"
-            "  --fail INS:SW         answer the first APDU with instruction INS (hex) with\n"
-            "                        status SW (hex), not carried out (tests of failure paths)\n"
+            "  --fail INS:SW[:always] answer the first APDU with instruction INS (hex) with\n"
+            "                        status SW (hex), not carried out (tests of failure paths);\n"
+            "                        with :always every one (A4:6A82:always: not a Pico)\n"
             "  --eddsa               model a firmware built with ENABLE_EDDSA: Ed25519 and\n"
             "                        Ed448 keys (without it such a request makes the\n"
             "                        X25519/X448 key, as the firmware does)\n"
@@ -307,7 +309,8 @@ static int answer_fail(int fd, struct opts *o, uint8_t *body, size_t len)
 {
     uint8_t sw[2] = {(uint8_t)(o->fail_sw >> 8), (uint8_t)o->fail_sw};
 
-    o->fail_ins = -1;                                   /* once */
+    if (!o->fail_always)
+        o->fail_ins = -1;                               /* once */
     log_line(">", body, len, 5, len > 5 ? len - 5 : 0); /* data unread: hidden */
     OPENSSL_cleanse(body, len);
     log_line("<", sw, 2, 0, 0);
@@ -406,15 +409,18 @@ static int serve(int fd, sim_card *card, sim_state *st, struct opts *o, int *rea
 static int parse_special(int c, struct opts *o)
 {
     unsigned ins, sw;
+    char when[8] = "";
 
     switch (c) {
     case 'f':
-        if (sscanf(optarg, "%x:%x", &ins, &sw) != 2 || ins > 0xFF || sw > 0xFFFF) {
+        if (sscanf(optarg, "%x:%x:%7s", &ins, &sw, when) < 2 || ins > 0xFF || sw > 0xFFFF ||
+            (when[0] != '\0' && strcmp(when, "always") != 0)) {
             usage(stderr);
             return 2;
         }
         o->fail_ins = (int)ins;
         o->fail_sw = (uint16_t)sw;
+        o->fail_always = when[0] != '\0';
         return -1;
     case 'e':
         sim_set_eddsa(1); /* a build option of the firmware: one for the whole process */
