@@ -110,24 +110,31 @@ end:
     return err;
 }
 
+/* The device entered for a change of a key domain that is set up (its status in info); on
+ * a failure it is given back. The firmware answers 6A86 for a domain that is not set up
+ * (and "forgets" one into a state of 255 shares): said plainly instead. */
+static pico_err enter_set_up_domain(pico_device *d, uint8_t domain, pico_dkek_info *info)
+{
+    pico_err err;
+
+    if ((err = pico_dev_enter(d)) != PICO_OK)
+        return err;
+    if ((err = need_pin_session(d, "a key domain change")) == PICO_OK &&
+        (err = pico_schsm_dkek_status(d->card, domain, info)) == PICO_E_NOT_FOUND)
+        err = pico_err_raise(PICO_E_NOT_FOUND, "key domain %u is not set up", domain);
+    if (err != PICO_OK)
+        pico_dev_leave(d);
+    return err;
+}
+
 pico_err pico_device_domain_delete(pico_device *d, uint8_t domain)
 {
     pico_dkek_info info;
     pico_err err;
 
-    if ((err = pico_dev_enter(d)) != PICO_OK)
+    if ((err = enter_set_up_domain(d, domain, &info)) != PICO_OK)
         return err;
-    if ((err = need_pin_session(d, "a key domain change")) != PICO_OK)
-        goto end;
-    /* 6A86 for a domain that is not set up: say so plainly */
-    err = pico_schsm_dkek_status(d->card, domain, &info);
-    if (err == PICO_E_NOT_FOUND) {
-        err = pico_err_raise(PICO_E_NOT_FOUND, "key domain %u is not set up", domain);
-        goto end;
-    }
-    if (err == PICO_OK)
-        err = pico_schsm_domain_delete(d->card, domain);
-end:
+    err = pico_schsm_domain_delete(d->card, domain);
     pico_dev_leave(d);
     return err;
 }
@@ -137,21 +144,12 @@ pico_err pico_device_domain_forget(pico_device *d, uint8_t domain, pico_dkek_sta
     pico_err err;
 
     memset(st, 0, sizeof(*st));
-    if ((err = pico_dev_enter(d)) != PICO_OK)
+    if ((err = enter_set_up_domain(d, domain, &st->info)) != PICO_OK)
         return err;
-    if ((err = need_pin_session(d, "a key domain change")) != PICO_OK)
-        goto end;
-    /* the firmware "forgets" a domain that is not set up into a state of 255 shares */
-    err = pico_schsm_dkek_status(d->card, domain, &st->info);
-    if (err == PICO_E_NOT_FOUND) {
-        err = pico_err_raise(PICO_E_NOT_FOUND, "key domain %u is not set up", domain);
-        goto end;
-    }
-    if (err == PICO_OK && (err = pico_schsm_domain_forget(d->card, domain, &st->info)) == PICO_OK) {
+    if ((err = pico_schsm_domain_forget(d->card, domain, &st->info)) == PICO_OK) {
         st->set_up = 1;
         st->pin_session = 1;
     }
-end:
     pico_dev_leave(d);
     return err;
 }

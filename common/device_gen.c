@@ -17,29 +17,10 @@
 #include "pkcs15.h"
 #include "schsm.h"
 
-/* The check of pico_device_check_new_key, with the device entered. */
+/* pico_device_check_new_key's check, with the device entered. */
 static pico_err check_new_key(pico_device *d, const pico_keygen *spec)
 {
-    size_t i;
-    pico_err err;
-
-    if (spec->label == NULL || spec->label[0] == '\0')
-        return pico_err_raise(PICO_E_ARGS, "a key on the device needs a label (pico-label)");
-    if ((err = pico_dev_list(d)) != PICO_OK)
-        return err;
-    for (i = 0; i < d->nkeys; i++) {
-        pico_key *k = d->keys[i];
-        if ((err = pico_dev_key_read_desc(k)) != PICO_OK)
-            return err;
-        if (k->label != NULL && strcmp(k->label, spec->label) == 0)
-            return pico_err_raise(PICO_E_ARGS, "key %u on %s already has the label '%s'", k->keyref,
-                                  d->desc, spec->label);
-        if (spec->id_len > 0 && k->id_len == spec->id_len &&
-            memcmp(k->id, spec->id, spec->id_len) == 0)
-            return pico_err_raise(PICO_E_ARGS, "key %u on %s already has that id", k->keyref,
-                                  d->desc);
-    }
-    return PICO_OK;
+    return pico_dev_check_label_id(d, spec->label, spec->id, spec->id_len, " (pico-label)");
 }
 
 pico_err pico_device_check_new_key(pico_device *d, const pico_keygen *spec)

@@ -88,6 +88,11 @@ void pico_dev_key_free(pico_key *k);
  * sc-hsm-tool give keys): SHA-1 of the RSA modulus, of an EC point's x, or of the raw public
  * key (X25519, X448, Ed25519, Ed448) */
 pico_err pico_dev_key_intrinsic_id(EVP_PKEY *pub, uint8_t id[20]);
+/* device_keys.c: a new key's label (required; label_hint says where it is given) and ID
+ * (when given) are no other key's on d: every URI naming the new key names it alone. The
+ * device entered. */
+pico_err pico_dev_check_label_id(pico_device *d, const char *label, const uint8_t *id,
+                                 size_t id_len, const char *label_hint);
 void pico_dev_certs_free(pico_device *d);
 
 /* device_login.c: the held factors and the login again with them */

@@ -447,3 +447,27 @@ pico_err pico_dev_key_intrinsic_id(EVP_PKEY *pub, uint8_t id[20])
     EVP_MD_free(sha1);
     return err;
 }
+
+pico_err pico_dev_check_label_id(pico_device *d, const char *label, const uint8_t *id,
+                                 size_t id_len, const char *label_hint)
+{
+    pico_err err;
+    size_t i;
+
+    if (label == NULL || label[0] == '\0')
+        return pico_err_raise(PICO_E_ARGS, "a key on the device needs a label%s", label_hint);
+    if ((err = pico_dev_list(d)) != PICO_OK)
+        return err;
+    for (i = 0; i < d->nkeys; i++) {
+        pico_key *k = d->keys[i];
+        if ((err = pico_dev_key_read_desc(k)) != PICO_OK)
+            return err;
+        if (k->label != NULL && strcmp(k->label, label) == 0)
+            return pico_err_raise(PICO_E_ARGS, "key %u on %s already has the label '%s'", k->keyref,
+                                  d->desc, label);
+        if (id_len > 0 && k->id_len == id_len && memcmp(k->id, id, id_len) == 0)
+            return pico_err_raise(PICO_E_ARGS, "key %u on %s already has that id", k->keyref,
+                                  d->desc);
+    }
+    return PICO_OK;
+}

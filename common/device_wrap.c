@@ -71,30 +71,6 @@ pico_err pico_device_wrap(pico_key *k, pico_wrapped *w)
     return err;
 }
 
-/* The label and ID are no other key's (every URI naming the new key would name both). */
-static pico_err check_unique(pico_device *d, const pico_prkd *p)
-{
-    pico_err err;
-    size_t i;
-
-    if (p->label[0] == '\0')
-        return pico_err_raise(PICO_E_ARGS, "a key on the device needs a label");
-    if ((err = pico_dev_list(d)) != PICO_OK)
-        return err;
-    for (i = 0; i < d->nkeys; i++) {
-        pico_key *k = d->keys[i];
-        if ((err = pico_dev_key_read_desc(k)) != PICO_OK)
-            return err;
-        if (k->label != NULL && strcmp(k->label, p->label) == 0)
-            return pico_err_raise(PICO_E_ARGS, "key %u on %s already has the label '%s'", k->keyref,
-                                  d->desc, p->label);
-        if (p->id_len > 0 && k->id_len == p->id_len && memcmp(k->id, p->id, p->id_len) == 0)
-            return pico_err_raise(PICO_E_ARGS, "key %u on %s already has that id", k->keyref,
-                                  d->desc);
-    }
-    return PICO_OK;
-}
-
 /* The description the new key gets: the file's (label replaced) or one built for it. */
 static pico_err new_prkd(const pico_unwrap_spec *s, pico_prkd *p, int *rewrite)
 {
@@ -178,7 +154,8 @@ static pico_err after_unwrap(pico_device *d, uint8_t ref, const pico_unwrap_spec
     }
     if (p->id_len == 0 && (err = pico_dev_key_intrinsic_id(pub, p->id)) == PICO_OK)
         p->id_len = 20;
-    if (err != PICO_OK || (err = check_unique(d, p)) != PICO_OK)
+    if (err != PICO_OK ||
+        (err = pico_dev_check_label_id(d, p->label, p->id, p->id_len, "")) != PICO_OK)
         goto end;
     p->type = key_type_of(pub);
     if (rewrite) {
@@ -218,7 +195,7 @@ pico_err pico_device_unwrap(pico_device *d, const pico_unwrap_spec *s, pico_key 
         err = pico_err_raise(PICO_E_NOT_LOGGED_IN, "unwrap on %s: log in first", d->desc);
         goto end;
     }
-    if ((err = check_unique(d, &p)) != PICO_OK)
+    if ((err = pico_dev_check_label_id(d, p.label, p.id, p.id_len, "")) != PICO_OK)
         goto end;
     /* The first free reference from 1, as for generation; the firmware would replace a key */
     for (ref = 1; ref < 256 && pico_dev_has_fid(d, (uint16_t)(PICO_PREFIX_KEY << 8 | ref)); ref++)

@@ -331,11 +331,9 @@ CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE kh)
     pico_key *key = NULL;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (m == NULL)
+    if (m == NULL)
         rv = CKR_ARGUMENTS_BAD;
     else if (s->sign.active)
         rv = CKR_OPERATION_ACTIVE;
@@ -413,11 +411,9 @@ CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR si
     p11_session *s;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (!s->sign.active)
+    if (!s->sign.active)
         rv = CKR_OPERATION_NOT_INITIALIZED;
     else if ((data == NULL && len > 0) || sig_len_out == NULL)
         rv = CKR_ARGUMENTS_BAD;
@@ -433,11 +429,9 @@ CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR part, CK_ULONG len)
     uint8_t *grown;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (!s->sign.active)
+    if (!s->sign.active)
         rv = CKR_OPERATION_NOT_INITIALIZED;
     else if (part == NULL && len > 0)
         rv = CKR_ARGUMENTS_BAD;
@@ -464,11 +458,9 @@ CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len_out
     p11_session *s;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (!s->sign.active)
+    if (!s->sign.active)
         rv = CKR_OPERATION_NOT_INITIALIZED;
     else if (sig_len_out == NULL)
         rv = CKR_ARGUMENTS_BAD;
@@ -501,11 +493,9 @@ CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE kh
     pico_key *key = NULL;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (m == NULL)
+    if (m == NULL)
         rv = CKR_ARGUMENTS_BAD;
     else if (s->decrypt.active)
         rv = CKR_OPERATION_ACTIVE;
@@ -595,11 +585,9 @@ CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR ct, CK_ULONG ct_len, CK_BYTE_PT
     p11_session *s;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (!s->decrypt.active)
+    if (!s->decrypt.active)
         rv = CKR_OPERATION_NOT_INITIALIZED;
     else if (ct == NULL || pt_len == NULL)
         rv = CKR_ARGUMENTS_BAD;

@@ -139,11 +139,9 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PT
     CK_RV rv;
 
     memset(&g, 0, sizeof(g));
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (m == NULL || pub_out == NULL || priv_out == NULL)
+    if (m == NULL || pub_out == NULL || priv_out == NULL)
         rv = CKR_ARGUMENTS_BAD;
     else if (!p11.slots[s->slot].logged_in)
         rv = CKR_USER_NOT_LOGGED_IN;
@@ -293,11 +291,9 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE base
     p11_session *s;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (m == NULL || out == NULL || (t == NULL && n > 0))
+    if (m == NULL || out == NULL || (t == NULL && n > 0))
         rv = CKR_ARGUMENTS_BAD;
     else
         rv = ecdh(s, m, base, t, n, out);

@@ -98,6 +98,9 @@ CK_RV p11_enter(void);
 void p11_leave(void);
 CK_RV p11_rv(pico_err err);
 p11_session *p11_session_get(CK_SESSION_HANDLE h);
+/* p11_enter and the session h names, the entry of every function on a session:
+ * CKR_SESSION_HANDLE_INVALID (the module left again) when h names none. */
+CK_RV p11_enter_session(CK_SESSION_HANDLE h, p11_session **s);
 p11_slot *p11_slot_get(CK_SLOT_ID id);
 
 /* config.c: reads PICO_PKCS11_CONFIG's file, then reserved (x-init-reserved). */

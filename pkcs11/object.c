@@ -534,11 +534,9 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE
     CK_ULONG i;
     CK_RV rv, one, worst = CKR_OK;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (tmpl == NULL && n > 0)
+    if (tmpl == NULL && n > 0)
         rv = CKR_ARGUMENTS_BAD;
     else
         rv = resolve(s, oh, &o);
@@ -635,11 +633,9 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
     p11_session *s;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (s->finding)
+    if (s->finding)
         rv = CKR_OPERATION_ACTIVE;
     else if (tmpl == NULL && n > 0)
         rv = CKR_ARGUMENTS_BAD;
@@ -657,11 +653,9 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
     p11_session *s;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (!s->finding)
+    if (!s->finding)
         rv = CKR_OPERATION_NOT_INITIALIZED;
     else if (count == NULL || (out == NULL && max > 0))
         rv = CKR_ARGUMENTS_BAD;
@@ -678,11 +672,9 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
     p11_session *s;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (!s->finding)
+    if (!s->finding)
         rv = CKR_OPERATION_NOT_INITIALIZED;
     else
         s->finding = 0;

@@ -228,11 +228,9 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR old, CK_ULONG old_len, CK_UT
     p11_slot *slot;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if (!(s->flags & CKF_RW_SESSION))
+    if (!(s->flags & CKF_RW_SESSION))
         rv = CKR_SESSION_READ_ONLY;
     if (rv != CKR_OK)
         goto end;
@@ -260,11 +258,9 @@ CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR pin, CK_ULONG len)
     p11_slot *slot = NULL;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else if ((slot = &p11.slots[s->slot])->so_pin == NULL)
+    if ((slot = &p11.slots[s->slot])->so_pin == NULL)
         rv = CKR_USER_NOT_LOGGED_IN;
     else if (!(s->flags & CKF_RW_SESSION))
         rv = CKR_SESSION_READ_ONLY;

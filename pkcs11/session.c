@@ -22,6 +22,19 @@ p11_session *p11_session_get(CK_SESSION_HANDLE h)
     return &p11.sessions[h - 1];
 }
 
+CK_RV p11_enter_session(CK_SESSION_HANDLE h, p11_session **s)
+{
+    CK_RV rv;
+
+    if ((rv = p11_enter()) != CKR_OK)
+        return rv;
+    if ((*s = p11_session_get(h)) == NULL) {
+        p11_leave();
+        return CKR_SESSION_HANDLE_INVALID;
+    }
+    return CKR_OK;
+}
+
 CK_RV C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
                     CK_SESSION_HANDLE_PTR out)
 {
@@ -79,12 +92,9 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE h)
     p11_session *s;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL)
-        rv = CKR_SESSION_HANDLE_INVALID;
-    else
-        session_close(s);
+    session_close(s);
     p11_leave();
     return rv;
 }
@@ -114,12 +124,8 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
     int user, rw;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL) {
-        rv = CKR_SESSION_HANDLE_INVALID;
-        goto end;
-    }
     if (info == NULL) {
         rv = CKR_ARGUMENTS_BAD;
         goto end;
@@ -265,12 +271,8 @@ CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_UL
     p11_slot *slot;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL) {
-        rv = CKR_SESSION_HANDLE_INVALID;
-        goto end;
-    }
     /* OpenSC's unblock (pkcs11-tool --unlock-pin --login-type context-specific): a
      * context-specific login with no operation to authorize gives the PUK, which is the
      * SO-PIN of a SmartCard-HSM (OpenSC's driver); C_SetPIN then unblocks (pin.c) */
@@ -307,12 +309,8 @@ CK_RV C_Logout(CK_SESSION_HANDLE h)
     size_t i;
     CK_RV rv;
 
-    if ((rv = p11_enter()) != CKR_OK)
+    if ((rv = p11_enter_session(h, &s)) != CKR_OK)
         return rv;
-    if ((s = p11_session_get(h)) == NULL) {
-        rv = CKR_SESSION_HANDLE_INVALID;
-        goto end;
-    }
     if (!p11.slots[s->slot].logged_in && p11.slots[s->slot].so_pin == NULL) {
         rv = CKR_USER_NOT_LOGGED_IN;
         goto end;
