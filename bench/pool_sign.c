@@ -15,7 +15,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
-#include <openssl/store.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +22,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "store-load.h"
 
 static EVP_PKEY *key;
 static atomic_int left, failed;
@@ -53,23 +54,6 @@ static void *signer(void *arg)
         EVP_MD_CTX_free(md);
     }
     return NULL;
-}
-
-static EVP_PKEY *load(const char *uri)
-{
-    OSSL_STORE_CTX *store = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
-    EVP_PKEY *k = NULL;
-
-    if (store != NULL && !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY))
-        store = NULL;
-    while (store != NULL && k == NULL && !OSSL_STORE_eof(store)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(store);
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-            k = OSSL_STORE_INFO_get1_PKEY(info);
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(store);
-    return k;
 }
 
 /* n signatures from t threads of this process; 0 when every one was made */
@@ -120,7 +104,7 @@ int main(int argc, char **argv)
     n = atoi(argv[2]);
     dflt = OSSL_PROVIDER_load(NULL, "default"); /* default first (pico-provider(7)) */
     pico = OSSL_PROVIDER_load(NULL, "pico");
-    if (pico == NULL || dflt == NULL || (key = load(argv[1])) == NULL)
+    if (pico == NULL || dflt == NULL || (key = store_load_pkey(NULL, argv[1])) == NULL)
         goto end;
     t0 = now_ms();
     rc = p > 0 ? sign_procs(n, t, p) : sign_threads(n, t);

@@ -11,10 +11,11 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
-#include <openssl/store.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "store-load.h"
 
 static double now_ms(void)
 {
@@ -27,7 +28,6 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
     OSSL_PROVIDER *pico, *dflt;
-    OSSL_STORE_CTX *store;
     EVP_PKEY *key = NULL;
     unsigned char msg[64] = "bench", sig[1024];
     size_t sig_len;
@@ -44,16 +44,7 @@ int main(int argc, char **argv)
     if (pico == NULL || dflt == NULL)
         goto end;
     /* as openssl's apps do: say a private key is wanted */
-    store = OSSL_STORE_open(argv[1], NULL, NULL, NULL, NULL);
-    if (store != NULL && !OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY))
-        goto end;
-    while (store != NULL && key == NULL && !OSSL_STORE_eof(store)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(store);
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(store);
+    key = store_load_pkey(NULL, argv[1]);
     if (key == NULL)
         goto end;
     t0 = now_ms();
